@@ -1,0 +1,441 @@
+package io.vfsgw.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.CreateResult;
+import io.vfsgw.spi.DirSink;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.Lock;
+import io.vfsgw.spi.OpenResult;
+import io.vfsgw.spi.ReadSink;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.SetAttr;
+import io.vfsgw.spi.StatFs;
+import io.vfsgw.spi.StorageBackend;
+import io.vfsgw.spi.WriteSource;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The coherency layer between the sessions and one backend: a decorator that caches attributes and
+ * negative lookups, keeps a version per node, and tells every session about changes.
+ *
+ * <h2>Design</h2>
+ * <ul>
+ * <li><b>Versions.</b> Each node has a version drawn from one global counter. It changes on every
+ * mutation made through the gateway (by any session) and whenever a fresh getattr shows the backend
+ * changed the node behind our back (size, mtime or ctime differ from what was cached). Since
+ * versions come from one counter, a forgotten (evicted) version is replaced by a new, never-seen
+ * value: an eviction can only make a cache item look stale, never fresh. The session uses versions
+ * for close-to-open data caching ({@code keep_cache} only while the version is unchanged).</li>
+ * <li><b>What is cached.</b> Attributes (getattr) and negative entries (lookup ENOENT), each for the
+ * mode's timeout and bounded in size; mode {@code none} caches nothing. Positive entries are not
+ * answered from here because a lookup hands out a backend reference that only the backend can
+ * count; instead the (parent, name) -> child map is remembered so unlink and rename can invalidate
+ * the child's attributes (its nlink and ctime change).</li>
+ * <li><b>Invalidation.</b> Every mutation through this class invalidates the affected nodes and
+ * names before returning, so a second guest sharing this cache sees the change on its next request
+ * that reaches us. Its kernel may still answer from its own cache until its entry/attr timeout
+ * expires; over /dev/fuse the session is told through {@link ChangeListener} and invalidates the
+ * kernel at once.</li>
+ * <li><b>Concurrency.</b> Caffeine caches are concurrent; a getattr racing a mutation may re-insert
+ * an attribute read just before the mutation. To prevent that, a getattr only caches its result if
+ * the node's version did not move while the backend call ran.</li>
+ * </ul>
+ * Time and executor are injected (Caffeine's Ticker/Executor) so tests advance time instead of
+ * sleeping.
+ */
+public final class MetadataCache implements StorageBackend {
+    private record CachedAttr(Attr attr, long version) {
+    }
+
+    private record EntryKey(long parent, FileName name) {
+    }
+
+    private final StorageBackend delegate;
+    private final CacheConfig config;
+    private final boolean enabled;
+    private final AtomicLong versionSeq = new AtomicLong();
+    private final Cache<Long, Long> versions;
+    private final Cache<Long, CachedAttr> attrs;
+    private final Cache<EntryKey, Boolean> negatives;
+    private final Cache<EntryKey, Long> children;
+    private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+    public MetadataCache(StorageBackend delegate, CacheConfig config) {
+        this(delegate, config, Ticker.systemTicker(), Runnable::run);
+    }
+
+    public MetadataCache(StorageBackend delegate, CacheConfig config, Ticker ticker, Executor executor) {
+        this.delegate = delegate;
+        this.config = config;
+        this.enabled = !config.timeout().isZero();
+        java.time.Duration ttl = enabled ? config.timeout() : java.time.Duration.ofNanos(1);
+        this.versions = Caffeine.newBuilder().executor(executor).maximumSize(Math.max(1024, config.maxEntries() * 4))
+                .build();
+        this.attrs = Caffeine.newBuilder().ticker(ticker).executor(executor).maximumSize(config.maxEntries())
+                .expireAfterWrite(ttl).recordStats().build();
+        this.negatives = Caffeine.newBuilder().ticker(ticker).executor(executor).maximumSize(config.maxEntries())
+                .expireAfterWrite(ttl).recordStats().build();
+        this.children = Caffeine.newBuilder().executor(executor).maximumSize(config.maxEntries()).build();
+    }
+
+    public StorageBackend delegate() {
+        return delegate;
+    }
+
+    public CacheConfig config() {
+        return config;
+    }
+
+    public void addListener(ChangeListener l) {
+        listeners.add(l);
+    }
+
+    public void removeListener(ChangeListener l) {
+        listeners.remove(l);
+    }
+
+    /** The node's current version; a node never seen gets a fresh one. */
+    public long version(long node) {
+        return versions.get(node, k -> versionSeq.incrementAndGet());
+    }
+
+    /** Hit/miss counters for attributes and negative entries. */
+    public record Stats(long attrHits, long attrMisses, long negativeHits, long negativeMisses, long size) {
+    }
+
+    public Stats stats() {
+        var a = attrs.stats();
+        var n = negatives.stats();
+        return new Stats(a.hitCount(), a.missCount(), n.hitCount(), n.missCount(),
+                attrs.estimatedSize() + negatives.estimatedSize());
+    }
+
+    // ---- invalidation ----
+
+    private void changed(long node) {
+        versions.put(node, versionSeq.incrementAndGet());
+        attrs.invalidate(node);
+        long origin = ChangeOrigin.current();
+        for (ChangeListener l : listeners) {
+            l.nodeChanged(origin, node);
+        }
+    }
+
+    private void entryChanged(long parent, FileName name) {
+        EntryKey k = new EntryKey(parent, name);
+        negatives.invalidate(k);
+        Long child = children.getIfPresent(k);
+        children.invalidate(k);
+        if (child != null) {
+            changed(child);
+        }
+        changed(parent);
+        long origin = ChangeOrigin.current();
+        for (ChangeListener l : listeners) {
+            l.entryChanged(origin, parent, name);
+        }
+    }
+
+    private void remember(long parent, FileName name, Entry e) {
+        children.put(new EntryKey(parent, name), e.nodeId());
+        if (enabled) {
+            attrs.put(e.nodeId(), new CachedAttr(e.attr(), version(e.nodeId())));
+        }
+    }
+
+    // ---- reads ----
+
+    @Override
+    public String name() {
+        return delegate.name();
+    }
+
+    @Override
+    public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
+        EntryKey k = new EntryKey(parent, name);
+        if (enabled && negatives.getIfPresent(k) != null) {
+            throw FsException.of(Errno.ENOENT);
+        }
+        long parentVersion = version(parent);
+        try {
+            Entry e = delegate.lookup(ctx, parent, name);
+            remember(parent, name, e);
+            return e;
+        } catch (FsException ex) {
+            if (enabled && ex.errno() == Errno.ENOENT && version(parent) == parentVersion) {
+                negatives.put(k, Boolean.TRUE);
+            }
+            throw ex;
+        }
+    }
+
+    @Override
+    public void forget(long node, long nlookup) {
+        delegate.forget(node, nlookup);
+    }
+
+    @Override
+    public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
+        CachedAttr c = enabled ? attrs.getIfPresent(node) : null;
+        if (c != null && c.version() == version(node)) {
+            return c.attr();
+        }
+        long before = version(node);
+        Attr fresh = delegate.getattr(ctx, node, fh);
+        if (c != null && differs(c.attr(), fresh)) {
+            changed(node); // the backend changed behind our back
+        } else if (enabled && version(node) == before) {
+            attrs.put(node, new CachedAttr(fresh, before));
+        }
+        return fresh;
+    }
+
+    private static boolean differs(Attr a, Attr b) {
+        return a.size() != b.size() || a.mtimeNs() != b.mtimeNs() || a.ctimeNs() != b.ctimeNs();
+    }
+
+    @Override
+    public byte[] readlink(RequestContext ctx, long node) throws FsException {
+        return delegate.readlink(ctx, node);
+    }
+
+    @Override
+    public OpenResult open(RequestContext ctx, long node, int flags) throws FsException {
+        OpenResult r = delegate.open(ctx, node, flags);
+        if ((flags & io.vfsgw.spi.OpenFlags.O_TRUNC) != 0) {
+            changed(node);
+        }
+        return r;
+    }
+
+    @Override
+    public void read(RequestContext ctx, long node, long fh, long offset, ReadSink sink) throws FsException {
+        delegate.read(ctx, node, fh, offset, sink);
+    }
+
+    @Override
+    public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
+        return delegate.opendir(ctx, node, flags);
+    }
+
+    @Override
+    public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
+        delegate.readdir(ctx, node, fh, cookie, sink);
+    }
+
+    @Override
+    public void releasedir(RequestContext ctx, long node, long fh) throws FsException {
+        delegate.releasedir(ctx, node, fh);
+    }
+
+    @Override
+    public void fsyncdir(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
+        delegate.fsyncdir(ctx, node, fh, datasync);
+    }
+
+    @Override
+    public StatFs statfs(RequestContext ctx, long node) throws FsException {
+        return delegate.statfs(ctx, node);
+    }
+
+    @Override
+    public void syncfs(RequestContext ctx) throws FsException {
+        delegate.syncfs(ctx);
+    }
+
+    @Override
+    public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
+        return delegate.getxattr(ctx, node, name);
+    }
+
+    @Override
+    public List<String> listxattr(RequestContext ctx, long node) throws FsException {
+        return delegate.listxattr(ctx, node);
+    }
+
+    @Override
+    public void access(RequestContext ctx, long node, int mask) throws FsException {
+        delegate.access(ctx, node, mask);
+    }
+
+    @Override
+    public long lseek(RequestContext ctx, long node, long fh, long offset, int whence) throws FsException {
+        return delegate.lseek(ctx, node, fh, offset, whence);
+    }
+
+    @Override
+    public Lock getlk(RequestContext ctx, long node, long fh, Lock lock) throws FsException {
+        return delegate.getlk(ctx, node, fh, lock);
+    }
+
+    @Override
+    public void setlk(RequestContext ctx, long node, long fh, Lock lock, boolean sleep, boolean flock)
+            throws FsException {
+        delegate.setlk(ctx, node, fh, lock, sleep, flock);
+    }
+
+    @Override
+    public void flush(RequestContext ctx, long node, long fh, long lockOwner) throws FsException {
+        delegate.flush(ctx, node, fh, lockOwner);
+    }
+
+    @Override
+    public void release(RequestContext ctx, long node, long fh, int flags, long lockOwner) throws FsException {
+        delegate.release(ctx, node, fh, flags, lockOwner);
+    }
+
+    @Override
+    public void fsync(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
+        delegate.fsync(ctx, node, fh, datasync);
+    }
+
+    // ---- mutations: delegate, then invalidate ----
+
+    @Override
+    public Attr setattr(RequestContext ctx, long node, SetAttr changes) throws FsException {
+        try {
+            return delegate.setattr(ctx, node, changes);
+        } finally {
+            changed(node);
+        }
+    }
+
+    @Override
+    public Entry symlink(RequestContext ctx, long parent, FileName name, byte[] target) throws FsException {
+        Entry e = delegate.symlink(ctx, parent, name, target);
+        entryChanged(parent, name);
+        remember(parent, name, e);
+        return e;
+    }
+
+    @Override
+    public Entry mknod(RequestContext ctx, long parent, FileName name, int mode, int rdev, int umask)
+            throws FsException {
+        Entry e = delegate.mknod(ctx, parent, name, mode, rdev, umask);
+        entryChanged(parent, name);
+        remember(parent, name, e);
+        return e;
+    }
+
+    @Override
+    public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) throws FsException {
+        Entry e = delegate.mkdir(ctx, parent, name, mode, umask);
+        entryChanged(parent, name);
+        remember(parent, name, e);
+        return e;
+    }
+
+    @Override
+    public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
+        try {
+            delegate.unlink(ctx, parent, name);
+        } finally {
+            entryChanged(parent, name);
+        }
+    }
+
+    @Override
+    public void rmdir(RequestContext ctx, long parent, FileName name) throws FsException {
+        try {
+            delegate.rmdir(ctx, parent, name);
+        } finally {
+            entryChanged(parent, name);
+        }
+    }
+
+    @Override
+    public void rename(RequestContext ctx, long parent, FileName name, long newParent, FileName newName, int flags)
+            throws FsException {
+        try {
+            delegate.rename(ctx, parent, name, newParent, newName, flags);
+        } finally {
+            entryChanged(parent, name);
+            entryChanged(newParent, newName);
+        }
+    }
+
+    @Override
+    public Entry link(RequestContext ctx, long node, long newParent, FileName newName) throws FsException {
+        Entry e = delegate.link(ctx, node, newParent, newName);
+        changed(node);
+        entryChanged(newParent, newName);
+        remember(newParent, newName, e);
+        return e;
+    }
+
+    @Override
+    public CreateResult create(RequestContext ctx, long parent, FileName name, int mode, int flags, int umask)
+            throws FsException {
+        CreateResult r = delegate.create(ctx, parent, name, mode, flags, umask);
+        entryChanged(parent, name);
+        remember(parent, name, r.entry());
+        return r;
+    }
+
+    @Override
+    public CreateResult tmpfile(RequestContext ctx, long parent, int mode, int flags, int umask) throws FsException {
+        return delegate.tmpfile(ctx, parent, mode, flags, umask);
+    }
+
+    @Override
+    public int write(RequestContext ctx, long node, long fh, long offset, WriteSource data, boolean killSuidGid)
+            throws FsException {
+        try {
+            return delegate.write(ctx, node, fh, offset, data, killSuidGid);
+        } finally {
+            changed(node);
+        }
+    }
+
+    @Override
+    public void setxattr(RequestContext ctx, long node, String name, byte[] value, int flags) throws FsException {
+        try {
+            delegate.setxattr(ctx, node, name, value, flags);
+        } finally {
+            changed(node);
+        }
+    }
+
+    @Override
+    public void removexattr(RequestContext ctx, long node, String name) throws FsException {
+        try {
+            delegate.removexattr(ctx, node, name);
+        } finally {
+            changed(node);
+        }
+    }
+
+    @Override
+    public void fallocate(RequestContext ctx, long node, long fh, int mode, long offset, long length)
+            throws FsException {
+        try {
+            delegate.fallocate(ctx, node, fh, mode, offset, length);
+        } finally {
+            changed(node);
+        }
+    }
+
+    @Override
+    public long copyFileRange(RequestContext ctx, long nodeIn, long fhIn, long offIn, long nodeOut, long fhOut,
+                              long offOut, long length, int flags) throws FsException {
+        try {
+            return delegate.copyFileRange(ctx, nodeIn, fhIn, offIn, nodeOut, fhOut, offOut, length, flags);
+        } finally {
+            changed(nodeOut);
+        }
+    }
+
+    @Override
+    public void close() throws FsException {
+        delegate.close();
+    }
+}
