@@ -1,0 +1,114 @@
+package io.vfsgw.session;
+
+import io.vfsgw.fuse.OutHeader;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.ReadSink;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One FUSE reply, written into the transport's reply views. Exactly one of ok/okData/error/none
+ * happens; {@link #close()} answers EIO if a handler forgot, so no guest request is left hanging.
+ * The out-header is written last, after the body is in place.
+ */
+final class Reply implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Reply.class);
+
+    private final ByteBuffer[] views;
+    private final long unique;
+    private final FuseRequestHandler.ReplyCompletion completion;
+    private final int capacity;
+    private boolean done;
+    private SegmentsReadSink sink;
+
+    Reply(ByteBuffer[] views, long unique, FuseRequestHandler.ReplyCompletion completion) {
+        this.views = views;
+        this.unique = unique;
+        this.completion = completion;
+        this.capacity = Segments.totalLength(views);
+    }
+
+    /** Bytes of body that fit after the out-header. */
+    int bodyCapacity() {
+        return Math.max(0, capacity - OutHeader.SIZE);
+    }
+
+    /** Sends {@code body} (position..limit) as the reply. */
+    void ok(ByteBuffer body) {
+        int n = body.remaining();
+        if (n > bodyCapacity()) {
+            LOG.warn("reply of {} bytes does not fit the {} bytes of reply buffers (unique={})",
+                    n, bodyCapacity(), unique);
+            error(Errno.EIO);
+            return;
+        }
+        Segments out = new Segments(views, capacity);
+        out.skip(OutHeader.SIZE);
+        out.put(body);
+        finish(0, n);
+    }
+
+    /** An empty successful reply (just the header). */
+    void ok() {
+        finish(0, 0);
+    }
+
+    /** The data area of a READ-like reply, at most {@code size} bytes. */
+    ReadSink dataSink(int size) {
+        Segments out = new Segments(views, capacity);
+        out.skip(Math.min(OutHeader.SIZE, capacity));
+        sink = new SegmentsReadSink(out, size);
+        return sink;
+    }
+
+    /** Completes a reply whose body was written through {@link #dataSink(int)}. */
+    void okData() {
+        finish(0, sink == null ? 0 : sink.filled());
+    }
+
+    void error(Errno e) {
+        finish(-e.code(), 0);
+    }
+
+    /** No reply at all (FORGET, BATCH_FORGET, INTERRUPT); the transport still returns the buffers. */
+    void none() {
+        markDone();
+        completion.complete(0);
+    }
+
+    boolean isDone() {
+        return done;
+    }
+
+    @Override
+    public void close() {
+        if (!done) {
+            LOG.warn("no reply for unique={}, answering EIO", unique);
+            error(Errno.EIO);
+        }
+    }
+
+    private void finish(int error, int bodyLength) {
+        markDone();
+        if (capacity < OutHeader.SIZE) {
+            LOG.warn("reply buffers of {} bytes cannot hold a reply header (unique={}); dropping", capacity, unique);
+            completion.complete(0);
+            return;
+        }
+        int len = OutHeader.SIZE + bodyLength;
+        ByteBuffer header = ByteBuffer.allocate(OutHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        new OutHeader(len, error, unique).encodeTo(header);
+        header.flip();
+        new Segments(views, capacity).put(header);
+        completion.complete(len);
+    }
+
+    private void markDone() {
+        if (done) {
+            throw new IllegalStateException("second reply for unique=" + unique);
+        }
+        done = true;
+    }
+}
