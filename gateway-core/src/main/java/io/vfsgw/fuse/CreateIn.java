@@ -1,0 +1,61 @@
+package io.vfsgw.fuse;
+
+import java.nio.ByteBuffer;
+
+/**
+ * {@code struct fuse_create_in} (linux/fuse.h 7.38): 16 bytes. Body head of CREATE, followed by
+ * the NUL-terminated name. Before 7.12 it was 8 bytes: use {@link #decode(ByteBuffer,
+ * NegotiatedProtocol)}.
+ */
+public record CreateIn(int flags, int mode, int umask, int openFlags) {
+    public static final int SIZE = 16;
+    // 0 flags u32 | 4 mode u32 | 8 umask u32 | 12 open_flags u32
+
+    /** Reads at the buffer's position (buffer already LITTLE_ENDIAN) and advances past the struct. */
+    public static CreateIn decode(ByteBuffer b) throws MalformedRequestException {
+        MalformedRequestException.requireRemaining(b, SIZE, "fuse_create_in");
+        int p = b.position();
+        b.position(p + SIZE);
+        return readAt(b, p);
+    }
+
+    /** Writes at the buffer's position (buffer already LITTLE_ENDIAN, {@link #SIZE} bytes of room) and advances. */
+    public void encodeTo(ByteBuffer b) {
+        int p = b.position();
+        writeAt(b, p);
+        b.position(p + SIZE);
+    }
+
+    static CreateIn readAt(ByteBuffer b, int p) {
+        return new CreateIn(b.getInt(p),
+                b.getInt(p + 4),
+                b.getInt(p + 8),
+                b.getInt(p + 12));
+    }
+
+    void writeAt(ByteBuffer b, int p) {
+        b.putInt(p, flags);
+        b.putInt(p + 4, mode);
+        b.putInt(p + 8, umask);
+        b.putInt(p + 12, openFlags);
+    }
+
+    /** Kernels before 7.12 send a {@code fuse_open_in} (flags, mode) as the CREATE body head. */
+    public static final int COMPAT_SIZE = 8;
+
+    /** Decodes the layout the negotiated protocol uses (8 bytes before 7.12); the name follows. */
+    public static CreateIn decode(ByteBuffer b, NegotiatedProtocol protocol) throws MalformedRequestException {
+        return decode(b, protocol.minor());
+    }
+
+    /** Decodes the layout of protocol 7.{@code minor}. */
+    public static CreateIn decode(ByteBuffer b, int minor) throws MalformedRequestException {
+        if (minor >= 12) {
+            return decode(b);
+        }
+        MalformedRequestException.requireRemaining(b, COMPAT_SIZE, "fuse_create_in (compat)");
+        int p = b.position();
+        b.position(p + COMPAT_SIZE);
+        return new CreateIn(b.getInt(p), b.getInt(p + 4), 0, 0);
+    }
+}
