@@ -1,0 +1,232 @@
+package io.vfsgw.backend.mem;
+
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.Lock;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The advisory locks of one file: POSIX byte-range locks per lock owner (fcntl) and whole-file
+ * flock locks per open handle. The two kinds never conflict with each other, as on Linux.
+ *
+ * <p>Each owner's ranges are kept split and merged like the kernel's: setting a range replaces
+ * whatever that owner held there (upgrade, downgrade or F_UNLCK, possibly splitting a range in
+ * two), then merges with the owner's adjacent ranges of the same type. Waiters (F_SETLKW, blocking
+ * flock) sleep on one condition signalled at every change; a thread interrupt (FUSE_INTERRUPT)
+ * ends the wait with EINTR and consumes the interrupt. No deadlock detection (EDEADLK is never
+ * reported): a guest that deadlocks itself is woken by its own signal.
+ */
+final class LockTable {
+    private static final long OFFSET_MAX = Long.MAX_VALUE;
+
+    /** One held POSIX range, inclusive ends. */
+    private record Range(long owner, int pid, int type, long start, long end) {
+        boolean overlaps(long s, long e) {
+            return start <= e && s <= end;
+        }
+
+        boolean touches(Range o) {
+            return overlaps(o.start, o.end)
+                    || (end != OFFSET_MAX && end + 1 == o.start)
+                    || (o.end != OFFSET_MAX && o.end + 1 == start);
+        }
+    }
+
+    private final ReentrantLock mutex = new ReentrantLock();
+    private final Condition changed = mutex.newCondition();
+    private final List<Range> posix = new ArrayList<>();
+    /** Open handle to its flock type (F_RDLCK shared, F_WRLCK exclusive). */
+    private final Map<Long, Integer> flocks = new HashMap<>();
+
+    /** F_GETLK: the first range of another owner that conflicts with {@code want}, else F_UNLCK. */
+    Lock test(Lock want) throws FsException {
+        validate(want);
+        mutex.lock();
+        try {
+            Range r = want.type() == Lock.F_UNLCK ? null : posixConflict(want);
+            if (r == null) {
+                return new Lock(Lock.F_UNLCK, want.start(), want.end(), want.owner(), want.pid());
+            }
+            return new Lock(r.type, r.start, r.end, r.owner, r.pid);
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** F_SETLK / F_SETLKW for {@code lock.owner()}. */
+    void setPosix(Lock lock, boolean wait) throws FsException {
+        validate(lock);
+        mutex.lock();
+        try {
+            if (lock.type() != Lock.F_UNLCK) {
+                while (posixConflict(lock) != null) {
+                    if (!wait) {
+                        throw FsException.of(Errno.EAGAIN);
+                    }
+                    await();
+                }
+            }
+            apply(lock);
+            changed.signalAll();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Drops every POSIX range of an owner (close of a descriptor: FUSE flush with its lock owner). */
+    void releaseOwner(long owner) {
+        mutex.lock();
+        try {
+            if (posix.removeIf(r -> r.owner == owner)) {
+                changed.signalAll();
+            }
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** flock(2) through handle {@code fh}: F_RDLCK shared, F_WRLCK exclusive, F_UNLCK release. */
+    void setFlock(long fh, int type, boolean wait) throws FsException {
+        if (type != Lock.F_RDLCK && type != Lock.F_WRLCK && type != Lock.F_UNLCK) {
+            throw FsException.of(Errno.EINVAL, "lock type " + type);
+        }
+        mutex.lock();
+        try {
+            if (type == Lock.F_UNLCK) {
+                if (flocks.remove(fh) != null) {
+                    changed.signalAll();
+                }
+                return;
+            }
+            while (flockConflict(fh, type)) {
+                if (!wait) {
+                    throw FsException.of(Errno.EAGAIN);
+                }
+                await();
+            }
+            flocks.put(fh, type);
+            changed.signalAll(); // a downgrade may let shared waiters in
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** Drops the flock held through a handle (its release). */
+    void releaseFlock(long fh) {
+        mutex.lock();
+        try {
+            if (flocks.remove(fh) != null) {
+                changed.signalAll();
+            }
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /** How many waiters are parked; for tests that must wait for a waiter before releasing. */
+    int waiters() {
+        mutex.lock();
+        try {
+            return mutex.getWaitQueueLength(changed);
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    private void await() throws FsException {
+        try {
+            changed.await();
+        } catch (InterruptedException e) {
+            // The session interrupts the worker for FUSE_INTERRUPT; the interrupt is answered here.
+            throw FsException.of(Errno.EINTR, "lock wait interrupted");
+        }
+    }
+
+    private static void validate(Lock l) throws FsException {
+        if (l.type() != Lock.F_RDLCK && l.type() != Lock.F_WRLCK && l.type() != Lock.F_UNLCK) {
+            throw FsException.of(Errno.EINVAL, "lock type " + l.type());
+        }
+        if (l.start() < 0 || l.end() < l.start()) {
+            throw FsException.of(Errno.EINVAL, "lock range " + l.start() + ".." + l.end());
+        }
+    }
+
+    private Range posixConflict(Lock want) {
+        for (Range r : posix) {
+            if (r.owner != want.owner() && r.overlaps(want.start(), want.end())
+                    && (r.type == Lock.F_WRLCK || want.type() == Lock.F_WRLCK)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private boolean flockConflict(long fh, int type) {
+        for (Map.Entry<Long, Integer> e : flocks.entrySet()) {
+            if (e.getKey() != fh && (e.getValue() == Lock.F_WRLCK || type == Lock.F_WRLCK)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Replaces the owner's hold on [start, end] with {@code l} (nothing for F_UNLCK), then merges. */
+    private void apply(Lock l) {
+        List<Range> kept = new ArrayList<>(posix.size() + 2);
+        for (Range r : posix) {
+            if (r.owner != l.owner() || !r.overlaps(l.start(), l.end())) {
+                kept.add(r);
+                continue;
+            }
+            if (r.start < l.start()) {
+                kept.add(new Range(r.owner, r.pid, r.type, r.start, l.start() - 1));
+            }
+            if (r.end > l.end()) {
+                kept.add(new Range(r.owner, r.pid, r.type, l.end() + 1, r.end));
+            }
+        }
+        if (l.type() != Lock.F_UNLCK) {
+            Range merged = new Range(l.owner(), l.pid(), l.type(), l.start(), l.end());
+            boolean grew = true;
+            while (grew) {
+                grew = false;
+                for (int i = 0; i < kept.size(); i++) {
+                    Range r = kept.get(i);
+                    if (r.owner == merged.owner && r.type == merged.type && r.touches(merged)) {
+                        merged = new Range(merged.owner, merged.pid, merged.type,
+                                Math.min(r.start, merged.start), Math.max(r.end, merged.end));
+                        kept.remove(i);
+                        grew = true;
+                        break;
+                    }
+                }
+            }
+            kept.add(merged);
+        }
+        posix.clear();
+        posix.addAll(kept);
+    }
+
+    /** The ranges an owner holds, sorted by start; for tests. */
+    List<Lock> heldBy(long owner) {
+        mutex.lock();
+        try {
+            List<Lock> out = new ArrayList<>();
+            for (Range r : posix) {
+                if (r.owner == owner) {
+                    out.add(new Lock(r.type, r.start, r.end, r.owner, r.pid));
+                }
+            }
+            out.sort((a, b) -> Long.compare(a.start(), b.start()));
+            return out;
+        } finally {
+            mutex.unlock();
+        }
+    }
+}
