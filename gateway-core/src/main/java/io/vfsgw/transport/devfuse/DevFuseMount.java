@@ -1,0 +1,295 @@
+package io.vfsgw.transport.devfuse;
+
+import io.vfsgw.nativeio.FuseDevice;
+import io.vfsgw.nativeio.Mounts;
+import io.vfsgw.nativeio.Processes;
+import io.vfsgw.session.FuseNotifier;
+import io.vfsgw.session.FuseRequestHandler;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FsException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A host mount served through /dev/fuse: mounts, runs the worker threads (one cloned fd each),
+ * and takes the mount down again on {@link #close()}, on SIGINT/SIGTERM (shutdown hook) and, through
+ * the {@link UnmountWatchdog}, even when the JVM is killed with SIGKILL.
+ *
+ * <pre>{@code
+ * try (DevFuseMount m = DevFuseMount.mount(Path.of("/mnt/x"), MountOptions.defaults(), session)) {
+ *     session.setNotifier(m.notifier());
+ *     m.awaitUnmount();          // returns when someone runs umount /mnt/x, or close() is called
+ * }
+ * }</pre>
+ *
+ * <p>The session must announce {@code max_write <= options.maxWrite()} in its INIT reply and keep
+ * {@code max_pages * 4096 <= options.maxWrite()}, since every buffer is {@link MountOptions#bufferSize()}.
+ */
+public final class DevFuseMount implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DevFuseMount.class);
+    private static final Path FUSECTL = Path.of("/sys/fs/fuse/connections");
+
+    private final String mountPoint;
+    private final MountOptions options;
+    private final List<FuseWorker> workers;
+    private final List<Thread> threads;
+    private final DevFuseNotifier notifier;
+    private final Optional<MountTable.Entry> entry;
+    private final UnmountWatchdog watchdog;
+    private final Thread shutdownHook;
+    private boolean closed;
+
+    private DevFuseMount(String mountPoint, MountOptions options, List<FuseWorker> workers,
+                         Optional<MountTable.Entry> entry, UnmountWatchdog watchdog) {
+        this.mountPoint = mountPoint;
+        this.options = options;
+        this.workers = workers;
+        this.entry = entry;
+        this.watchdog = watchdog;
+        this.notifier = new DevFuseNotifier(workers.get(0).device());
+        this.threads = new ArrayList<>();
+        for (FuseWorker w : workers) {
+            Thread t = new Thread(w, "vfsgw-fuse-" + threads.size());
+            t.setDaemon(true); // the owner decides how long to live, through awaitUnmount()
+            threads.add(t);
+        }
+        this.shutdownHook = new Thread(this::close, "vfsgw-unmount-on-exit");
+    }
+
+    /**
+     * Checks the mount point, mounts, and starts serving with {@code options.workerThreads()}
+     * threads. The kernel queues INIT at once; the handler answers it like any other request.
+     *
+     * @throws FsException ENOENT, ENOTDIR, ENOTEMPTY, EBUSY, ENOTCONN from the mount point check
+     *                     (messages say what to do), EPERM when not root, or the errno of
+     *                     open(/dev/fuse), mount(2) or the clone ioctl
+     */
+    public static DevFuseMount mount(Path mountPoint, MountOptions options, FuseRequestHandler handler)
+            throws FsException {
+        String target = MountPointCheck.check(mountPoint, options.allowNonEmpty());
+        if (!Processes.isRoot()) {
+            // fusermount3's fd-passing protocol is not implemented yet; say so rather than fail obscurely.
+            throw FsException.of(Errno.EPERM, "mounting " + target + " needs root (mount(2) with CAP_SYS_ADMIN); "
+                    + "mounting through fusermount3 as an ordinary user is not supported yet: run as root");
+        }
+        List<FuseDevice> devices = new ArrayList<>();
+        boolean mounted = false;
+        UnmountWatchdog watchdog = null;
+        try {
+            FuseDevice first = FuseDevice.open();
+            devices.add(first);
+            long flags = Mounts.MS_NOSUID | Mounts.MS_NODEV | (options.readOnly() ? Mounts.MS_RDONLY : 0);
+            try {
+                Mounts.mount(options.fsName(), target, MountPointCheck.FS_TYPE, flags, mountData(first, options));
+            } catch (FsException e) {
+                throw FsException.of(e.errno(), "cannot mount " + target + ": " + e.getMessage()
+                        + (e.errno() == Errno.ENODEV ? "; is the fuse kernel module loaded (modprobe fuse)?" : ""));
+            }
+            mounted = true;
+            Optional<MountTable.Entry> entry = MountTable.topAt(target)
+                    .filter(m -> m.fsType().equals(MountPointCheck.FS_TYPE));
+            if (options.watchdog()) {
+                try {
+                    watchdog = UnmountWatchdog.start(List.of("umount", "-l", "--", target));
+                } catch (IOException e) {
+                    throw FsException.wrap(Errno.EIO, e, "cannot start the unmount watchdog (/bin/sh): " + e.getMessage());
+                }
+            }
+            for (int i = 1; i < options.workerThreads(); i++) {
+                devices.add(first.cloneDevice());
+            }
+            List<FuseWorker> workers = new ArrayList<>();
+            for (int i = 0; i < devices.size(); i++) {
+                workers.add(new FuseWorker(i, devices.get(i), handler, options.bufferSize()));
+            }
+            DevFuseMount m = new DevFuseMount(target, options, workers, entry, watchdog);
+            m.start();
+            LOG.info("mounted {} on {} with {} worker(s)", options.fsName(), target, workers.size());
+            return m;
+        } catch (FsException | RuntimeException e) {
+            if (mounted) {
+                unmountQuietly(target);
+            }
+            if (watchdog != null) {
+                watchdog.stop();
+            }
+            devices.forEach(FuseDevice::close);
+            throw e;
+        }
+    }
+
+    // The kernel's fuse mount options (fs/fuse/inode.c): fd, rootmode (octal), user_id, group_id.
+    private static String mountData(FuseDevice device, MountOptions options) {
+        StringBuilder data = new StringBuilder()
+                .append("fd=").append(device.fd())
+                .append(",rootmode=40000")
+                .append(",user_id=").append(Integer.toUnsignedString(Processes.uid()))
+                .append(",group_id=").append(Integer.toUnsignedString(Processes.gid()));
+        if (options.defaultPermissions()) {
+            data.append(",default_permissions");
+        }
+        if (options.allowOther()) {
+            data.append(",allow_other");
+        }
+        return data.toString();
+    }
+
+    private void start() {
+        threads.forEach(Thread::start);
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+    }
+
+    /** The canonical path mounted on. */
+    public Path mountPoint() {
+        return Path.of(mountPoint);
+    }
+
+    /** Sends FUSE_NOTIFY_* messages to the kernel through this mount's connection. */
+    public FuseNotifier notifier() {
+        return notifier;
+    }
+
+    /** The options this mount was made with (the session reads maxWrite from here). */
+    public MountOptions options() {
+        return options;
+    }
+
+    /** Number of worker threads (and /dev/fuse fds) serving this mount. */
+    public int workerCount() {
+        return workers.size();
+    }
+
+    /** Requests read so far by each worker, in worker order. */
+    public long[] requestsPerWorker() {
+        return workers.stream().mapToLong(FuseWorker::served).toArray();
+    }
+
+    /** True while at least one worker is still reading requests. */
+    public boolean isServing() {
+        return threads.stream().anyMatch(Thread::isAlive);
+    }
+
+    /**
+     * Blocks until the filesystem is unmounted (by {@code umount} from outside or by {@link #close()})
+     * and every worker has ended. Call {@link #close()} afterwards to release the fds.
+     */
+    public void awaitUnmount() throws InterruptedException {
+        for (Thread t : threads) {
+            t.join();
+        }
+    }
+
+    /**
+     * Unmounts (lazily if busy), waits up to {@code options.unmountGrace()} for the workers, aborts
+     * the connection if they are still held (a lazily detached mount with open files), then closes
+     * the fds. Idempotent; safe from the shutdown hook and any thread.
+     */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        unmount();
+        if (watchdog != null) {
+            watchdog.stop();
+        }
+        if (!joinWorkers(options.unmountGrace())) {
+            LOG.warn("{}: still in use after unmount; aborting the FUSE connection", mountPoint);
+            abortConnection();
+            if (!joinWorkers(options.unmountGrace().plusSeconds(1))) {
+                threads.forEach(Thread::interrupt);
+            }
+        }
+        for (int i = 0; i < workers.size(); i++) {
+            if (threads.get(i).isAlive()) {
+                LOG.warn("{}: worker {} did not end; leaving its fd open", mountPoint, i);
+            } else {
+                workers.get(i).device().close();
+            }
+        }
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down: the hook may be running close() right now
+            }
+        }
+        LOG.info("unmounted {}", mountPoint);
+    }
+
+    /** Unmounts only if the topmost mount at the path is still ours, never someone mounted over us. */
+    private void unmount() {
+        Optional<MountTable.Entry> top = MountTable.topAt(mountPoint);
+        if (top.isEmpty() || !top.get().fsType().equals(MountPointCheck.FS_TYPE)) {
+            LOG.debug("{} is no longer mounted by us", mountPoint);
+            return;
+        }
+        if (entry.isPresent() && top.get().id() != entry.get().id()) {
+            LOG.warn("{}: another vfsgw mount is on top of ours; leaving it alone", mountPoint);
+            return;
+        }
+        try {
+            Mounts.umount2(mountPoint, 0);
+        } catch (FsException e) {
+            if (e.errno() == Errno.EBUSY) {
+                LOG.info("{} is busy; detaching it lazily", mountPoint);
+                unmountQuietly(mountPoint);
+            } else {
+                LOG.warn("cannot unmount {}: {}", mountPoint, e.getMessage());
+            }
+        }
+    }
+
+    private static void unmountQuietly(String target) {
+        try {
+            Mounts.umount2(target, Mounts.MNT_DETACH);
+        } catch (FsException e) {
+            LOG.warn("cannot detach {}: {}", target, e.getMessage());
+        }
+    }
+
+    private boolean joinWorkers(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            for (Thread t : threads) {
+                long left = deadline - System.nanoTime();
+                if (left > 0) {
+                    t.join(Math.max(1, left / 1_000_000));
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return threads.stream().noneMatch(Thread::isAlive);
+    }
+
+    /**
+     * Aborts the connection through fusectl (what `echo 1 > .../abort` does): pending and future
+     * requests fail with ENOTCONN and our blocked reads return, so close() cannot hang on a
+     * process that keeps a file open in the detached mount. Mounts fusectl if nobody has.
+     */
+    private void abortConnection() {
+        if (entry.isEmpty()) {
+            LOG.warn("{}: connection id unknown; cannot abort", mountPoint);
+            return;
+        }
+        Path abort = FUSECTL.resolve(Long.toString(entry.get().connectionId())).resolve("abort");
+        try {
+            if (!Files.exists(abort) && MountTable.read().stream().noneMatch(m -> m.fsType().equals("fusectl"))) {
+                Mounts.mount("fusectl", FUSECTL.toString(), "fusectl", 0, null);
+            }
+            Files.writeString(abort, "1", StandardCharsets.US_ASCII);
+        } catch (IOException | FsException e) {
+            LOG.warn("{}: cannot abort the FUSE connection through {}: {}", mountPoint, abort, e.getMessage());
+        }
+    }
+}
