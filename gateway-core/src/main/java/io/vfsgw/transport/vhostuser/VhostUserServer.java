@@ -1,0 +1,176 @@
+package io.vfsgw.transport.vhostuser;
+
+import io.vfsgw.nativeio.UnixSockets;
+import io.vfsgw.session.FuseRequestHandler;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.transport.vhostuser.device.VhostUserBackend;
+import io.vfsgw.transport.vhostuser.protocol.VhostUserConnection;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.GroupPrincipal;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listens on a vhost-user socket and serves one front end (QEMU's vhost-user-fs-pci) at a time as
+ * a virtio-fs device. When a front end disconnects, every piece of its state (rings, memory, fds,
+ * worker threads) is dropped and the next connection starts fresh, unless exit-on-disconnect is set.
+ */
+public final class VhostUserServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VhostUserServer.class);
+
+    private final Path socketPath;
+    private final VhostUserOptions options;
+    private final VirtioFsDevice device;
+    private final int listenFd;
+    private final Thread acceptThread;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile boolean closing;
+    private volatile int connectionFd = -1;
+
+    private VhostUserServer(Path socketPath, VhostUserOptions options, VirtioFsDevice device, int listenFd) {
+        this.socketPath = socketPath;
+        this.options = options;
+        this.device = device;
+        this.listenFd = listenFd;
+        this.acceptThread = new Thread(this::acceptLoop, "vfsgw-vhost-user-accept");
+    }
+
+    /**
+     * Binds {@code socket} (replacing a stale socket file nobody listens on), listens, and serves
+     * front ends on a background thread. Returns once the socket accepts connections.
+     *
+     * @throws IOException when the path is in use by a live server, is not a socket, or cannot be bound
+     */
+    public static VhostUserServer start(Path socket, VhostUserOptions options, FuseRequestHandler handler)
+            throws IOException {
+        VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
+        removeStaleSocket(socket);
+        int fd;
+        try {
+            fd = UnixSockets.socket();
+        } catch (FsException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        try {
+            UnixSockets.bind(fd, socket);
+            if (options.socketGroup().isPresent()) {
+                GroupPrincipal g = socket.getFileSystem().getUserPrincipalLookupService()
+                        .lookupPrincipalByGroupName(options.socketGroup().get());
+                Files.setAttribute(socket, "posix:group", g, LinkOption.NOFOLLOW_LINKS);
+                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
+            } else {
+                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            }
+            UnixSockets.listen(fd, 1);
+        } catch (FsException | IOException | RuntimeException e) {
+            UnixSockets.close(fd);
+            Files.deleteIfExists(socket);
+            throw e instanceof IOException io ? io : new IOException("cannot listen on " + socket + ": " + e.getMessage(), e);
+        }
+        VhostUserServer s = new VhostUserServer(socket, options, device, fd);
+        s.acceptThread.start();
+        LOG.info("vhost-user-fs tag '{}' listening on {}", options.tag(), socket);
+        return s;
+    }
+
+    private static void removeStaleSocket(Path socket) throws IOException {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (!Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther()) {
+            throw new IOException(socket + " exists and is not a socket; refusing to replace it");
+        }
+        try {
+            int probe = UnixSockets.socket();
+            try {
+                UnixSockets.connect(probe, socket);
+                throw new IOException(socket + " is in use by a running server");
+            } catch (FsException refused) {
+                LOG.info("removing stale socket {}", socket);
+                Files.delete(socket);
+            } finally {
+                UnixSockets.close(probe);
+            }
+        } catch (FsException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    /** Completes when the server has stopped (after {@link #close()}, or the first disconnect with exit-on-disconnect). */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    private void acceptLoop() {
+        try {
+            while (!closing) {
+                int c;
+                try {
+                    c = UnixSockets.accept(listenFd);
+                } catch (FsException e) {
+                    if (!closing) {
+                        LOG.error("accept on {} failed; server stops", socketPath, e);
+                    }
+                    return;
+                }
+                connectionFd = c;
+                if (closing) {
+                    UnixSockets.close(c);
+                    return;
+                }
+                LOG.info("vhost-user front end connected on {}", socketPath);
+                try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
+                    new VhostUserConnection(c, backend).serve();
+                } catch (RuntimeException e) {
+                    LOG.error("vhost-user connection failed (a bug); dropping it", e);
+                } finally {
+                    connectionFd = -1;
+                    UnixSockets.close(c);
+                }
+                if (options.exitOnDisconnect()) {
+                    LOG.info("front end gone and exit-on-disconnect is set: stopping");
+                    return;
+                }
+            }
+        } finally {
+            terminated.complete(null);
+        }
+    }
+
+    /** Stops accepting, disconnects the current front end, resets its device, removes the socket file. */
+    @Override
+    public void close() {
+        closing = true;
+        UnixSockets.shutdown(listenFd);
+        int c = connectionFd;
+        if (c >= 0) {
+            UnixSockets.shutdown(c);
+        }
+        try {
+            acceptThread.join(TimeUnit.SECONDS.toMillis(30));
+            terminated.get(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+            LOG.warn("vhost-user server did not stop cleanly", e);
+        }
+        UnixSockets.close(listenFd);
+        try {
+            Files.deleteIfExists(socketPath);
+        } catch (IOException e) {
+            LOG.warn("cannot remove {}: {}", socketPath, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package io.vfsgw.transport.vhostuser.device;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The device side of one virtio 1.x split virtqueue (virtio spec §2.7, linux/virtio_ring.h) living
+ * in guest memory.
+ *
+ * <h2>Layout</h2>
+ * <pre>
+ * descriptor table  size x { u64 addr | u32 len | u16 flags | u16 next }          16-byte aligned
+ * avail ring        u16 flags | u16 idx | u16 ring[size] | u16 used_event         2-byte aligned
+ * used ring         u16 flags | u16 idx | {u32 id, u32 len}[size] | u16 avail_event 4-byte aligned
+ * </pre>
+ * {@code idx} fields are free-running 16-bit counters; ring slots are {@code idx % size} (size is a
+ * power of two, at most 32768, so the modulo survives the 16-bit wrap).
+ *
+ * <h2>Trust</h2>
+ * Everything in guest memory may change under us at any time, written by a hostile driver. So: a
+ * descriptor is read once into locals and only the locals are used; every address is translated
+ * through {@link GuestMemory} with a bounds check; a chain is walked for at most as many steps as
+ * its table has entries, which catches loops without a visited set; an indirect table must be a
+ * non-empty multiple of 16 bytes, at most {@link #maxIndirectEntries()} entries, not nested, and not
+ * combined with NEXT; a readable descriptor after a writable one is refused (§2.7.4.2); total
+ * lengths are summed in {@code long} and refused above 2^31-1 so nothing downstream overflows. A
+ * chain failing any check is returned with used length 0 when its head index is valid; an avail
+ * index that claims more than {@code size} new entries marks the ring broken (the driver is
+ * confused; processing it further would only misread memory) until the front end restarts it.
+ *
+ * <h2>Memory ordering</h2>
+ * The driver writes descriptors, then the avail ring slot, then (after a write barrier) avail idx.
+ * We read avail idx, then {@link VarHandle#acquireFence()} before reading slots and descriptors.
+ * When returning a chain we write the used element, {@link VarHandle#releaseFence()}, then used idx,
+ * so the driver never sees an index covering an unwritten element. Deciding whether to notify
+ * reads {@code used_event} (or avail flags) after publishing used idx: that store-then-load needs
+ * {@link VarHandle#fullFence()}, otherwise we could miss the driver's latest request for an
+ * interrupt (the classic lost-wakeup race, virtio spec §2.7.10). The same holds for our
+ * {@code avail_event} write followed by the re-read of avail idx in {@link #enableNotification()}.
+ *
+ * <h2>Notifications (VIRTIO_RING_F_EVENT_IDX)</h2>
+ * Without EVENT_IDX we notify unless the driver set VRING_AVAIL_F_NO_INTERRUPT. With it we notify
+ * when the new used idx passes {@code used_event} ({@code vring_need_event}), and we publish
+ * {@code avail_event = next avail} so the driver kicks only when it adds past what we have seen.
+ *
+ * <h2>Concurrency</h2>
+ * {@link #pop} is called by one thread only (the queue's kick thread). {@link #pushUsed} and
+ * {@link #needsNotification} may be called from any worker, under the caller's lock (completions
+ * arrive out of order and concurrently; the used ring is one shared producer index).
+ */
+public final class SplitVirtqueue {
+    static final int DESC_SIZE = 16;
+    static final int F_NEXT = 1;
+    static final int F_WRITE = 2;
+    static final int F_INDIRECT = 4;
+    private static final int AVAIL_F_NO_INTERRUPT = 1;
+    private static final int MIN_INDIRECT_LIMIT = 1024;
+
+    private final int size;
+    private final ByteBuffer desc;
+    private final ByteBuffer avail;
+    private final ByteBuffer used;
+    private final boolean eventIdx;
+    private final boolean indirect;
+    private int nextAvail;
+    private int nextUsed;
+    private boolean broken;
+
+    /** Thrown by {@link #pop} for a bad chain; {@code head} is -1 when even the head index was bad. */
+    public static final class BadChainException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int head;
+
+        BadChainException(int head, String message) {
+            super(message, null, false, false);
+            this.head = head;
+        }
+
+        public int head() {
+            return head;
+        }
+    }
+
+    /**
+     * @param desc  view of the descriptor table, {@code 16 * size} bytes
+     * @param avail view of the avail ring, {@link #availBytes(int)} bytes
+     * @param used  view of the used ring, {@link #usedBytes(int)} bytes
+     * @param base  first avail index to process (SET_VRING_BASE)
+     */
+    public SplitVirtqueue(int size, ByteBuffer desc, ByteBuffer avail, ByteBuffer used, int base,
+                          boolean eventIdx, boolean indirect) {
+        if (size <= 0 || size > 32768 || Integer.bitCount(size) != 1) {
+            throw new IllegalArgumentException("queue size " + size);
+        }
+        this.size = size;
+        this.desc = desc;
+        this.avail = avail;
+        this.used = used;
+        this.eventIdx = eventIdx;
+        this.indirect = indirect;
+        this.nextAvail = base & 0xffff;
+        // The used idx lives in guest memory; after a restart it is whatever we last published.
+        this.nextUsed = used.getShort(2) & 0xffff;
+    }
+
+    public static int availBytes(int size) {
+        return 6 + 2 * size;
+    }
+
+    public static int usedBytes(int size) {
+        return 6 + 8 * size;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** The next avail index we would process: what GET_VRING_BASE reports. */
+    public int nextAvail() {
+        return nextAvail;
+    }
+
+    public boolean isBroken() {
+        return broken;
+    }
+
+    /** Largest indirect table accepted: the queue size, but at least 1024 as QEMU allows. */
+    public int maxIndirectEntries() {
+        return Math.max(size, MIN_INDIRECT_LIMIT);
+    }
+
+    private int availIdx() {
+        int idx = avail.getShort(2) & 0xffff;
+        VarHandle.acquireFence();
+        return idx;
+    }
+
+    /**
+     * The next available chain translated through {@code mem}, or null when the ring is empty (or
+     * broken). A bad chain is consumed and reported as {@link BadChainException}.
+     */
+    public DescriptorChain pop(GuestMemory mem) throws BadChainException {
+        if (broken) {
+            return null;
+        }
+        int pending = (availIdx() - nextAvail) & 0xffff;
+        if (pending == 0) {
+            return null;
+        }
+        if (pending > size) {
+            broken = true;
+            throw new BadChainException(-1, "avail idx is " + pending + " entries ahead of us on a ring of "
+                    + size + ": ring marked broken until restarted");
+        }
+        int head = avail.getShort(4 + 2 * (nextAvail & (size - 1))) & 0xffff;
+        nextAvail = (nextAvail + 1) & 0xffff;
+        if (head >= size) {
+            throw new BadChainException(-1, "avail ring names head " + head + " on a ring of " + size);
+        }
+        try {
+            return walk(head, mem);
+        } catch (BadDescriptorException e) {
+            throw new BadChainException(head, "chain at head " + head + ": " + e.getMessage());
+        }
+    }
+
+    private DescriptorChain walk(int head, GuestMemory mem) throws BadDescriptorException {
+        List<ByteBuffer> readable = new ArrayList<>(4);
+        List<ByteBuffer> writable = new ArrayList<>(4);
+        long[] lengths = new long[2];
+        ByteBuffer table = desc;
+        int tableSize = size;
+        int i = head;
+        int steps = 0;
+        boolean inIndirect = false;
+        while (true) {
+            if (++steps > tableSize) {
+                throw new BadDescriptorException("more than " + tableSize + " descriptors: a loop");
+            }
+            int at = i * DESC_SIZE;
+            // Read each field once: the guest may rewrite the table while we look at it.
+            long addr = table.getLong(at);
+            long len = table.getInt(at + 8) & 0xffffffffL;
+            int flags = table.getShort(at + 12) & 0xffff;
+            int next = table.getShort(at + 14) & 0xffff;
+            if ((flags & F_INDIRECT) != 0) {
+                if (!indirect || inIndirect || (flags & F_NEXT) != 0) {
+                    throw new BadDescriptorException("indirect descriptor not allowed here (flags 0x"
+                            + Integer.toHexString(flags) + ")");
+                }
+                if (len == 0 || len % DESC_SIZE != 0 || len / DESC_SIZE > maxIndirectEntries()) {
+                    throw new BadDescriptorException("indirect table of " + len + " bytes");
+                }
+                table = mem.viewContiguous(addr, (int) len);
+                tableSize = (int) (len / DESC_SIZE);
+                inIndirect = true;
+                i = 0;
+                steps = 0;
+                continue;
+            }
+            boolean write = (flags & F_WRITE) != 0;
+            if (!write && !writable.isEmpty()) {
+                throw new BadDescriptorException("device-readable descriptor after a device-writable one");
+            }
+            int kind = write ? 1 : 0;
+            lengths[kind] += len;
+            if (lengths[kind] > Integer.MAX_VALUE) {
+                throw new BadDescriptorException("chain length exceeds 2^31-1 bytes");
+            }
+            for (ByteBuffer v : mem.view(addr, len)) {
+                (write ? writable : readable).add(write ? v : v.asReadOnlyBuffer().order(v.order()));
+            }
+            if ((flags & F_NEXT) == 0) {
+                break;
+            }
+            if (next >= tableSize) {
+                throw new BadDescriptorException("next index " + next + " outside a table of " + tableSize);
+            }
+            i = next;
+        }
+        return new DescriptorChain(head, readable.toArray(new ByteBuffer[0]), writable.toArray(new ByteBuffer[0]),
+                lengths[0], lengths[1], mem);
+    }
+
+    /** Publishes chain {@code head} as used with {@code len} bytes written. Caller holds the queue lock. */
+    public void pushUsed(int head, int len) {
+        int slot = 4 + 8 * (nextUsed & (size - 1));
+        used.putInt(slot, head);
+        used.putInt(slot + 4, len);
+        VarHandle.releaseFence();
+        nextUsed = (nextUsed + 1) & 0xffff;
+        used.putShort(2, (short) nextUsed);
+    }
+
+    /**
+     * Whether the driver wants an interrupt for the used entries published since
+     * {@code usedBefore} (the used idx before this batch). Caller holds the queue lock.
+     */
+    public boolean needsNotification(int usedBefore) {
+        VarHandle.fullFence();
+        if (!eventIdx) {
+            return (avail.getShort(0) & AVAIL_F_NO_INTERRUPT) == 0;
+        }
+        int usedEvent = avail.getShort(4 + 2 * size) & 0xffff;
+        // vring_need_event(event, new, old): (u16)(new - event - 1) < (u16)(new - old)
+        return ((nextUsed - usedEvent - 1) & 0xffff) < ((nextUsed - usedBefore) & 0xffff);
+    }
+
+    /** The current used idx (the "old" for {@link #needsNotification}). */
+    public int nextUsed() {
+        return nextUsed;
+    }
+
+    /**
+     * After draining the ring: with EVENT_IDX, publish {@code avail_event} so the driver kicks for the
+     * next entry, then re-check. Returns true when more entries arrived meanwhile (drain again).
+     */
+    public boolean enableNotification() {
+        if (eventIdx) {
+            used.putShort(4 + 8 * size, (short) nextAvail);
+        }
+        VarHandle.fullFence();
+        return !broken && ((availIdx() - nextAvail) & 0xffff) != 0;
+    }
+}

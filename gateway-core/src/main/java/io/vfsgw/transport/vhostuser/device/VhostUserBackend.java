@@ -1,0 +1,302 @@
+package io.vfsgw.transport.vhostuser.device;
+
+import static io.vfsgw.transport.vhostuser.protocol.VhostUserFeatures.*;
+
+import io.vfsgw.nativeio.UnixSockets;
+import io.vfsgw.transport.vhostuser.protocol.MemoryRegionDescriptor;
+import io.vfsgw.transport.vhostuser.protocol.VhostUserBackendHandler;
+import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
+import io.vfsgw.transport.vhostuser.protocol.VringAddress;
+import io.vfsgw.transport.vhostuser.protocol.VringState;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The vhost-user back end for one front-end connection: memory table, rings, features, status and
+ * the back-end request channel, around a {@link VirtioDevice}. One instance per connection; {@link
+ * #close()} when the connection ends stops every ring, unmaps memory (once no request uses it) and
+ * closes every fd, so the next front end starts from nothing.
+ */
+public final class VhostUserBackend implements VhostUserBackendHandler, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VhostUserBackend.class);
+
+    /** Virtio features offered besides the device's own. VIRTIO_F_IOMMU_PLATFORM is not: no IOTLB. */
+    public static final long FRAMEWORK_FEATURES = VIRTIO_F_VERSION_1 | VIRTIO_RING_F_INDIRECT_DESC
+            | VIRTIO_RING_F_EVENT_IDX | VHOST_USER_F_PROTOCOL_FEATURES;
+    /** Protocol features offered. INFLIGHT_SHMFD and LOG_SHMFD are not (no inflight tracking, no migration). */
+    public static final long PROTOCOL_FEATURES = PROTOCOL_F_MQ | PROTOCOL_F_REPLY_ACK | PROTOCOL_F_BACKEND_REQ
+            | PROTOCOL_F_BACKEND_SEND_FD | PROTOCOL_F_CONFIG | PROTOCOL_F_RESET_DEVICE
+            | PROTOCOL_F_CONFIGURE_MEM_SLOTS | PROTOCOL_F_STATUS;
+
+    private final VirtioDevice device;
+    private final BackendOptions options;
+    private final Vring[] vrings;
+    private final ExecutorService[] workers;
+    private volatile GuestMemory memory = GuestMemory.empty();
+    private long ackedFeatures;
+    private long ackedProtocolFeatures;
+    private int status;
+    private int backendReqFd = -1;
+
+    public VhostUserBackend(VirtioDevice device, BackendOptions options) {
+        this.device = device;
+        this.options = options;
+        int n = device.queueCount();
+        this.vrings = new Vring[n];
+        this.workers = new ExecutorService[n];
+        for (int i = 0; i < n; i++) {
+            int q = i;
+            AtomicInteger seq = new AtomicInteger();
+            workers[i] = Executors.newFixedThreadPool(options.workersPerQueue(), r -> {
+                Thread t = new Thread(r, "vfsgw-vq" + q + "-worker-" + seq.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            vrings[i] = new Vring(i, device, workers[i], this::retainMemory, options.drainTimeout().toNanos());
+        }
+    }
+
+    /** The current snapshot, retained for the caller; retries if it is being replaced right now. */
+    private GuestMemory retainMemory() {
+        while (true) {
+            GuestMemory m = memory;
+            if (m.tryRetain()) {
+                return m;
+            }
+        }
+    }
+
+    private void replaceMemory(GuestMemory next) {
+        GuestMemory old = memory;
+        memory = next;
+        old.release();
+    }
+
+    /** The back-end request channel socket, if the front end sent one (SET_BACKEND_REQ_FD); for DAX. */
+    public OptionalInt backendRequestFd() {
+        return backendReqFd >= 0 ? OptionalInt.of(backendReqFd) : OptionalInt.empty();
+    }
+
+    /** Virtio features the driver accepted (SET_FEATURES). */
+    public long ackedFeatures() {
+        return ackedFeatures;
+    }
+
+    @Override
+    public int queueCount() {
+        return vrings.length;
+    }
+
+    @Override
+    public long getFeatures() {
+        return FRAMEWORK_FEATURES | device.deviceFeatures();
+    }
+
+    @Override
+    public void setFeatures(long features) throws VhostUserException {
+        long unknown = features & ~getFeatures();
+        if (unknown != 0) {
+            throw new VhostUserException("SET_FEATURES acks features we did not offer: 0x" + Long.toHexString(unknown));
+        }
+        ackedFeatures = features;
+    }
+
+    @Override
+    public long getProtocolFeatures() {
+        return PROTOCOL_FEATURES;
+    }
+
+    @Override
+    public void setProtocolFeatures(long features) throws VhostUserException {
+        long unknown = features & ~PROTOCOL_FEATURES;
+        if (unknown != 0) {
+            throw new VhostUserException("SET_PROTOCOL_FEATURES with unoffered bits 0x" + Long.toHexString(unknown));
+        }
+        ackedProtocolFeatures = features;
+    }
+
+    @Override
+    public void setOwner() {
+        // Nothing to claim: one back end serves one connection.
+    }
+
+    @Override
+    public void resetDevice() {
+        for (Vring v : vrings) {
+            v.reset();
+        }
+        replaceMemory(GuestMemory.empty());
+        ackedFeatures = 0;
+        status = 0;
+    }
+
+    @Override
+    public void setMemTable(List<MemoryRegionDescriptor> regions, List<Integer> fds) throws VhostUserException {
+        List<GuestMemory.Region> mapped = new ArrayList<>();
+        try {
+            for (int i = 0; i < regions.size(); i++) {
+                int fd = fds.get(i);
+                try {
+                    mapped.add(GuestMemory.map(regions.get(i), fd));
+                } catch (BadDescriptorException e) {
+                    for (int j = i + 1; j < fds.size(); j++) {
+                        UnixSockets.close(fds.get(j));
+                    }
+                    throw new VhostUserException("SET_MEM_TABLE: " + e.getMessage());
+                }
+            }
+            replaceMemory(GuestMemory.of(mapped));
+            LOG.info("memory table: {}", regions);
+        } catch (BadDescriptorException e) {
+            throw new VhostUserException("SET_MEM_TABLE: " + e.getMessage());
+        } finally {
+            mapped.forEach(GuestMemory.Region::release); // the snapshot holds its own references
+        }
+    }
+
+    @Override
+    public int getMaxMemSlots() {
+        return options.maxMemSlots();
+    }
+
+    @Override
+    public void addMemRegion(MemoryRegionDescriptor region, int fd) throws VhostUserException {
+        if (memory.regionCount() >= options.maxMemSlots()) {
+            UnixSockets.close(fd);
+            throw new VhostUserException("ADD_MEM_REG beyond " + options.maxMemSlots() + " slots");
+        }
+        GuestMemory.Region r;
+        try {
+            r = GuestMemory.map(region, fd);
+        } catch (BadDescriptorException e) {
+            throw new VhostUserException("ADD_MEM_REG: " + e.getMessage());
+        }
+        try {
+            replaceMemory(memory.with(r));
+        } catch (BadDescriptorException e) {
+            throw new VhostUserException("ADD_MEM_REG: " + e.getMessage());
+        } finally {
+            r.release();
+        }
+    }
+
+    @Override
+    public void removeMemRegion(MemoryRegionDescriptor region) throws VhostUserException {
+        try {
+            replaceMemory(memory.without(region));
+        } catch (BadDescriptorException e) {
+            throw new VhostUserException("REM_MEM_REG: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public int getQueueNum() {
+        return vrings.length;
+    }
+
+    @Override
+    public void setVringNum(VringState state) throws VhostUserException {
+        vrings[state.index()].setNum(state.num(), options.maxQueueSize());
+    }
+
+    @Override
+    public void setVringAddr(VringAddress address) throws VhostUserException {
+        vrings[address.index()].setAddress(address);
+    }
+
+    @Override
+    public void setVringBase(VringState state) throws VhostUserException {
+        vrings[state.index()].setBase(state.num());
+    }
+
+    @Override
+    public VringState getVringBase(int index) {
+        return new VringState(index, vrings[index].stop());
+    }
+
+    @Override
+    public void setVringKick(int index, int fd) throws VhostUserException {
+        if (fd < 0) {
+            throw new VhostUserException("queue " + index + ": polling mode (no kick fd) is not supported");
+        }
+        vrings[index].setKick(fd, (ackedFeatures & VIRTIO_RING_F_EVENT_IDX) != 0,
+                (ackedFeatures & VIRTIO_RING_F_INDIRECT_DESC) != 0,
+                (ackedFeatures & VHOST_USER_F_PROTOCOL_FEATURES) == 0);
+    }
+
+    @Override
+    public void setVringCall(int index, int fd) {
+        vrings[index].setCall(fd);
+    }
+
+    @Override
+    public void setVringErr(int index, int fd) {
+        vrings[index].setErr(fd);
+    }
+
+    @Override
+    public void setVringEnable(int index, boolean enable) {
+        vrings[index].setEnabled(enable);
+    }
+
+    @Override
+    public ByteBuffer getConfig(int offset, int size, int flags) throws VhostUserException {
+        ByteBuffer config = device.configSpace();
+        if (offset < 0 || size < 0 || offset > config.remaining() || size > config.remaining() - offset) {
+            throw new VhostUserException("config range " + offset + " +" + size + " outside "
+                    + config.remaining() + " bytes");
+        }
+        return config.slice(config.position() + offset, size);
+    }
+
+    @Override
+    public void setConfig(int offset, int flags, ByteBuffer data) throws VhostUserException {
+        throw new VhostUserException("device config space is read-only");
+    }
+
+    @Override
+    public void setStatus(int status) {
+        // Recorded for GET_STATUS only: rings are driven by SET_VRING_* and QEMU sends status 0
+        // before GET_VRING_BASE, which must still find the rings intact.
+        this.status = status & 0xff;
+    }
+
+    @Override
+    public int getStatus() {
+        return status;
+    }
+
+    @Override
+    public void setBackendReqFd(int fd) {
+        UnixSockets.close(backendReqFd);
+        backendReqFd = fd;
+    }
+
+    /** Ends this connection's device: stops rings, waits for workers briefly, releases everything. */
+    @Override
+    public void close() {
+        resetDevice();
+        for (ExecutorService w : workers) {
+            w.shutdown();
+        }
+        for (ExecutorService w : workers) {
+            try {
+                if (!w.awaitTermination(options.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                    LOG.warn("worker pool did not finish within {}", options.drainTimeout());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        UnixSockets.close(backendReqFd);
+        backendReqFd = -1;
+    }
+}

@@ -1,0 +1,60 @@
+package io.vfsgw.nativeio;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class EventFdsTest {
+
+    @Test
+    void signalsAddUpAndReadResets() throws Exception {
+        int fd = EventFds.create(true);
+        try {
+            assertEquals(0, EventFds.read(fd));
+            EventFds.signal(fd);
+            EventFds.signal(fd);
+            assertEquals(2, EventFds.read(fd));
+            assertEquals(0, EventFds.read(fd));
+        } finally {
+            EventFds.close(fd);
+        }
+    }
+
+    @Test
+    void pollReportsWhichFdIsReadyAndTimesOut() throws Exception {
+        int a = EventFds.create(true);
+        int b = EventFds.create(false);
+        try {
+            assertEquals(0, EventFds.awaitReadable(a, b, 10));
+            EventFds.signal(b);
+            assertEquals(2, EventFds.awaitReadable(a, b, 1000));
+            EventFds.signal(a);
+            assertEquals(3, EventFds.awaitReadable(a, b, 1000));
+            assertEquals(1, EventFds.read(b));
+            assertEquals(1, EventFds.awaitReadable(a, b, 1000));
+        } finally {
+            EventFds.close(a);
+            EventFds.close(b);
+        }
+    }
+
+    @Test
+    void blockingReadWakesOnSignalFromAnotherThread() throws Exception {
+        int fd = EventFds.create(false);
+        try {
+            CompletableFuture<Long> got = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return EventFds.read(fd);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            EventFds.signal(fd);
+            assertEquals(1L, got.get(10, TimeUnit.SECONDS));
+        } finally {
+            EventFds.close(fd);
+        }
+    }
+}
