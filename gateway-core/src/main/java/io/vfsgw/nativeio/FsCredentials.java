@@ -8,6 +8,8 @@ import jnr.ffi.annotations.IgnoreError;
  * thread can create files as the guest's caller without touching other threads: raw
  * setfsuid/setfsgid (glibc's wrappers are plain syscalls, not the process-wide setxid broadcast), and
  * unshare(CLONE_FS) to give the thread its own umask.
+ *
+ * <p>A new thread inherits its creator's credentials: never start a thread inside a {@link Scope}.
  */
 public final class FsCredentials {
     /** jnr-ffi binding; public only because jnr generates its implementation in another class loader. */

@@ -48,6 +48,8 @@ public final class PosixFiles {
 
         int close(int fd);
 
+        long syscall(long number, int dirfd, @In byte[] path, Pointer how, long size);
+
         int dup(int fd);
 
         int statx(int dirfd, @In byte[] path, int flags, int mask, Pointer buf);
@@ -148,6 +150,30 @@ public final class PosixFiles {
             throw fail("openat");
         }
         return fd;
+    }
+
+    /** openat2 RESOLVE_* bits. */
+    public static final long RESOLVE_NO_XDEV = 0x01;
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+    public static final long RESOLVE_BENEATH = 0x08;
+    private static final long SYS_OPENAT2 = 437; // same number on every architecture
+
+    /**
+     * openat2(2): {@code path} resolved relative to {@code dirfd} under {@code resolve} rules (for a
+     * jail: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS). Always adds O_CLOEXEC.
+     */
+    public static int openat2(int dirfd, byte[] path, int flags, int mode, long resolve) throws FsException {
+        Pointer p = SCRATCH.get();
+        // struct open_how: 0 flags u64 | 8 mode u64 | 16 resolve u64
+        p.putLong(STRUCT_AT, (flags | 02000000) & 0xffffffffL);
+        p.putLong(STRUCT_AT + 8, mode);
+        p.putLong(STRUCT_AT + 16, resolve);
+        long fd = LIBC.syscall(SYS_OPENAT2, dirfd, path, p.slice(STRUCT_AT, 24), 24);
+        if (fd < 0) {
+            throw fail("openat2");
+        }
+        return (int) fd;
     }
 
     /** close(2), ignoring errors: for fds whose close cannot report anything we care about. */

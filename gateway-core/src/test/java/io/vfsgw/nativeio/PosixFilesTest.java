@@ -48,6 +48,23 @@ class PosixFilesTest {
     }
 
     @Test
+    void openat2RefusesEscapesAndSymlinks() throws Exception {
+        Files.createSymbolicLink(dir.resolve("up"), Path.of("/"));
+        long jail = PosixFiles.RESOLVE_BENEATH | PosixFiles.RESOLVE_NO_SYMLINKS | PosixFiles.RESOLVE_NO_MAGICLINKS;
+        assertEquals(Errno.EXDEV, assertThrows(FsException.class,
+                () -> PosixFiles.openat2(dirFd, PosixFiles.cstr(".."), OpenFlags.O_PATH, 0, jail)).errno());
+        assertEquals(Errno.ELOOP, assertThrows(FsException.class,
+                () -> PosixFiles.openat2(dirFd, PosixFiles.cstr("up/etc"), OpenFlags.O_PATH, 0, jail)).errno());
+        // the symlink itself can be held (O_PATH|O_NOFOLLOW): it is a node, never followed
+        int fd = PosixFiles.openat2(dirFd, PosixFiles.cstr("up"), OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW, 0, jail);
+        try {
+            assertTrue(PosixFiles.fstat(fd).isSymlink());
+        } finally {
+            PosixFiles.closeQuietly(fd);
+        }
+    }
+
+    @Test
     void statxSeesWhatJavaSees() throws Exception {
         Path f = dir.resolve("f");
         Files.write(f, new byte[1234]);
