@@ -1,0 +1,1112 @@
+package io.vfsgw.backend.posix;
+
+import io.vfsgw.nativeio.FsCredentials;
+import io.vfsgw.nativeio.PosixDirs;
+import io.vfsgw.nativeio.PosixFiles;
+import io.vfsgw.nativeio.Xattrs;
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.CreateResult;
+import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.DirSink;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FileType;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.Lock;
+import io.vfsgw.spi.OpenFlags;
+import io.vfsgw.spi.OpenResult;
+import io.vfsgw.spi.ReadSink;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.SetAttr;
+import io.vfsgw.spi.StatFs;
+import io.vfsgw.spi.StorageBackend;
+import io.vfsgw.spi.WriteSource;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Passthrough of a host directory, held to virtiofsd's standard.
+ *
+ * <h2>The jail</h2>
+ * Every node holds an O_PATH fd; a name is resolved one component at a time relative to its
+ * parent's fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and
+ * O_NOFOLLOW, so a symlink is a node of its own and is never followed here (the guest kernel follows
+ * symlinks itself, inside its own mount). Names never contain '/' ({@link FileName}); "." and ".."
+ * are answered from the node table (".." of the root is the root) and refused by creating calls.
+ * Operations that Linux offers only by path (chmod, xattrs, re-open, linkat of an fd) go through
+ * {@code /proc/self/fd/N} of our own O_PATH fd, which names exactly that object. Creation as the
+ * caller happens under the caller's fsuid/fsgid on the worker thread ({@link FsCredentials}).
+ *
+ * <p>A directory the host moves out of the source while the guest holds it would otherwise let
+ * lookups continue outside: every parent-relative operation first checks, by the kernel's own path
+ * of the parent fd, that it is still under the source (ESTALE otherwise). See docs/security.md for
+ * what remains (a TOCTOU window against a racing host, objects already held).
+ *
+ * <h2>Lifetimes</h2>
+ * Inodes live while the guest holds lookups ({@link InodeTable}); handles from open to release. Both
+ * are {@link PinnedFd}s, so a FORGET/RELEASE racing an operation never closes an fd in use.
+ */
+public final class PosixBackend implements StorageBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(PosixBackend.class);
+
+    private static final long JAIL = PosixFiles.RESOLVE_BENEATH | PosixFiles.RESOLVE_NO_SYMLINKS
+            | PosixFiles.RESOLVE_NO_MAGICLINKS;
+    private static final int O_PATH_NOFOLLOW = OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW;
+    private static final byte[] DOT = PosixFiles.cstr(".");
+    private static final byte[] DOTDOT = PosixFiles.cstr("..");
+    private static final int S_ISUID = 04000;
+    private static final int S_ISGID = 02000;
+    private static final int S_IXGRP = 00010;
+
+    private final PosixOptions options;
+    private final int procFd;
+    private final InodeTable inodes = new InodeTable();
+    private final Inode root;
+    private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+    private final Map<LockKey, LockFd> lockFds = new ConcurrentHashMap<>();
+    private volatile byte[] rootPath;
+
+    private record LockKey(long node, long owner) {
+    }
+
+    private PosixBackend(PosixOptions options, int procFd, int rootFd, PosixFiles.Stat rootStat) {
+        this.options = options;
+        this.procFd = procFd;
+        this.root = inodes.addRoot(rootFd, rootStat);
+    }
+
+    /**
+     * Opens the source directory.
+     *
+     * @throws IllegalArgumentException with a one-line message when --source is unusable
+     * @throws IllegalStateException    when /proc is not mounted
+     */
+    public static PosixBackend open(PosixOptions options) {
+        options.checkSource();
+        int procFd;
+        try {
+            procFd = PosixFiles.openat(PosixFiles.AT_FDCWD, PosixFiles.cstr("/proc/self/fd"),
+                    OpenFlags.O_PATH | OpenFlags.O_DIRECTORY, 0);
+        } catch (FsException e) {
+            throw new IllegalStateException("posix backend: /proc/self/fd is not available (" + e.getMessage()
+                    + "); mount /proc", e);
+        }
+        try {
+            int rootFd = PosixFiles.openat(PosixFiles.AT_FDCWD,
+                    PosixFiles.cstr(options.source().toAbsolutePath().toString()),
+                    OpenFlags.O_PATH | OpenFlags.O_DIRECTORY, 0);
+            PosixBackend b = new PosixBackend(options, procFd, rootFd, PosixFiles.fstat(rootFd));
+            b.rootPath = b.kernelPath(rootFd);
+            LOG.info("posix backend: sharing {} (readonly={}, xattr={}, devices={}, directIo={})",
+                    options.source(), options.readonly(), options.xattr(), options.allowDevices(),
+                    options.allowDirectIo());
+            return b;
+        } catch (FsException e) {
+            PosixFiles.closeQuietly(procFd);
+            throw new IllegalArgumentException("posix backend: cannot open --source " + options.source() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "posix";
+    }
+
+    /** Nodes currently held (for tests and metrics). */
+    public int nodeCount() {
+        return inodes.size();
+    }
+
+    /** Open handles (for tests and metrics). */
+    public int handleCount() {
+        return handles.size();
+    }
+
+    // ---------------------------------------------------------------- helpers: jail, fds, attrs
+
+    private static byte[] procName(int fd) {
+        return PosixFiles.cstr(Integer.toString(fd));
+    }
+
+    private static String procPath(int fd) {
+        return "/proc/self/fd/" + fd;
+    }
+
+    /** What the kernel says the fd's path is now (d_path through /proc/self/fd). */
+    private byte[] kernelPath(int fd) throws FsException {
+        return PosixFiles.readlinkat(procFd, procName(fd));
+    }
+
+    private static boolean under(byte[] path, byte[] rootPath) {
+        if (rootPath.length == 1 && rootPath[0] == '/') {
+            return true;
+        }
+        return path.length > rootPath.length && path[rootPath.length] == '/'
+                && Arrays.equals(path, 0, rootPath.length, rootPath, 0, rootPath.length);
+    }
+
+    /** Refuses a directory the host moved out of the source (its kernel path is no longer under it). */
+    private void checkInside(Inode dir) throws FsException {
+        if (dir == root) {
+            return;
+        }
+        byte[] p = kernelPath(dir.fd);
+        if (under(p, rootPath)) {
+            return;
+        }
+        byte[] now = kernelPath(root.fd); // the host may have renamed the source itself
+        rootPath = now;
+        if (!under(p, now)) {
+            LOG.warn("posix backend: node {} is outside the source now ({}); refusing",
+                    dir.id, new String(p, StandardCharsets.UTF_8));
+            throw FsException.of(Errno.ESTALE, "directory moved out of the source");
+        }
+    }
+
+    /** Pins {@code id} as a directory still inside the source, for a parent-relative operation. */
+    private Inode pinDir(long id) throws FsException {
+        Inode d = inodes.pin(id);
+        try {
+            if (!d.isDirectory()) {
+                throw FsException.of(Errno.ENOTDIR);
+            }
+            checkInside(d);
+            return d;
+        } catch (FsException e) {
+            d.unpin();
+            throw e;
+        }
+    }
+
+    private Handle pinHandle(long fh, long node) throws FsException {
+        Handle h = handles.get(fh);
+        if (h == null || !h.tryPin()) {
+            throw FsException.of(Errno.EBADF, "handle " + fh);
+        }
+        if (h.nodeId != node) {
+            h.unpin();
+            throw FsException.of(Errno.EBADF, "handle " + fh + " is not of node " + node);
+        }
+        return h;
+    }
+
+    private static boolean isFdExhaustion(FsException e) {
+        return e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE;
+    }
+
+    /** A call that opens an fd. */
+    @FunctionalInterface
+    private interface FdOpener {
+        int open() throws FsException;
+    }
+
+    /**
+     * Runs an fd-creating call; on EMFILE/ENFILE closes idle fds of our own and tries once more, so
+     * the guest does not see our fd exhaustion when we can avoid it.
+     */
+    private int openFd(FdOpener opener) throws FsException {
+        try {
+            return opener.open();
+        } catch (FsException e) {
+            if (!isFdExhaustion(e) || reclaimIdleFds() == 0) {
+                throw e;
+            }
+            return opener.open();
+        }
+    }
+
+    /** Closes lock fds whose owner holds no locks; returns how many. */
+    int reclaimIdleFds() {
+        int n = 0;
+        for (Map.Entry<LockKey, LockFd> e : lockFds.entrySet()) {
+            if (!e.getValue().mayHoldLocks && lockFds.remove(e.getKey(), e.getValue())) {
+                e.getValue().drop();
+                n++;
+            }
+        }
+        LOG.warn("posix backend: out of file descriptors, closed {} idle lock fds", n);
+        return n;
+    }
+
+    /** Re-opens the object of an O_PATH fd with real open flags (virtiofsd's reopen through /proc). */
+    private int reopen(Inode n, int flags) throws FsException {
+        return openFd(() -> PosixFiles.openat(procFd, procName(n.fd), flags, 0));
+    }
+
+    private static int encodeDev(int major, int minor) {
+        // the kernel's new_encode_dev, as fuse_attr.rdev carries it
+        return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
+    }
+
+    private static Attr attr(long id, PosixFiles.Stat st) {
+        return new Attr(id, st.size(), st.blocks(), st.atimeNs(), st.mtimeNs(), st.ctimeNs(), st.mode(),
+                st.nlink(), st.uid(), st.gid(), encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize());
+    }
+
+    /** Resolves one guest name under {@code dir} to an O_PATH fd of the object itself, never following it. */
+    private int openChild(Inode dir, FileName name) throws FsException {
+        byte[] c = PosixFiles.cstr(name.bytes());
+        return openFd(() -> PosixFiles.openat2(dir.fd, c, O_PATH_NOFOLLOW, 0, JAIL));
+    }
+
+    /** Adopts an O_PATH fd as a node with one lookup reference. */
+    private Entry adopt(int fd) throws FsException {
+        PosixFiles.Stat st;
+        try {
+            st = PosixFiles.fstat(fd);
+        } catch (FsException e) {
+            PosixFiles.closeQuietly(fd);
+            throw e;
+        }
+        Inode n = inodes.adopt(fd, st);
+        return new Entry(n.id, 0, attr(n.id, st));
+    }
+
+    private Entry lookupChild(Inode dir, FileName name) throws FsException {
+        return adopt(openChild(dir, name));
+    }
+
+    private static void refuseDots(FileName name, Errno errno) throws FsException {
+        if (name.isDotOrDotDot()) {
+            throw FsException.of(errno, "\"" + name + "\"");
+        }
+    }
+
+    private static byte[] c(FileName name) {
+        return PosixFiles.cstr(name.bytes());
+    }
+
+    /** Creation calls run as the caller so the host records the right owner (and setgid dirs work). */
+    private static FsCredentials.Scope asCaller(RequestContext ctx) throws FsException {
+        FsCredentials.privateUmaskZero(); // modes arrive with the guest's umask applied
+        return FsCredentials.become(ctx.uid(), ctx.gid());
+    }
+
+    // ---------------------------------------------------------------- lookup, forget, attributes
+
+    @Override
+    public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
+        Inode dir = pinDir(parent);
+        try {
+            if (name.length() == 1 && name.byteAt(0) == '.') {
+                inodes.addLookup(dir);
+                return new Entry(dir.id, 0, attr(dir.id, PosixFiles.fstat(dir.fd)));
+            }
+            if (name.isDotOrDotDot()) {
+                return lookupDotDot(dir);
+            }
+            return lookupChild(dir, name);
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    /** "..": the root's parent is the root; any other parent must still be inside the source. */
+    private Entry lookupDotDot(Inode dir) throws FsException {
+        if (dir == root) {
+            inodes.addLookup(root);
+            return new Entry(root.id, 0, attr(root.id, PosixFiles.fstat(root.fd)));
+        }
+        int fd = openFd(() -> PosixFiles.openat(dir.fd, DOTDOT, O_PATH_NOFOLLOW | OpenFlags.O_DIRECTORY, 0));
+        try {
+            PosixFiles.Stat st = PosixFiles.fstat(fd);
+            if (!(st.dev() == root.dev && st.ino() == root.ino) && !under(kernelPath(fd), rootPath)) {
+                throw FsException.of(Errno.ESTALE, "parent is outside the source");
+            }
+        } catch (FsException e) {
+            PosixFiles.closeQuietly(fd);
+            throw e;
+        }
+        return adopt(fd);
+    }
+
+    @Override
+    public void forget(long node, long nlookup) {
+        inodes.forget(node, nlookup);
+    }
+
+    @Override
+    public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            return attr(n.id, PosixFiles.fstat(n.fd));
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public Attr setattr(RequestContext ctx, long node, SetAttr ch) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            if (ch.mode() != null) {
+                if (n.isSymlink()) {
+                    throw FsException.of(Errno.EOPNOTSUPP, "chmod of a symlink");
+                }
+                // No fchmod on O_PATH fds: chmod through the magic link names exactly this object.
+                PosixFiles.fchmodat(procFd, procName(n.fd), ch.mode() & 07777, 0);
+            }
+            if (ch.uid() != null || ch.gid() != null) {
+                PosixFiles.fchown(n.fd, ch.uid() == null ? -1 : ch.uid(), ch.gid() == null ? -1 : ch.gid());
+            }
+            if (ch.size() != null) {
+                truncate(ctx, n, ch);
+            }
+            if (ch.changesTimes()) {
+                boolean aSpecial = ch.atimeNow() || ch.atimeNs() == null;
+                long a = ch.atimeNow() ? PosixFiles.UTIME_NOW : ch.atimeNs() == null ? PosixFiles.UTIME_OMIT : ch.atimeNs();
+                boolean mSpecial = ch.mtimeNow() || ch.mtimeNs() == null;
+                long m = ch.mtimeNow() ? PosixFiles.UTIME_NOW : ch.mtimeNs() == null ? PosixFiles.UTIME_OMIT : ch.mtimeNs();
+                PosixFiles.futimens(n.fd, a, aSpecial, m, mSpecial);
+            }
+            return attr(n.id, PosixFiles.fstat(n.fd));
+        } finally {
+            n.unpin();
+        }
+    }
+
+    private void truncate(RequestContext ctx, Inode n, SetAttr ch) throws FsException {
+        if (ch.size() < 0) {
+            throw FsException.of(Errno.EINVAL, "negative size");
+        }
+        if (n.isDirectory()) {
+            throw FsException.of(Errno.EISDIR);
+        }
+        if (!n.isRegular()) {
+            throw FsException.of(Errno.EINVAL, "truncate of a special file");
+        }
+        Handle h = ch.fh() == null ? null : pinHandle(ch.fh(), n.id);
+        int fd = -1;
+        try {
+            fd = h != null ? h.fd : reopen(n, OpenFlags.O_WRONLY);
+            try (FsCredentials.Scope s = killPrivScope(ctx, ch.killSuidGid())) {
+                PosixFiles.ftruncate(fd, ch.size());
+            }
+            if (ch.killSuidGid() && ctx.isRoot()) {
+                killPriv(n);
+            }
+        } finally {
+            if (h != null) {
+                h.unpin();
+            } else {
+                PosixFiles.closeQuietly(fd);
+            }
+        }
+    }
+
+    /**
+     * For a write/truncate that must clear suid/sgid: running it with the caller's fsuid drops
+     * CAP_FSETID on this thread, so the host kernel clears the bits as part of the same call.
+     */
+    private static FsCredentials.Scope killPrivScope(RequestContext ctx, boolean kill) {
+        return kill && !ctx.isRoot() ? FsCredentials.become(ctx.uid(), ctx.gid()) : null;
+    }
+
+    /** Root caller without CAP_FSETID in the guest: clear the bits explicitly. */
+    private void killPriv(Inode n) throws FsException {
+        int mode = PosixFiles.fstat(n.fd).mode();
+        int kill = S_ISUID | ((mode & S_IXGRP) != 0 ? S_ISGID : 0);
+        if ((mode & kill) != 0) {
+            PosixFiles.fchmodat(procFd, procName(n.fd), mode & 07777 & ~kill, 0);
+        }
+    }
+
+    @Override
+    public byte[] readlink(RequestContext ctx, long node) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            if (!n.isSymlink()) {
+                throw FsException.of(Errno.EINVAL, "not a symlink");
+            }
+            return PosixFiles.readlink(n.fd);
+        } finally {
+            n.unpin();
+        }
+    }
+
+    // ---------------------------------------------------------------- creating and removing names
+
+    @Override
+    public Entry symlink(RequestContext ctx, long parent, FileName name, byte[] target) throws FsException {
+        refuseDots(name, Errno.EEXIST);
+        if (target.length == 0) {
+            throw FsException.of(Errno.ENOENT, "empty symlink target");
+        }
+        if (target.length > 4095) {
+            throw FsException.of(Errno.ENAMETOOLONG, "symlink target");
+        }
+        for (byte b : target) {
+            if (b == 0) {
+                throw FsException.of(Errno.EINVAL, "NUL in symlink target");
+            }
+        }
+        Inode dir = pinDir(parent);
+        try {
+            try (FsCredentials.Scope s = asCaller(ctx)) {
+                PosixDirs.symlinkat(PosixFiles.cstr(target), dir.fd, c(name));
+            }
+            return lookupChild(dir, name);
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    @Override
+    public Entry mknod(RequestContext ctx, long parent, FileName name, int mode, int rdev, int umask)
+            throws FsException {
+        refuseDots(name, Errno.EEXIST);
+        FileType type = FileType.ofMode(mode);
+        if (type == null || type == FileType.DIRECTORY || type == FileType.SYMLINK) {
+            throw FsException.of(Errno.EINVAL, "mknod type " + Integer.toOctalString(mode));
+        }
+        boolean device = type == FileType.CHARACTER_DEVICE || type == FileType.BLOCK_DEVICE;
+        if (device && !options.allowDevices()) {
+            throw FsException.of(Errno.EPERM, "device nodes are not allowed (allowDevices)");
+        }
+        int major = device ? (rdev & 0xfff00) >>> 8 : 0;
+        int minor = device ? (rdev & 0xff) | ((rdev >>> 12) & 0xfff00) : 0;
+        Inode dir = pinDir(parent);
+        try {
+            try (FsCredentials.Scope s = asCaller(ctx)) {
+                PosixDirs.mknodat(dir.fd, c(name), mode, major, minor);
+            }
+            return lookupChild(dir, name);
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    @Override
+    public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) throws FsException {
+        refuseDots(name, Errno.EEXIST);
+        Inode dir = pinDir(parent);
+        try {
+            try (FsCredentials.Scope s = asCaller(ctx)) {
+                PosixDirs.mkdirat(dir.fd, c(name), mode & 07777);
+            }
+            return lookupChild(dir, name);
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    @Override
+    public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
+        refuseDots(name, Errno.EISDIR);
+        Inode dir = pinDir(parent);
+        try {
+            PosixDirs.unlinkat(dir.fd, c(name), 0);
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    @Override
+    public void rmdir(RequestContext ctx, long parent, FileName name) throws FsException {
+        if (name.isDotOrDotDot()) {
+            throw FsException.of(name.length() == 1 ? Errno.EINVAL : Errno.ENOTEMPTY, "\"" + name + "\"");
+        }
+        Inode dir = pinDir(parent);
+        try {
+            PosixDirs.unlinkat(dir.fd, c(name), PosixFiles.AT_REMOVEDIR);
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    @Override
+    public void rename(RequestContext ctx, long parent, FileName name, long newParent, FileName newName, int flags)
+            throws FsException {
+        if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0) {
+            throw FsException.of(Errno.EINVAL, "rename flags " + flags);
+        }
+        refuseDots(name, Errno.EBUSY);
+        refuseDots(newName, Errno.EBUSY);
+        Inode from = pinDir(parent);
+        try {
+            Inode to = pinDir(newParent);
+            try {
+                PosixDirs.renameat2(from.fd, c(name), to.fd, c(newName), flags);
+            } finally {
+                to.unpin();
+            }
+        } finally {
+            from.unpin();
+        }
+    }
+
+    @Override
+    public Entry link(RequestContext ctx, long node, long newParent, FileName newName) throws FsException {
+        refuseDots(newName, Errno.EEXIST);
+        Inode n = inodes.pin(node);
+        try {
+            if (n.isDirectory()) {
+                throw FsException.of(Errno.EPERM, "hard link to a directory");
+            }
+            Inode dir = pinDir(newParent);
+            try {
+                // linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH in the init namespace; the /proc
+                // magic link with AT_SYMLINK_FOLLOW does the same for the object we hold (virtiofsd).
+                try (FsCredentials.Scope s = asCaller(ctx)) {
+                    PosixDirs.linkat(procFd, procName(n.fd), dir.fd, c(newName), PosixFiles.AT_SYMLINK_FOLLOW);
+                }
+                return lookupChild(dir, newName);
+            } finally {
+                dir.unpin();
+            }
+        } finally {
+            n.unpin();
+        }
+    }
+
+    // ---------------------------------------------------------------- open files
+
+    /** Guest open flags to host flags: what a re-open must not carry, and O_DIRECT only if allowed. */
+    private int hostOpenFlags(int flags) {
+        int f = flags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOCTTY | OpenFlags.O_NOFOLLOW
+                | OpenFlags.O_PATH | OpenFlags.O_DIRECTORY);
+        if (!options.allowDirectIo()) {
+            f &= ~OpenFlags.O_DIRECT;
+        }
+        return f | OpenFlags.O_CLOEXEC;
+    }
+
+    private OpenResult addHandle(int fd, Inode n, int flags) {
+        Handle h = new Handle(fd, n.id, n.isDirectory(), n.isRegular());
+        long fh = nextHandle.getAndIncrement();
+        handles.put(fh, h);
+        return new OpenResult(fh, (flags & OpenFlags.O_DIRECT) != 0 && options.allowDirectIo(), false, false);
+    }
+
+    @Override
+    public OpenResult open(RequestContext ctx, long node, int flags) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            if (n.isDirectory()) {
+                throw FsException.of(Errno.EISDIR);
+            }
+            if (!n.isRegular()) {
+                // The guest opens FIFOs and devices itself; opening host ones here could block a worker
+                // or hand the guest a host device.
+                throw FsException.of(Errno.ENXIO, "open of a special file");
+            }
+            int fd = reopen(n, hostOpenFlags(flags));
+            return addHandle(fd, n, flags);
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public CreateResult create(RequestContext ctx, long parent, FileName name, int mode, int flags, int umask)
+            throws FsException {
+        refuseDots(name, Errno.EEXIST);
+        Inode dir = pinDir(parent);
+        try {
+            int hostFlags = hostOpenFlags(flags) | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOFOLLOW;
+            byte[] cname = c(name);
+            int fd;
+            try (FsCredentials.Scope s = asCaller(ctx)) {
+                fd = openFd(() -> PosixFiles.openat2(dir.fd, cname, hostFlags, mode & 07777, JAIL));
+            } catch (FsException e) {
+                if (e.errno() != Errno.EEXIST || (flags & OpenFlags.O_EXCL) != 0) {
+                    throw e;
+                }
+                return openExisting(ctx, dir, name, flags); // created by someone else meanwhile
+            }
+            try {
+                Entry entry = adopt(openFd(() -> PosixFiles.openat(procFd, procName(fd), OpenFlags.O_PATH, 0)));
+                Inode n = inodes.pin(entry.nodeId());
+                try {
+                    return new CreateResult(entry, addHandle(fd, n, flags));
+                } finally {
+                    n.unpin();
+                }
+            } catch (FsException e) {
+                PosixFiles.closeQuietly(fd);
+                throw e;
+            }
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    private CreateResult openExisting(RequestContext ctx, Inode dir, FileName name, int flags) throws FsException {
+        Entry e = lookupChild(dir, name);
+        try {
+            return new CreateResult(e, open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT));
+        } catch (FsException ex) {
+            forget(e.nodeId(), 1);
+            throw ex;
+        }
+    }
+
+    @Override
+    public CreateResult tmpfile(RequestContext ctx, long parent, int mode, int flags, int umask) throws FsException {
+        Inode dir = pinDir(parent);
+        try {
+            // O_TMPFILE needs write access; a guest asking for read-only gets O_RDWR underneath.
+            int access = OpenFlags.isWritable(flags) ? flags & OpenFlags.O_ACCMODE : OpenFlags.O_RDWR;
+            int hostFlags = (hostOpenFlags(flags) & ~OpenFlags.O_ACCMODE & ~OpenFlags.O_TMPFILE)
+                    | OpenFlags.O_TMPFILE | access;
+            int fd;
+            try (FsCredentials.Scope s = asCaller(ctx)) {
+                fd = openFd(() -> PosixFiles.openat(dir.fd, DOT, hostFlags, mode & 07777));
+            }
+            try {
+                Entry entry = adopt(openFd(() -> PosixFiles.openat(procFd, procName(fd), OpenFlags.O_PATH, 0)));
+                Inode n = inodes.pin(entry.nodeId());
+                try {
+                    return new CreateResult(entry, addHandle(fd, n, flags));
+                } finally {
+                    n.unpin();
+                }
+            } catch (FsException e) {
+                PosixFiles.closeQuietly(fd);
+                throw e;
+            }
+        } finally {
+            dir.unpin();
+        }
+    }
+
+    @Override
+    public void read(RequestContext ctx, long node, long fh, long offset, ReadSink sink) throws FsException {
+        Handle h = pinHandle(fh, node);
+        try {
+            if (h.directory) {
+                throw FsException.of(Errno.EISDIR);
+            }
+            long pos = offset;
+            int want = sink.remaining();
+            while (want > 0) {
+                // Zero copy: preadv from the host file straight into the reply buffers.
+                ByteBuffer[] views = sink.views(want);
+                long n = PosixFiles.preadv(h.fd, views, pos);
+                if (n <= 0) {
+                    break;
+                }
+                sink.advance((int) n);
+                pos += n;
+                want -= (int) n;
+                if (!h.regular) {
+                    break;
+                }
+            }
+        } finally {
+            h.unpin();
+        }
+    }
+
+    @Override
+    public int write(RequestContext ctx, long node, long fh, long offset, WriteSource data, boolean killSuidGid)
+            throws FsException {
+        Handle h = pinHandle(fh, node);
+        try {
+            int total = 0;
+            long pos = offset;
+            try (FsCredentials.Scope s = killPrivScope(ctx, killSuidGid)) {
+                while (data.remaining() > 0) {
+                    long n = PosixFiles.pwritev(h.fd, data.views(), pos);
+                    if (n <= 0) {
+                        break;
+                    }
+                    data.advance((int) n);
+                    total += (int) n;
+                    pos += n;
+                }
+            } catch (FsException e) {
+                if (total == 0) {
+                    throw e;
+                }
+                return total; // short only on error after partial progress
+            }
+            if (killSuidGid && ctx.isRoot()) {
+                Inode n = inodes.pin(node);
+                try {
+                    killPriv(n);
+                } finally {
+                    n.unpin();
+                }
+            }
+            return total;
+        } finally {
+            h.unpin();
+        }
+    }
+
+    @Override
+    public void flush(RequestContext ctx, long node, long fh, long lockOwner) throws FsException {
+        // POSIX: any close by an owner drops that owner's locks on the file.
+        dropLockFd(node, lockOwner);
+        Handle h = pinHandle(fh, node);
+        try {
+            // close() of a dup reports deferred write errors (NFS, FUSE), as virtiofsd does.
+            PosixFiles.close(PosixFiles.dup(h.fd));
+        } finally {
+            h.unpin();
+        }
+    }
+
+    @Override
+    public void release(RequestContext ctx, long node, long fh, int flags, long lockOwner) throws FsException {
+        dropLockFd(node, lockOwner);
+        Handle h = handles.remove(fh);
+        if (h != null) {
+            h.drop(); // also drops flock locks: this was the description's only fd
+        }
+    }
+
+    @Override
+    public void fsync(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
+        Handle h = pinHandle(fh, node);
+        try {
+            PosixFiles.fsync(h.fd, datasync);
+        } finally {
+            h.unpin();
+        }
+    }
+
+    // ---------------------------------------------------------------- directories
+
+    @Override
+    public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
+        Inode n = pinDir(node);
+        try {
+            int fd = reopen(n, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY);
+            return addHandle(fd, n, 0);
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
+        Handle h = pinHandle(fh, node);
+        try {
+            if (!h.directory) {
+                throw FsException.of(Errno.ENOTDIR);
+            }
+            boolean isRoot = node == ROOT_ID;
+            synchronized (h) { // the fd's position is shared by lseek + getdents64
+                PosixDirs.getdents(h.fd, cookie, h.dirBuffer, d -> {
+                    FileName name = FileName.of(d.name());
+                    FileType type = direntType(h.fd, d);
+                    long ino = d.ino();
+                    if (isRoot && name.length() == 2 && name.isDotOrDotDot()) {
+                        ino = ROOT_ID; // the root's ".." is the root
+                    } else {
+                        long known = inodes.idOf(rootDevOf(), d.ino());
+                        if (known > 0) {
+                            ino = known;
+                        }
+                    }
+                    return sink.add(new DirEntry(name, ino, type, d.nextOffset()));
+                });
+            }
+        } finally {
+            h.unpin();
+        }
+    }
+
+    private long rootDevOf() {
+        return root.dev;
+    }
+
+    /** DT_* to FileType; DT_UNKNOWN (some filesystems) costs one statx. */
+    private static FileType direntType(int dirFd, PosixDirs.Dirent d) throws FsException {
+        for (FileType t : FileType.values()) {
+            if (t.direntType() == d.type()) {
+                return t;
+            }
+        }
+        PosixFiles.Stat st = PosixFiles.statx(dirFd, PosixFiles.cstr(d.name()), PosixFiles.AT_SYMLINK_NOFOLLOW);
+        FileType t = FileType.ofMode(st.mode());
+        return t != null ? t : FileType.REGULAR;
+    }
+
+    @Override
+    public void releasedir(RequestContext ctx, long node, long fh) throws FsException {
+        Handle h = handles.remove(fh);
+        if (h != null) {
+            h.drop();
+        }
+    }
+
+    @Override
+    public void fsyncdir(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
+        fsync(ctx, node, fh, datasync);
+    }
+
+    // ---------------------------------------------------------------- filesystem
+
+    @Override
+    public StatFs statfs(RequestContext ctx, long node) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            PosixFiles.FsStat s = PosixFiles.fstatfs(n.fd);
+            return new StatFs(s.blocks(), s.bfree(), s.bavail(), s.files(), s.ffree(), (int) s.bsize(),
+                    (int) s.namelen(), (int) s.frsize());
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public void syncfs(RequestContext ctx) throws FsException {
+        Inode n = inodes.pin(ROOT_ID);
+        try {
+            int fd = reopen(n, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY); // syncfs refuses O_PATH fds
+            try {
+                PosixFiles.syncfs(fd);
+            } finally {
+                PosixFiles.closeQuietly(fd);
+            }
+        } finally {
+            n.unpin();
+        }
+    }
+
+    // ---------------------------------------------------------------- extended attributes
+
+    private void requireXattr() throws FsException {
+        if (!options.xattr()) {
+            throw FsException.of(Errno.EOPNOTSUPP, "xattrs are off");
+        }
+    }
+
+    /** trusted.* and security.* are the host's, as Linux keeps them from unprivileged callers. */
+    private static boolean privilegedNamespace(String name) {
+        return name.startsWith("trusted.") || name.startsWith("security.");
+    }
+
+    @Override
+    public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
+        requireXattr();
+        if (!ctx.isRoot() && name.startsWith("trusted.")) {
+            throw FsException.of(Errno.ENODATA); // what Linux answers an unprivileged reader
+        }
+        Inode n = inodes.pin(node);
+        try {
+            return Xattrs.get(procPath(n.fd), name);
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public void setxattr(RequestContext ctx, long node, String name, byte[] value, int flags) throws FsException {
+        requireXattr();
+        if (!ctx.isRoot() && privilegedNamespace(name)) {
+            throw FsException.of(Errno.EPERM, name);
+        }
+        Inode n = inodes.pin(node);
+        try {
+            Xattrs.set(procPath(n.fd), name, value, flags);
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public List<String> listxattr(RequestContext ctx, long node) throws FsException {
+        requireXattr();
+        Inode n = inodes.pin(node);
+        try {
+            List<String> all = Xattrs.list(procPath(n.fd));
+            if (ctx.isRoot()) {
+                return all;
+            }
+            List<String> visible = new ArrayList<>(all.size());
+            for (String s : all) {
+                if (!s.startsWith("trusted.")) {
+                    visible.add(s);
+                }
+            }
+            return visible;
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public void removexattr(RequestContext ctx, long node, String name) throws FsException {
+        requireXattr();
+        if (!ctx.isRoot() && privilegedNamespace(name)) {
+            throw FsException.of(Errno.EPERM, name);
+        }
+        Inode n = inodes.pin(node);
+        try {
+            Xattrs.remove(procPath(n.fd), name);
+        } finally {
+            n.unpin();
+        }
+    }
+
+    // ---------------------------------------------------------------- space, seeking, copying
+
+    @Override
+    public void fallocate(RequestContext ctx, long node, long fh, int mode, long offset, long length)
+            throws FsException {
+        Handle h = pinHandle(fh, node);
+        try {
+            PosixFiles.fallocate(h.fd, mode, offset, length);
+        } finally {
+            h.unpin();
+        }
+    }
+
+    @Override
+    public long lseek(RequestContext ctx, long node, long fh, long offset, int whence) throws FsException {
+        Handle h = pinHandle(fh, node);
+        try {
+            return PosixFiles.lseek(h.fd, offset, whence);
+        } finally {
+            h.unpin();
+        }
+    }
+
+    @Override
+    public long copyFileRange(RequestContext ctx, long nodeIn, long fhIn, long offIn, long nodeOut, long fhOut,
+                              long offOut, long length, int flags) throws FsException {
+        Handle in = pinHandle(fhIn, nodeIn);
+        try {
+            Handle out = pinHandle(fhOut, nodeOut);
+            try {
+                return PosixFiles.copyFileRange(in.fd, offIn, out.fd, offOut, length, flags);
+            } finally {
+                out.unpin();
+            }
+        } finally {
+            in.unpin();
+        }
+    }
+
+    // ---------------------------------------------------------------- locks
+
+    private static long lockLen(Lock l) {
+        return l.end() == Long.MAX_VALUE ? 0 : l.end() - l.start() + 1;
+    }
+
+    /** The OFD-lock fd of (node, owner), opened on first use with an access mode the lock needs. */
+    private LockFd lockFd(Inode n, long owner) throws FsException {
+        LockKey k = new LockKey(n.id, owner);
+        while (true) {
+            LockFd existing = lockFds.get(k);
+            if (existing != null) {
+                if (existing.tryPin()) {
+                    return existing;
+                }
+                lockFds.remove(k, existing);
+                continue;
+            }
+            int fd;
+            try {
+                fd = reopen(n, OpenFlags.O_RDWR);
+            } catch (FsException e) {
+                if (e.errno() != Errno.EACCES && e.errno() != Errno.EROFS && e.errno() != Errno.ETXTBSY) {
+                    throw e;
+                }
+                fd = reopen(n, OpenFlags.O_RDONLY); // read locks still work; write locks get EBADF
+            }
+            LockFd created = new LockFd(fd);
+            created.tryPin();
+            if (lockFds.putIfAbsent(k, created) == null) {
+                return created;
+            }
+            created.unpin();
+            created.drop();
+        }
+    }
+
+    private void dropLockFd(long node, long owner) {
+        LockFd l = lockFds.remove(new LockKey(node, owner));
+        if (l != null) {
+            l.drop();
+        }
+    }
+
+    @Override
+    public Lock getlk(RequestContext ctx, long node, long fh, Lock lock) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            LockFd l = lockFd(n, lock.owner());
+            try {
+                PosixFiles.FlockInfo r = PosixFiles.ofdLock(l.fd, PosixFiles.F_OFD_GETLK, lock.type(), lock.start(),
+                        lockLen(lock));
+                if (r.type() == Lock.F_UNLCK) {
+                    return new Lock(Lock.F_UNLCK, lock.start(), lock.end(), lock.owner(), 0);
+                }
+                long end = r.len() == 0 ? Long.MAX_VALUE : r.start() + r.len() - 1;
+                return new Lock(r.type(), r.start(), end, 0, Math.max(r.pid(), 0));
+            } finally {
+                l.unpin();
+            }
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public void setlk(RequestContext ctx, long node, long fh, Lock lock, boolean sleep, boolean flock)
+            throws FsException {
+        if (flock) {
+            Handle h = pinHandle(fh, node);
+            try {
+                int op = switch (lock.type()) {
+                    case Lock.F_RDLCK -> PosixFiles.LOCK_SH;
+                    case Lock.F_WRLCK -> PosixFiles.LOCK_EX;
+                    case Lock.F_UNLCK -> PosixFiles.LOCK_UN;
+                    default -> throw FsException.of(Errno.EINVAL, "lock type " + lock.type());
+                };
+                PosixFiles.flock(h.fd, sleep ? op : op | PosixFiles.LOCK_NB);
+            } finally {
+                h.unpin();
+            }
+            return;
+        }
+        Inode n = inodes.pin(node);
+        try {
+            LockFd l = lockFd(n, lock.owner());
+            try {
+                // F_OFD_SETLKW blocks this worker until the host grants the lock (documented limit).
+                PosixFiles.ofdLock(l.fd, sleep ? PosixFiles.F_OFD_SETLKW : PosixFiles.F_OFD_SETLK, lock.type(),
+                        lock.start(), lockLen(lock));
+                if (lock.type() != Lock.F_UNLCK) {
+                    l.mayHoldLocks = true;
+                } else if (lock.start() == 0 && lock.end() == Long.MAX_VALUE) {
+                    l.mayHoldLocks = false;
+                }
+            } finally {
+                l.unpin();
+            }
+        } finally {
+            n.unpin();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Handle h : handles.values()) {
+            h.drop();
+        }
+        handles.clear();
+        for (LockFd l : lockFds.values()) {
+            l.drop();
+        }
+        lockFds.clear();
+        inodes.closeAll();
+        PosixFiles.closeQuietly(procFd);
+    }
+}
