@@ -1,0 +1,108 @@
+package io.vfsgw.backend.s3;
+
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.ReadSink;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/**
+ * Reads one object for one open handle. A read at the offset where the last one ended is
+ * sequential: we keep a queue of ranged GETs ahead of the reader whose part size doubles from
+ * {@value #FIRST_PART} up to the part size and whose window doubles (up to readAheadMax) each time
+ * the reader consumes a whole part, so a streaming reader soon has several parts in flight while
+ * a reader that only wants the head of a file costs one small GET. Any other read is random: the queue is dropped
+ * and exactly the requested range (clipped at EOF) is fetched, so small random reads never
+ * over-fetch. (mountpoint-s3's prefetcher works the same way.)
+ */
+final class ObjectReader implements AutoCloseable {
+    static final int FIRST_PART = 256 << 10;
+
+    private final S3AsyncClient s3;
+    private final String bucket;
+    private final String key;
+    private final String etag;
+    private final long size;
+    private final int maxPart;
+    private final long maxWindow;
+    private final int maxParts;
+    private final Duration timeout;
+    private final ArrayDeque<RangeStream> ahead = new ArrayDeque<>();
+    private long expectedOffset;   // where a sequential read continues; 0 so the first read at 0 streams
+    private int nextPart = FIRST_PART;
+    private long window = FIRST_PART;
+
+    ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o) {
+        this.s3 = s3;
+        this.bucket = bucket;
+        this.key = key;
+        this.etag = etag;
+        this.size = size;
+        this.maxPart = o.partSize();
+        this.maxWindow = Math.max(o.readAheadMax(), o.partSize());
+        this.maxParts = Math.max(2, o.maxInflightParts());
+        this.timeout = o.attemptTimeout();
+    }
+
+    synchronized void read(long offset, ReadSink sink) throws FsException {
+        if (offset >= size || sink.remaining() == 0) {
+            return;
+        }
+        int want = (int) Math.min(sink.remaining(), size - offset);
+        if (offset != expectedOffset) {
+            reset();
+            RangeStream exact = RangeStream.open(s3, bucket, key, etag, offset, offset + want);
+            try {
+                exact.drainTo(sink, want, timeout);
+            } finally {
+                exact.cancel();
+            }
+            expectedOffset = offset + want;
+            return;
+        }
+        // Sequential: make sure the queue starts here, top it up, then drain.
+        if (!ahead.isEmpty() && ahead.peekFirst().position() != offset) {
+            reset();
+        }
+        int copied = 0;
+        while (copied < want) {
+            fill(offset + copied);
+            RangeStream head = ahead.peekFirst();
+            int n = head.drainTo(sink, want - copied, timeout);
+            copied += n;
+            if (head.exhausted() || n == 0) {
+                ahead.pollFirst().cancel();
+                window = Math.min(maxWindow, 2 * window);   // the reader kept up: look further ahead
+                if (n == 0) {
+                    break;   // object shorter than its listed size: a short read at the real EOF
+                }
+            }
+        }
+        expectedOffset = offset + copied;
+    }
+
+    /** Queues GETs from {@code from} until the window is covered; grows part and window sizes. */
+    private void fill(long from) {
+        long next = ahead.isEmpty() ? from : ahead.peekLast().end;
+        while (next < size && next - from < window && ahead.size() < maxParts) {
+            long end = Math.min(size, next + nextPart);
+            ahead.addLast(RangeStream.open(s3, bucket, key, etag, next, end));
+            next = end;
+            nextPart = (int) Math.min(maxPart, 2L * nextPart);
+        }
+    }
+
+    private void reset() {
+        for (RangeStream r : ahead) {
+            r.cancel();
+        }
+        ahead.clear();
+        nextPart = FIRST_PART;
+        window = FIRST_PART;
+    }
+
+    @Override
+    public synchronized void close() {
+        reset();
+    }
+}

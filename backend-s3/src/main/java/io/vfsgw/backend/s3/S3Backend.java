@@ -1,0 +1,1385 @@
+package io.vfsgw.backend.s3;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.CreateResult;
+import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.DirSink;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FileType;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.OpenFlags;
+import io.vfsgw.spi.OpenResult;
+import io.vfsgw.spi.ReadSink;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.SetAttr;
+import io.vfsgw.spi.StatFs;
+import io.vfsgw.spi.StorageBackend;
+import io.vfsgw.spi.WriteSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.Delete;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * A bucket (under a prefix) as a filesystem: key = prefix + path; a directory is a common prefix
+ * with an optional {@code dir/} marker object; attributes in s3fs-fuse's user metadata.
+ *
+ * <p>Where requests go (docs/s3.md has the full table): lookups are answered from a listing of
+ * the parent taken within metadataTtl, then from a short negative cache, and only then from S3
+ * (HEAD key and LIST key/ in parallel). Reads are ranged GETs with sequential read-ahead
+ * ({@link ObjectReader}); writes go to a staging file and stream or upload from there
+ * ({@link FileWriter}). Metadata changes rewrite the object onto itself (CopyObject REPLACE).
+ *
+ * <p>Concurrency: the node and handle tables are concurrent maps; per-node state is guarded by
+ * the node's monitor and never held across another node's. Namespace mutations (create, unlink,
+ * rename) are not atomic against other S3 clients: S3 has no transactions (docs/s3.md).
+ */
+public final class S3Backend implements StorageBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
+    private static final int BLKSIZE = 128 << 10;
+    private static final int PATH_MAX = 4095;
+
+    private final S3AsyncClient s3;
+    private final S3Options o;
+    private final boolean ownsClient;
+    private final Path stagingDir;
+    private final long ttlNs;
+
+    private final ConcurrentHashMap<Long, S3Node> nodes = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, S3Node> byPath = new ConcurrentHashMap<>();
+    private final AtomicLong nextId = new AtomicLong(ROOT_ID + 1);
+    private final AtomicLong nextFh = new AtomicLong(1);
+    private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
+    /** Inode numbers handed out by readdir for names not looked up yet, so lookup agrees with them. */
+    private final Cache<String, Long> reservedIds;
+    /** Recent listings by directory path: authoritative for presence and absence until they expire. */
+    private final Cache<String, ConcurrentSkipListMap<FileName, Listed>> listings;
+    /** Paths recently found absent (the kernel's LOOKUP before a CREATE), so create needs no HEAD. */
+    private final Cache<String, Boolean> negative;
+    private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
+
+    /** An open file or directory. */
+    private static final class Handle {
+        final S3Node node;
+        final int flags;
+        ObjectReader reader;
+        List<DirEntry> snapshot;
+
+        Handle(S3Node node, int flags) {
+            this.node = node;
+            this.flags = flags;
+        }
+    }
+
+    /** What a lookup found in S3 or in a listing, before it is bound to a node. */
+    private record Found(FileType type, long size, long mtimeNs, String etag, S3Metadata meta, boolean fromListing) {
+    }
+
+    /** Uses {@code s3} as given (the caller closes it); no bucket check. For tests and the module. */
+    public S3Backend(S3Options options, S3AsyncClient s3) {
+        this(options, s3, false, Ticker.systemTicker());
+    }
+
+    S3Backend(S3Options options, S3AsyncClient s3, boolean ownsClient, Ticker ticker) {
+        this.o = options;
+        this.s3 = s3;
+        this.ownsClient = ownsClient;
+        this.ttlNs = options.metadataTtl().toNanos();
+        this.stagingDir = options.cacheDir().resolve("staging");
+        try {
+            Files.createDirectories(stagingDir);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create S3 staging directory " + stagingDir + ": " + e);
+        }
+        this.reservedIds = Caffeine.newBuilder().maximumSize(1_000_000).build();
+        this.listings = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
+                .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
+        this.negative = Caffeine.newBuilder().ticker(ticker).maximumSize(100_000)
+                .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
+        S3Node root = new S3Node(ROOT_ID, "", FileType.DIRECTORY);
+        root.attr = dirAttr(ROOT_ID, S3Metadata.NONE, nowNs());
+        root.attrExpiresNs = Long.MAX_VALUE;
+        nodes.put(ROOT_ID, root);
+        byPath.put("", root);
+    }
+
+    /**
+     * Builds the client from the options, checks the bucket and returns a backend that owns the
+     * client. A missing or unreachable bucket fails here with one line saying what to do.
+     */
+    public static S3Backend open(S3Options options) {
+        S3AsyncClient client = S3Clients.build(options);
+        try {
+            checkBucket(client, options);
+        } catch (RuntimeException e) {
+            client.close();
+            throw e;
+        }
+        return new S3Backend(options, client, true, Ticker.systemTicker());
+    }
+
+    /** HEAD bucket; throws IllegalStateException with one actionable line. */
+    public static void checkBucket(S3AsyncClient client, S3Options o) {
+        String where = o.endpoint() == null ? "region " + o.region() : o.endpoint().toString();
+        try {
+            client.headBucket(b -> b.bucket(o.bucket())).join();
+        } catch (RuntimeException e) {
+            Errno errno = S3Errors.toErrno(e);
+            String what = switch (errno) {
+                case ENOENT -> "does not exist: create it first (aws s3 mb s3://" + o.bucket() + ") or fix --s3-bucket";
+                case EACCES -> "is not accessible with these credentials: check AWS_PROFILE / access keys";
+                default -> "cannot be reached (" + S3Errors.unwrap(e).getMessage() + "): check --s3-endpoint, "
+                        + "--s3-region and the network";
+            };
+            throw new IllegalStateException("S3 bucket '" + o.bucket() + "' at " + where + " " + what);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "s3";
+    }
+
+    // ---------------------------------------------------------------- paths
+
+    private static String child(String dir, FileName name) {
+        return dir.isEmpty() ? name.toString() : dir + "/" + name;
+    }
+
+    private static String parentOf(String path) {
+        int i = path.lastIndexOf('/');
+        return i < 0 ? "" : path.substring(0, i);
+    }
+
+    private String fileKey(String path) {
+        return o.prefix() + path;
+    }
+
+    /** The listing prefix of a directory, which is also its marker object's key. */
+    private String dirPrefix(String path) {
+        return path.isEmpty() ? o.prefix() : o.prefix() + path + "/";
+    }
+
+    private static long nowNs() {
+        Instant n = Instant.now();
+        return n.getEpochSecond() * 1_000_000_000L + n.getNano();
+    }
+
+    // ---------------------------------------------------------------- nodes
+
+    private S3Node node(long id) throws FsException {
+        S3Node n = nodes.get(id);
+        if (n == null) {
+            throw FsException.of(Errno.ESTALE, "unknown node " + id);
+        }
+        return n;
+    }
+
+    private S3Node dirNode(long id) throws FsException {
+        S3Node n = node(id);
+        if (n.type != FileType.DIRECTORY) {
+            throw FsException.of(Errno.ENOTDIR);
+        }
+        return n;
+    }
+
+    /** The inode number a path has or will have (readdir and lookup agree). */
+    private long idFor(String path) {
+        S3Node n = byPath.get(path);
+        if (n != null) {
+            return n.id;
+        }
+        return reservedIds.get(path, p -> nextId.getAndIncrement());
+    }
+
+    /** The node for {@code path} of {@code type}, created if needed; takes no lookup reference. */
+    private S3Node bind(String path, FileType type) {
+        return byPath.compute(path, (p, old) -> {
+            if (old != null && old.type == type) {
+                return old;
+            }
+            Long reserved = reservedIds.getIfPresent(p);
+            reservedIds.invalidate(p);
+            long id = reserved != null && (old == null || old.id != reserved) ? reserved : nextId.getAndIncrement();
+            S3Node n = new S3Node(id, p, type);
+            nodes.put(id, n);
+            return n;
+        });
+    }
+
+    private void dropIfUnused(S3Node n) {
+        synchronized (n) {
+            if (n.pinned()) {
+                return;
+            }
+            nodes.remove(n.id, n);
+            byPath.remove(n.path, n);
+        }
+    }
+
+    private Entry entry(S3Node n) {
+        n.lookups.incrementAndGet();
+        synchronized (n) {
+            return new Entry(n.id, 0, n.attr);
+        }
+    }
+
+    // ---------------------------------------------------------------- attributes
+
+    private Attr dirAttr(long id, S3Metadata m, long mtimeNs) {
+        int perm = m.mode() != null ? m.mode() & 07777 : 0755;
+        long mt = m.mtimeNs() != null ? m.mtimeNs() : mtimeNs;
+        return new Attr(id, 0, 0, orElse(m.atimeNs(), mt), mt, orElse(m.ctimeNs(), mt),
+                FileType.DIRECTORY.modeBits() | perm, 2, orElse(m.uid(), o.defaultUid()),
+                orElse(m.gid(), o.defaultGid()), 0, BLKSIZE);
+    }
+
+    private Attr fileAttr(long id, FileType type, long size, long lastModifiedNs, S3Metadata m) {
+        int perm = m.mode() != null ? m.mode() & 07777 : (type == FileType.SYMLINK ? 0777 : 0644);
+        long mt = m.mtimeNs() != null ? m.mtimeNs() : lastModifiedNs;
+        return new Attr(id, size, (size + 511) / 512, orElse(m.atimeNs(), mt), mt, orElse(m.ctimeNs(), mt),
+                type.modeBits() | perm, 1, orElse(m.uid(), o.defaultUid()), orElse(m.gid(), o.defaultGid()),
+                0, BLKSIZE);
+    }
+
+    private static int orElse(Integer v, int d) {
+        return v != null ? v : d;
+    }
+
+    private static long orElse(Long v, long d) {
+        return v != null ? v : d;
+    }
+
+    /** Applies what a lookup found to the node bound for it. */
+    private void learn(S3Node n, Found f) {
+        synchronized (n) {
+            if (n.writer != null || n.localOnly) {
+                return;   // our staged state is newer than anything S3 or a listing can say
+            }
+            if (f.fromListing && n.attr != null && f.etag != null && f.etag.equals(n.etag)) {
+                return;   // unchanged since we last read its metadata: keep the real mode/owner
+            }
+            n.attr = f.type == FileType.DIRECTORY
+                    ? dirAttr(n.id, f.meta, f.mtimeNs)
+                    : fileAttr(n.id, f.type, f.size, f.mtimeNs, f.meta);
+            if (!java.util.Objects.equals(f.etag, n.etag)) {
+                n.linkTarget = null;
+            }
+            n.etag = f.etag;
+            n.attrExpiresNs = System.nanoTime() + ttlNs;
+        }
+    }
+
+    private Map<String, String> metaOf(Attr a) {
+        return S3Metadata.encode(a.mode(), a.uid(), a.gid(), a.mtimeNs(), a.atimeNs(), a.ctimeNs());
+    }
+
+    // ---------------------------------------------------------------- lookup
+
+    @Override
+    public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
+        S3Node dir = dirNode(parent);
+        if (name.isDotOrDotDot()) {
+            if (name.length() == 1) {
+                return entry(dir);
+            }
+            String up = parentOf(dir.path);
+            S3Node p = byPath.get(up);
+            return entry(p != null ? p : bindDir(up));
+        }
+        String path = child(dir.path, name);
+        S3Node existing = byPath.get(path);
+        if (existing != null) {
+            synchronized (existing) {
+                if (existing.localOnly || (existing.writer != null && existing.writer.dirty())) {
+                    return entryLocked(existing);
+                }
+            }
+        }
+        Found f = find(path);
+        S3Node n = bind(path, f.type);
+        learn(n, f);
+        return entry(n);
+    }
+
+    private Entry entryLocked(S3Node n) {
+        n.lookups.incrementAndGet();
+        return new Entry(n.id, 0, currentAttr(n));
+    }
+
+    private S3Node bindDir(String path) {
+        S3Node n = bind(path, FileType.DIRECTORY);
+        synchronized (n) {
+            if (n.attr == null) {
+                n.attr = dirAttr(n.id, S3Metadata.NONE, nowNs());
+                n.attrExpiresNs = System.nanoTime() + ttlNs;
+            }
+        }
+        return n;
+    }
+
+    /** Finds what {@code path} is: recent listing, negative cache, then S3. Throws ENOENT. */
+    private Found find(String path) throws FsException {
+        String parent = parentOf(path);
+        ConcurrentSkipListMap<FileName, Listed> listing = listings.getIfPresent(parent);
+        if (listing != null) {
+            Listed l = listing.get(FileName.of(path.substring(path.lastIndexOf('/') + 1)));
+            if (l == null) {
+                throw FsException.of(Errno.ENOENT);
+            }
+            if (l.dir()) {
+                return new Found(FileType.DIRECTORY, 0, l.mtimeNs(), "", S3Metadata.NONE, true);
+            }
+            if (o.listingLookups()) {
+                S3Node known = byPath.get(path);
+                FileType t = known != null ? known.type : FileType.REGULAR;
+                return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
+            }
+        }
+        if (negative.getIfPresent(path) != null) {
+            throw FsException.of(Errno.ENOENT);
+        }
+        return findInS3(path);
+    }
+
+    /** HEAD key and LIST key/ in parallel: one round trip, two requests. */
+    private Found findInS3(String path) throws FsException {
+        String key = fileKey(path);
+        String prefix = dirPrefix(path);
+        CompletableFuture<HeadObjectResponse> head = s3.headObject(b -> b.bucket(o.bucket()).key(key));
+        CompletableFuture<ListObjectsV2Response> list = s3.listObjectsV2(b -> b.bucket(o.bucket())
+                .prefix(prefix).maxKeys(1));
+        HeadObjectResponse h = null;
+        try {
+            h = head.join();
+        } catch (RuntimeException e) {
+            if (S3Errors.toErrno(e) != Errno.ENOENT) {
+                list.cancel(false);
+                throw S3Errors.toFsException(e, "HEAD " + key);
+            }
+        }
+        ListObjectsV2Response l;
+        try {
+            l = list.join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "LIST " + prefix);
+        }
+        if (!l.contents().isEmpty() || !l.commonPrefixes().isEmpty()) {
+            S3Metadata meta = S3Metadata.NONE;
+            long mtime = nowNs();
+            if (!l.contents().isEmpty() && l.contents().get(0).key().equals(prefix)) {
+                meta = markerMeta(prefix);
+                mtime = l.contents().get(0).lastModified().toEpochMilli() * 1_000_000L;
+            }
+            return new Found(FileType.DIRECTORY, 0, mtime, "", meta, false);
+        }
+        if (h != null) {
+            S3Metadata meta = S3Metadata.parse(h.metadata());
+            FileType t = meta.type();
+            if (t == FileType.DIRECTORY) {
+                t = FileType.DIRECTORY;   // old s3fs directory object without the '/': a dir all the same
+            } else if (t == null || t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) {
+                t = FileType.REGULAR;
+            }
+            return new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
+                    false);
+        }
+        negative.put(path, Boolean.TRUE);
+        throw FsException.of(Errno.ENOENT);
+    }
+
+    private S3Metadata markerMeta(String markerKey) {
+        try {
+            return S3Metadata.parse(s3.headObject(b -> b.bucket(o.bucket()).key(markerKey)).join().metadata());
+        } catch (RuntimeException e) {
+            return S3Metadata.NONE;
+        }
+    }
+
+    @Override
+    public void forget(long node, long nlookup) {
+        S3Node n = nodes.get(node);
+        if (n == null || n.id == ROOT_ID) {
+            return;
+        }
+        n.lookups.addAndGet(-nlookup);
+        dropIfUnused(n);
+    }
+
+    // ---------------------------------------------------------------- getattr / setattr
+
+    @Override
+    public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
+        S3Node n = node(node);
+        synchronized (n) {
+            if (n.writer != null || n.localOnly || n.unlinked || n.type == FileType.DIRECTORY
+                    || System.nanoTime() < n.attrExpiresNs) {
+                return currentAttr(n);
+            }
+        }
+        refresh(n);
+        synchronized (n) {
+            return currentAttr(n);
+        }
+    }
+
+    /** HEAD the object behind a file node (its cached attrs expired). */
+    private void refresh(S3Node n) throws FsException {
+        String key = fileKey(n.path);
+        HeadObjectResponse h;
+        try {
+            h = s3.headObject(b -> b.bucket(o.bucket()).key(key)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "HEAD " + key);
+        }
+        learn(n, new Found(n.type, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
+                S3Metadata.parse(h.metadata()), false));
+    }
+
+    /** The node's attrs with the staged size; caller holds the node's monitor. */
+    private Attr currentAttr(S3Node n) {
+        Attr a = n.attr;
+        if (n.writer != null) {
+            long size = n.writer.size();
+            a = new Attr(a.ino(), size, (size + 511) / 512, a.atimeNs(), a.mtimeNs(), a.ctimeNs(), a.mode(),
+                    a.nlink(), a.uid(), a.gid(), a.rdev(), a.blksize());
+        }
+        return a;
+    }
+
+    @Override
+    public Attr setattr(RequestContext ctx, long node, SetAttr c) throws FsException {
+        requireWritable();
+        S3Node n = node(node);
+        if (n.attr == null || (n.type != FileType.DIRECTORY && !n.localOnly && n.writer == null
+                && System.nanoTime() >= n.attrExpiresNs)) {
+            refresh(n);
+        }
+        synchronized (n) {
+            Attr a = currentAttr(n);
+            checkOwnerChange(ctx, a, c);
+            long now = nowNs();
+            int mode = c.mode() != null ? (a.mode() & FileType.S_IFMT) | (c.mode() & 07777) : a.mode();
+            if (c.killSuidGid()) {
+                mode &= ~04000;
+                if ((mode & 010) != 0) {
+                    mode &= ~02000;
+                }
+            }
+            long mtime = c.mtimeNow() ? now : c.mtimeNs() != null ? c.mtimeNs() : a.mtimeNs();
+            long atime = c.atimeNow() ? now : c.atimeNs() != null ? c.atimeNs() : a.atimeNs();
+            if (c.size() != null) {
+                if (n.type == FileType.DIRECTORY) {
+                    throw FsException.of(Errno.EISDIR);
+                }
+                if (n.type != FileType.REGULAR || c.size() < 0) {
+                    throw FsException.of(Errno.EINVAL);
+                }
+                if (c.mtimeNs() == null && !c.mtimeNow()) {
+                    mtime = now;   // truncate changes mtime
+                }
+            }
+            Attr next = new Attr(a.ino(), a.size(), a.blocks(), atime, mtime, now, mode, a.nlink(),
+                    c.uid() != null ? c.uid() : a.uid(), c.gid() != null ? c.gid() : a.gid(), a.rdev(), a.blksize());
+            if (c.size() != null) {
+                FileWriter w = writerFor(n, c.size() == 0);
+                w.truncate(c.size());
+                n.attr = next;
+                if (n.opens == 0) {
+                    commit(n);   // truncate(2) without an open file: visible in S3 at once
+                }
+                return currentAttr(n);
+            }
+            if (n.writer != null && n.writer.dirty() || n.localOnly) {
+                n.attr = next;   // goes up with the data at the next flush
+                return currentAttr(n);
+            }
+            rewriteMetadata(n, next);
+            n.attr = next;
+            return currentAttr(n);
+        }
+    }
+
+    private static void checkOwnerChange(RequestContext ctx, Attr a, SetAttr c) throws FsException {
+        if (ctx.isRoot()) {
+            return;
+        }
+        if (c.uid() != null && c.uid() != a.uid()) {
+            throw FsException.of(Errno.EPERM, "only root may change a file's owner");
+        }
+        if ((c.mode() != null || c.gid() != null) && ctx.uid() != a.uid()) {
+            throw FsException.of(Errno.EPERM, "only the owner may chmod/chgrp");
+        }
+    }
+
+    /** chmod/chown/utimens of a clean object: copy it onto itself with the new metadata (1 request). */
+    private void rewriteMetadata(S3Node n, Attr next) throws FsException {
+        Map<String, String> meta = metaOf(next);
+        if (n.type == FileType.DIRECTORY) {
+            if (dirPrefix(n.path).isEmpty()) {
+                return;   // the bucket root has no marker object to hold metadata: kept in memory only
+            }
+            n.etag = Uploads.put(s3, o, dirPrefix(n.path), meta, Uploads.DIR_CONTENT_TYPE,
+                    AsyncRequestBody.fromBytes(new byte[0]));
+            return;
+        }
+        n.etag = Uploads.copy(s3, o, fileKey(n.path), fileKey(n.path), n.attr.size(), meta,
+                Uploads.FILE_CONTENT_TYPE);
+        n.attrExpiresNs = System.nanoTime() + ttlNs;
+    }
+
+    // ---------------------------------------------------------------- symlinks, nodes, dirs
+
+    @Override
+    public byte[] readlink(RequestContext ctx, long node) throws FsException {
+        S3Node n = node(node);
+        if (n.type != FileType.SYMLINK) {
+            throw FsException.of(Errno.EINVAL);
+        }
+        synchronized (n) {
+            if (n.linkTarget != null) {
+                return n.linkTarget.clone();
+            }
+        }
+        String key = fileKey(n.path);
+        byte[] target;
+        try {
+            // metadata path, not data path: a target is at most 4 KiB
+            target = s3.getObject(b -> b.bucket(o.bucket()).key(key), AsyncResponseTransformer.toBytes())
+                    .join().asByteArray();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "GET symlink " + key);
+        }
+        synchronized (n) {
+            n.linkTarget = target;
+        }
+        return target.clone();
+    }
+
+    @Override
+    public Entry symlink(RequestContext ctx, long parent, FileName name, byte[] target) throws FsException {
+        requireWritable();
+        if (target.length > PATH_MAX) {
+            throw FsException.of(Errno.ENAMETOOLONG, "symlink target over " + PATH_MAX + " bytes");
+        }
+        S3Node dir = dirNode(parent);
+        String path = newName(dir, name);
+        long now = nowNs();
+        Attr a = new Attr(0, target.length, 1, now, now, now, FileType.SYMLINK.modeBits() | 0777, 1, ctx.uid(),
+                ctx.gid(), 0, BLKSIZE);
+        String etag = Uploads.put(s3, o, fileKey(path), metaOf(a), Uploads.FILE_CONTENT_TYPE,
+                AsyncRequestBody.fromBytes(target));
+        S3Node n = bind(path, FileType.SYMLINK);
+        synchronized (n) {
+            n.attr = a.withIno(n.id);
+            n.etag = etag;
+            n.linkTarget = target.clone();
+            n.attrExpiresNs = System.nanoTime() + ttlNs;
+        }
+        added(path, false, target.length, etag);
+        return entry(n);
+    }
+
+    /** Regular files, FIFOs and sockets as s3fs stores them (empty object, type in the mode). */
+    @Override
+    public Entry mknod(RequestContext ctx, long parent, FileName name, int mode, int rdev, int umask)
+            throws FsException {
+        requireWritable();
+        FileType t = FileType.ofMode(mode);
+        if (t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) {
+            throw FsException.of(Errno.EPERM, "device nodes cannot live in S3");
+        }
+        if (t != FileType.REGULAR && t != FileType.FIFO && t != FileType.SOCKET) {
+            throw FsException.of(Errno.EINVAL, "mknod of type " + t);
+        }
+        S3Node dir = dirNode(parent);
+        String path = newName(dir, name);
+        long now = nowNs();
+        Attr a = new Attr(0, 0, 0, now, now, now, t.modeBits() | (mode & 07777), 1, ctx.uid(), ctx.gid(), 0,
+                BLKSIZE);
+        String etag = Uploads.put(s3, o, fileKey(path), metaOf(a), Uploads.FILE_CONTENT_TYPE,
+                AsyncRequestBody.fromBytes(new byte[0]));
+        S3Node n = bind(path, t);
+        synchronized (n) {
+            n.attr = a.withIno(n.id);
+            n.etag = etag;
+            n.attrExpiresNs = System.nanoTime() + ttlNs;
+        }
+        added(path, false, 0, etag);
+        return entry(n);
+    }
+
+    @Override
+    public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) throws FsException {
+        requireWritable();
+        S3Node dir = dirNode(parent);
+        String path = newName(dir, name);
+        long now = nowNs();
+        Attr a = new Attr(0, 0, 0, now, now, now, FileType.DIRECTORY.modeBits() | (mode & 07777), 2, ctx.uid(),
+                ctx.gid(), 0, BLKSIZE);
+        String etag = Uploads.put(s3, o, dirPrefix(path), metaOf(a), Uploads.DIR_CONTENT_TYPE,
+                AsyncRequestBody.fromBytes(new byte[0]));
+        S3Node n = bind(path, FileType.DIRECTORY);
+        synchronized (n) {
+            n.attr = a.withIno(n.id);
+            n.etag = etag;
+            n.attrExpiresNs = Long.MAX_VALUE;
+        }
+        added(path, true, 0, "");
+        // A directory we just created is known empty: lookups inside it need no request (untar).
+        listings.put(path, new ConcurrentSkipListMap<>());
+        return entry(n);
+    }
+
+    /** The path of a name about to be created; refuses names a create must not take. */
+    private String newName(S3Node dir, FileName name) throws FsException {
+        if (name.isDotOrDotDot()) {
+            throw FsException.of(Errno.EEXIST);
+        }
+        String path = child(dir.path, name);
+        S3Node existing = byPath.get(path);
+        if (existing != null && existing.localOnly) {
+            throw FsException.of(Errno.EEXIST);
+        }
+        return path;
+    }
+
+    @Override
+    public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
+        requireWritable();
+        S3Node dir = dirNode(parent);
+        String path = child(dir.path, name);
+        S3Node n = byPath.get(path);
+        boolean inS3 = true;
+        if (n != null) {
+            if (n.type == FileType.DIRECTORY) {
+                throw FsException.of(Errno.EISDIR);
+            }
+            synchronized (n) {
+                inS3 = !n.localOnly;
+                if (n.writer != null && n.opens == 0) {
+                    n.writer.discard();
+                    n.writer = null;
+                }
+                n.unlinked = true;
+                n.localOnly = false;
+            }
+        } else if (listings.getIfPresent(dir.path) == null) {
+            Found f = find(path);   // ENOENT / EISDIR need an answer before we delete blindly
+            if (f.type == FileType.DIRECTORY) {
+                throw FsException.of(Errno.EISDIR);
+            }
+        }
+        if (inS3) {
+            delete(fileKey(path));
+        }
+        removed(path);
+        if (n != null) {
+            byPath.remove(path, n);
+            dropIfUnused(n);
+        }
+    }
+
+    private void delete(String key) throws FsException {
+        try {
+            s3.deleteObject(b -> b.bucket(o.bucket()).key(key)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "DELETE " + key);
+        }
+    }
+
+    @Override
+    public void rmdir(RequestContext ctx, long parent, FileName name) throws FsException {
+        requireWritable();
+        S3Node dir = dirNode(parent);
+        if (name.isDotOrDotDot()) {
+            throw FsException.of(name.length() == 1 ? Errno.EINVAL : Errno.ENOTEMPTY);
+        }
+        String path = child(dir.path, name);
+        S3Node n = byPath.get(path);
+        if (n != null && n.type != FileType.DIRECTORY) {
+            throw FsException.of(Errno.ENOTDIR);
+        }
+        String prefix = dirPrefix(path);
+        for (S3Node local : byPath.values()) {
+            if (local.localOnly && local.path.startsWith(path + "/")) {
+                throw FsException.of(Errno.ENOTEMPTY);
+            }
+        }
+        ListObjectsV2Response l;
+        try {
+            l = s3.listObjectsV2(b -> b.bucket(o.bucket()).prefix(prefix).maxKeys(2)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "LIST " + prefix);
+        }
+        boolean marker = false;
+        for (S3Object obj : l.contents()) {
+            if (obj.key().equals(prefix)) {
+                marker = true;
+            } else {
+                throw FsException.of(Errno.ENOTEMPTY);
+            }
+        }
+        if (!l.commonPrefixes().isEmpty()) {
+            throw FsException.of(Errno.ENOTEMPTY);
+        }
+        if (!marker && n == null) {
+            // Neither marker nor keys nor a node: either it never existed, or it was an implicit
+            // directory whose last file we just unlinked (rm -r) and which vanished with it.
+            find(path);
+        }
+        if (marker) {
+            delete(prefix);
+        }
+        removed(path);
+        listings.invalidate(path);
+        if (n != null) {
+            byPath.remove(path, n);
+            dropIfUnused(n);
+        }
+    }
+
+    // ---------------------------------------------------------------- rename
+
+    @Override
+    public void rename(RequestContext ctx, long parent, FileName name, long newParent, FileName newName, int flags)
+            throws FsException {
+        requireWritable();
+        if ((flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) != 0) {
+            throw FsException.of(Errno.EINVAL, "S3 cannot exchange two objects atomically");
+        }
+        S3Node from = dirNode(parent);
+        S3Node to = dirNode(newParent);
+        if (name.isDotOrDotDot() || newName.isDotOrDotDot()) {
+            throw FsException.of(Errno.EINVAL);
+        }
+        String src = child(from.path, name);
+        String dst = child(to.path, newName);
+        if (src.equals(dst)) {
+            return;
+        }
+        S3Node srcNode = byPath.get(src);
+        FileType srcType = srcNode != null ? srcNode.type : find(src).type;
+        Found target = null;
+        S3Node dstNode = byPath.get(dst);
+        if (dstNode != null && dstNode.localOnly) {
+            target = new Found(dstNode.type, 0, 0, "", S3Metadata.NONE, false);
+        } else {
+            try {
+                target = find(dst);
+            } catch (FsException e) {
+                if (e.errno() != Errno.ENOENT) {
+                    throw e;
+                }
+            }
+        }
+        if (target != null) {
+            if ((flags & RENAME_NOREPLACE) != 0) {
+                throw FsException.of(Errno.EEXIST);
+            }
+            if (srcType == FileType.DIRECTORY && target.type != FileType.DIRECTORY) {
+                throw FsException.of(Errno.ENOTDIR);
+            }
+            if (srcType != FileType.DIRECTORY && target.type == FileType.DIRECTORY) {
+                throw FsException.of(Errno.EISDIR);
+            }
+        }
+        if (srcType == FileType.DIRECTORY) {
+            if (dst.startsWith(src + "/")) {
+                throw FsException.of(Errno.EINVAL, "cannot move a directory into itself");
+            }
+            renameDir(src, dst, target != null);
+        } else {
+            renameFile(srcNode, src, dst);
+        }
+        moveNodes(src, dst);
+        removed(src);
+        added(dst, srcType == FileType.DIRECTORY, 0, null);
+        listings.invalidate(src);
+        listings.invalidate(dst);
+        negative.invalidate(dst);
+    }
+
+    private void renameFile(S3Node n, String src, String dst) throws FsException {
+        if (n != null) {
+            synchronized (n) {
+                if (n.writer != null && n.writer.dirty()) {
+                    // Upload the staged data straight under the new name: no copy needed.
+                    boolean wasInS3 = !n.localOnly;
+                    String etag = n.writer.commit(fileKey(dst), metaOf(n.attr));
+                    n.etag = etag;
+                    n.localOnly = false;
+                    if (wasInS3) {
+                        delete(fileKey(src));
+                    }
+                    return;
+                }
+            }
+        }
+        long size;
+        if (n != null && n.attr != null) {
+            size = n.attr.size();
+        } else {
+            size = find(src).size;
+        }
+        String etag = Uploads.copy(s3, o, fileKey(src), fileKey(dst), size, null, null);
+        delete(fileKey(src));
+        if (n != null) {
+            synchronized (n) {
+                n.etag = etag;
+            }
+        }
+    }
+
+    /**
+     * Copies every key under src/ to dst/, then deletes the originals. Not atomic: a crash in the
+     * middle leaves both trees (never neither). Bounded by maxRenameKeys; past it EMLINK.
+     */
+    private void renameDir(String src, String dst, boolean dstExists) throws FsException {
+        String srcPrefix = dirPrefix(src);
+        String dstPrefix = dirPrefix(dst);
+        if (dstExists) {
+            ListObjectsV2Response l;
+            try {
+                l = s3.listObjectsV2(b -> b.bucket(o.bucket()).prefix(dstPrefix).maxKeys(2)).join();
+            } catch (RuntimeException e) {
+                throw S3Errors.toFsException(e, "LIST " + dstPrefix);
+            }
+            for (S3Object obj : l.contents()) {
+                if (!obj.key().equals(dstPrefix)) {
+                    throw FsException.of(Errno.ENOTEMPTY);
+                }
+            }
+        }
+        // Staged files under the tree go up first, under their old names, so the copy takes them.
+        for (S3Node n : byPath.values()) {
+            if (n.path.startsWith(src + "/")) {
+                synchronized (n) {
+                    if (n.writer != null && n.writer.dirty()) {
+                        commit(n);
+                    }
+                }
+            }
+        }
+        List<S3Object> keys = new ArrayList<>();
+        String token = null;
+        do {
+            String t = token;
+            ListObjectsV2Response page;
+            try {
+                page = s3.listObjectsV2(b -> b.bucket(o.bucket()).prefix(srcPrefix).continuationToken(t)
+                        .maxKeys(o.listPageSize())).join();
+            } catch (RuntimeException e) {
+                throw S3Errors.toFsException(e, "LIST " + srcPrefix);
+            }
+            keys.addAll(page.contents());
+            if (keys.size() > o.maxRenameKeys()) {
+                LOG.warn("rename of directory {} refused: more than maxRenameKeys={} objects to copy "
+                        + "(answered EMLINK; raise the option or move the files individually)", src, o.maxRenameKeys());
+                throw FsException.of(Errno.EMLINK, "directory too large to rename in S3");
+            }
+            token = page.isTruncated() ? page.nextContinuationToken() : null;
+        } while (token != null);
+        List<CompletableFuture<?>> window = new ArrayList<>();
+        try {
+            for (S3Object obj : keys) {
+                String to = dstPrefix + obj.key().substring(srcPrefix.length());
+                if (obj.size() > Uploads.MAX_SINGLE_COPY) {
+                    Uploads.copy(s3, o, obj.key(), to, obj.size(), null, null);
+                    continue;
+                }
+                window.add(s3.copyObject(b -> b.sourceBucket(o.bucket()).sourceKey(obj.key())
+                        .destinationBucket(o.bucket()).destinationKey(to)));
+                if (window.size() >= 4 * o.maxInflightParts()) {
+                    CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).join();
+                    window.clear();
+                }
+            }
+            CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "copying " + srcPrefix + " to " + dstPrefix
+                    + " (the source is intact; the copy may be partial)");
+        }
+        for (int i = 0; i < keys.size(); i += 1000) {
+            List<ObjectIdentifier> batch = new ArrayList<>();
+            for (S3Object obj : keys.subList(i, Math.min(keys.size(), i + 1000))) {
+                batch.add(ObjectIdentifier.builder().key(obj.key()).build());
+            }
+            try {
+                var r = s3.deleteObjects(b -> b.bucket(o.bucket()).delete(Delete.builder().objects(batch).quiet(true)
+                        .build())).join();
+                if (!r.errors().isEmpty()) {
+                    throw FsException.of(Errno.EIO, "deleting " + r.errors().size() + " renamed keys under "
+                            + srcPrefix + " failed: " + r.errors().get(0).message());
+                }
+            } catch (RuntimeException e) {
+                throw S3Errors.toFsException(e, "DeleteObjects under " + srcPrefix);
+            }
+        }
+        if (keys.stream().noneMatch(k -> k.key().equals(srcPrefix))) {
+            // The source had no marker; give the target one so an emptied target still exists.
+            Uploads.put(s3, o, dstPrefix, Map.of(), Uploads.DIR_CONTENT_TYPE, AsyncRequestBody.fromBytes(new byte[0]));
+        }
+    }
+
+    /** Re-keys the node table: src and everything under it now lives at dst. */
+    private void moveNodes(String src, String dst) {
+        S3Node old = byPath.remove(dst);
+        if (old != null) {
+            old.unlinked = true;
+        }
+        for (S3Node n : new ArrayList<>(byPath.values())) {
+            String p = n.path;
+            if (p.equals(src) || p.startsWith(src + "/")) {
+                String np = dst + p.substring(src.length());
+                byPath.remove(p, n);
+                n.path = np;
+                byPath.put(np, n);
+            }
+        }
+        for (String reserved : new ArrayList<>(reservedIds.asMap().keySet())) {
+            if (reserved.equals(src) || reserved.startsWith(src + "/")) {
+                reservedIds.invalidate(reserved);
+            }
+        }
+    }
+
+    @Override
+    public Entry link(RequestContext ctx, long node, long newParent, FileName newName) throws FsException {
+        throw FsException.of(Errno.EPERM, "S3 has no hard links");
+    }
+
+    // ---------------------------------------------------------------- listing caches
+
+    /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
+    private void added(String path, boolean dir, long size, String etag) {
+        negative.invalidate(path);
+        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(parentOf(path));
+        if (l != null) {
+            FileName name = FileName.literal(path.substring(path.lastIndexOf('/') + 1));
+            l.put(name, new Listed(name, dir, size, nowNs(), etag == null ? "" : etag));
+        }
+    }
+
+    private void removed(String path) {
+        negative.put(path, Boolean.TRUE);
+        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(parentOf(path));
+        if (l != null) {
+            l.remove(FileName.literal(path.substring(path.lastIndexOf('/') + 1)));
+        }
+    }
+
+    /** Lists a directory completely (ListObjectsV2, delimiter '/', all pages) and caches it. */
+    private ConcurrentSkipListMap<FileName, Listed> list(String dirPath) throws FsException {
+        String prefix = dirPrefix(dirPath);
+        ConcurrentSkipListMap<FileName, Listed> out = new ConcurrentSkipListMap<>();
+        String token = null;
+        boolean any = dirPath.isEmpty();
+        do {
+            String t = token;
+            ListObjectsV2Response page;
+            try {
+                page = s3.listObjectsV2(b -> b.bucket(o.bucket()).prefix(prefix).delimiter("/")
+                        .maxKeys(o.listPageSize()).continuationToken(t)).join();
+            } catch (RuntimeException e) {
+                throw S3Errors.toFsException(e, "LIST " + prefix);
+            }
+            for (CommonPrefix cp : page.commonPrefixes()) {
+                any = true;
+                String rest = cp.prefix().substring(prefix.length());
+                FileName name = validName(cp.prefix(), rest.substring(0, rest.length() - 1));
+                if (name != null) {
+                    out.put(name, new Listed(name, true, 0, nowNs(), ""));
+                }
+            }
+            for (S3Object obj : page.contents()) {
+                any = true;
+                if (obj.key().equals(prefix)) {
+                    continue;   // our own marker
+                }
+                String rest = obj.key().substring(prefix.length());
+                if (rest.endsWith("_$folder$")) {
+                    rest = rest.substring(0, rest.length() - "_$folder$".length());   // old s3fs marker
+                    FileName name = validName(obj.key(), rest);
+                    if (name != null) {
+                        out.putIfAbsent(name, new Listed(name, true, 0, nowNs(), ""));
+                    }
+                    continue;
+                }
+                FileName name = validName(obj.key(), rest);
+                if (name == null) {
+                    continue;
+                }
+                Listed prev = out.get(name);
+                if (prev != null && prev.dir()) {
+                    warnOnce(obj.key(), "object is shadowed by a directory of the same name");
+                    continue;
+                }
+                out.put(name, new Listed(name, false, obj.size(),
+                        obj.lastModified().toEpochMilli() * 1_000_000L, obj.eTag()));
+            }
+            token = page.isTruncated() ? page.nextContinuationToken() : null;
+        } while (token != null);
+        if (!any && byPath.get(dirPath) == null) {
+            throw FsException.of(Errno.ENOENT);
+        }
+        // Files created here and not yet uploaded exist too.
+        for (S3Node n : byPath.values()) {
+            if (n.localOnly && parentOf(n.path).equals(dirPath) && !n.path.isEmpty()) {
+                FileName name = FileName.literal(n.path.substring(n.path.lastIndexOf('/') + 1));
+                out.putIfAbsent(name, new Listed(name, false, 0, nowNs(), ""));
+            }
+        }
+        listings.put(dirPath, out);
+        return out;
+    }
+
+    /** A key segment as a file name, or null (and one warning) when it cannot be one. */
+    private FileName validName(String key, String segment) {
+        if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+            warnOnce(key, "empty, '.' or '..' path segment");
+            return null;
+        }
+        try {
+            return FileName.of(segment);
+        } catch (FsException e) {
+            warnOnce(key, e.getMessage());
+            return null;
+        }
+    }
+
+    private void warnOnce(String key, String why) {
+        if (warnedKeys.size() < 100_000 && warnedKeys.add(key)) {
+            LOG.warn("S3 key '{}' skipped: {}", key, why);
+        }
+    }
+
+    // ---------------------------------------------------------------- files
+
+    private void requireWritable() throws FsException {
+        if (o.readonly()) {
+            throw FsException.of(Errno.EROFS);
+        }
+    }
+
+    private Path stagingPath(S3Node n) {
+        String name = n.path.substring(n.path.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._-]", "_");
+        if (name.length() > 100) {
+            name = name.substring(0, 100);
+        }
+        return stagingDir.resolve(n.id + "-" + name);
+    }
+
+    /** The node's writer, staging the current object first unless {@code empty}; holds the node monitor. */
+    private FileWriter writerFor(S3Node n, boolean empty) throws FsException {
+        if (n.writer == null) {
+            n.writer = empty || n.localOnly
+                    ? FileWriter.empty(s3, o, stagingPath(n))
+                    : FileWriter.download(s3, o, stagingPath(n), fileKey(n.path), n.etag);
+        }
+        return n.writer;
+    }
+
+    /** Uploads the node's staged data (if dirty); holds the node monitor. */
+    private void commit(S3Node n) throws FsException {
+        FileWriter w = n.writer;
+        if (w == null || !w.dirty() || n.unlinked) {
+            return;
+        }
+        String etag = w.commit(fileKey(n.path), metaOf(n.attr));
+        if (etag != null) {
+            n.etag = etag;
+            n.localOnly = false;
+            n.attrExpiresNs = System.nanoTime() + ttlNs;
+            added(n.path, false, w.size(), etag);
+        }
+    }
+
+    @Override
+    public OpenResult open(RequestContext ctx, long node, int flags) throws FsException {
+        S3Node n = node(node);
+        if (n.type == FileType.DIRECTORY) {
+            throw FsException.of(Errno.EISDIR);
+        }
+        boolean write = OpenFlags.isWritable(flags) || (flags & OpenFlags.O_TRUNC) != 0;
+        if (write) {
+            requireWritable();
+        }
+        synchronized (n) {
+            if (n.writer == null && !n.localOnly && !n.unlinked && System.nanoTime() >= n.attrExpiresNs) {
+                refresh(n);   // close-to-open: a reader sees the object as it is now
+            }
+            if ((flags & OpenFlags.O_TRUNC) != 0 && write) {
+                writerFor(n, true).truncate(0);
+                long now = nowNs();
+                Attr a = n.attr;
+                n.attr = new Attr(a.ino(), 0, 0, a.atimeNs(), now, now, a.mode(), a.nlink(), a.uid(), a.gid(),
+                        a.rdev(), a.blksize());
+            }
+            n.opens++;
+        }
+        long fh = nextFh.getAndIncrement();
+        handles.put(fh, new Handle(n, flags));
+        return OpenResult.of(fh);
+    }
+
+    @Override
+    public CreateResult create(RequestContext ctx, long parent, FileName name, int mode, int flags, int umask)
+            throws FsException {
+        requireWritable();
+        S3Node dir = dirNode(parent);
+        String path = newName(dir, name);
+        // No HEAD: the kernel looked the name up (ENOENT) just before; the object appears at flush.
+        S3Node n = bind(path, FileType.REGULAR);
+        long now = nowNs();
+        synchronized (n) {
+            if (n.writer != null) {
+                n.writer.discard();
+            }
+            n.writer = null;
+            n.localOnly = true;
+            n.unlinked = false;
+            n.attr = new Attr(n.id, 0, 0, now, now, now, FileType.REGULAR.modeBits() | (mode & 07777), 1,
+                    ctx.uid(), ctx.gid(), 0, BLKSIZE);
+            n.etag = null;
+            writerFor(n, true);
+            n.opens++;
+        }
+        added(path, false, 0, "");
+        long fh = nextFh.getAndIncrement();
+        handles.put(fh, new Handle(n, flags));
+        return new CreateResult(entry(n), OpenResult.of(fh));
+    }
+
+    private Handle handle(long fh, S3Node n) throws FsException {
+        Handle h = handles.get(fh);
+        if (h == null || h.node != n) {
+            throw FsException.of(Errno.EBADF);
+        }
+        return h;
+    }
+
+    @Override
+    public void read(RequestContext ctx, long node, long fh, long offset, ReadSink sink) throws FsException {
+        S3Node n = node(node);
+        Handle h = handle(fh, n);
+        ObjectReader reader;
+        synchronized (n) {
+            if (n.writer != null) {
+                n.writer.read(offset, sink);
+                return;
+            }
+            if (h.reader == null) {
+                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o);
+            }
+            reader = h.reader;
+        }
+        reader.read(offset, sink);   // outside the node monitor: other handles read in parallel
+    }
+
+    @Override
+    public int write(RequestContext ctx, long node, long fh, long offset, WriteSource data, boolean killSuidGid)
+            throws FsException {
+        requireWritable();
+        S3Node n = node(node);
+        Handle h = handle(fh, n);
+        if (!OpenFlags.isWritable(h.flags)) {
+            throw FsException.of(Errno.EBADF);
+        }
+        synchronized (n) {
+            FileWriter w = writerFor(n, false);
+            long off = (h.flags & OpenFlags.O_APPEND) != 0 ? w.size() : offset;
+            Attr a = n.attr;
+            long now = nowNs();
+            int mode = a.mode();
+            if (killSuidGid) {
+                mode &= ~04000;
+                if ((mode & 010) != 0) {
+                    mode &= ~02000;
+                }
+            }
+            n.attr = new Attr(a.ino(), a.size(), a.blocks(), a.atimeNs(), now, now, mode, a.nlink(), a.uid(),
+                    a.gid(), a.rdev(), a.blksize());
+            Map<String, String> streamMeta = new HashMap<>(metaOf(n.attr));
+            // A streamed object's mtime is its completion time (LastModified), not the first part's.
+            streamMeta.remove(S3Metadata.MTIME);
+            streamMeta.remove(S3Metadata.ATIME);
+            streamMeta.remove(S3Metadata.CTIME);
+            return w.write(off, data, fileKey(n.path), streamMeta);
+        }
+    }
+
+    @Override
+    public void flush(RequestContext ctx, long node, long fh, long lockOwner) throws FsException {
+        S3Node n = node(node);
+        handle(fh, n);
+        synchronized (n) {
+            commit(n);
+        }
+    }
+
+    @Override
+    public void fsync(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
+        S3Node n = node(node);
+        synchronized (n) {
+            commit(n);
+        }
+    }
+
+    @Override
+    public void release(RequestContext ctx, long node, long fh, int flags, long lockOwner) throws FsException {
+        Handle h = handles.remove(fh);
+        if (h == null) {
+            return;
+        }
+        S3Node n = h.node;
+        if (h.reader != null) {
+            h.reader.close();
+        }
+        try {
+            synchronized (n) {
+                n.opens--;
+                commit(n);   // a failure keeps writer and staging file: the node stays pinned for a retry
+                if (n.opens == 0 && n.writer != null && (!n.writer.dirty() || n.unlinked)) {
+                    n.writer.discard();
+                    n.writer = null;
+                }
+            }
+        } finally {
+            dropIfUnused(n);
+        }
+    }
+
+    // ---------------------------------------------------------------- directories
+
+    @Override
+    public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
+        S3Node n = dirNode(node);
+        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(n.path);
+        if (l == null) {
+            l = list(n.path);
+        }
+        List<DirEntry> snap = new ArrayList<>(l.size() + 2);
+        String up = parentOf(n.path);
+        snap.add(new DirEntry(FileName.literal("."), n.id, FileType.DIRECTORY, 1));
+        snap.add(new DirEntry(FileName.literal(".."), n.id == ROOT_ID ? ROOT_ID : idFor(up), FileType.DIRECTORY, 2));
+        for (Listed e : l.values()) {
+            String p = child(n.path, e.name());
+            FileType t = FileType.DIRECTORY;
+            if (!e.dir()) {
+                S3Node known = byPath.get(p);
+                t = known != null && known.type != FileType.DIRECTORY ? known.type : FileType.REGULAR;
+            }
+            snap.add(new DirEntry(e.name(), idFor(p), t, snap.size() + 1));
+        }
+        long fh = nextFh.getAndIncrement();
+        Handle h = new Handle(n, flags);
+        h.snapshot = snap;
+        handles.put(fh, h);
+        return OpenResult.of(fh);
+    }
+
+    @Override
+    public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
+        Handle h = handle(fh, dirNode(node));
+        List<DirEntry> snap = h.snapshot;
+        if (snap == null) {
+            throw FsException.of(Errno.EBADF);
+        }
+        for (long i = Math.max(0, cookie); i < snap.size(); i++) {
+            if (!sink.add(snap.get((int) i))) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void releasedir(RequestContext ctx, long node, long fh) {
+        handles.remove(fh);
+    }
+
+    @Override
+    public StatFs statfs(RequestContext ctx, long node) {
+        long blocks = 1L << 40;   // 4 PiB of 4 KiB blocks: "unlimited", as s3fs reports
+        return new StatFs(blocks, blocks, blocks, 1L << 40, 1L << 40, 4096, FileName.MAX_LENGTH, 4096);
+    }
+
+    @Override
+    public void syncfs(RequestContext ctx) throws FsException {
+        FsException first = null;
+        for (S3Node n : nodes.values()) {
+            synchronized (n) {
+                try {
+                    commit(n);
+                } catch (FsException e) {
+                    first = first == null ? e : first;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /** Uploads everything still staged; what fails stays in the staging directory and is logged. */
+    @Override
+    public void close() throws FsException {
+        try {
+            syncfs(RequestContext.ROOT);
+        } finally {
+            for (S3Node n : nodes.values()) {
+                synchronized (n) {
+                    if (n.writer != null) {
+                        if (n.writer.dirty()) {
+                            LOG.error("{} was not uploaded; its data is kept in {}", fileKey(n.path), n.writer.staging);
+                            n.writer.abandon();
+                        } else {
+                            n.writer.discard();
+                        }
+                        n.writer = null;
+                    }
+                }
+            }
+            if (ownsClient) {
+                s3.close();
+            }
+        }
+    }
+
+    /** For tests: the staging file of a node, or null. */
+    Path stagingFileOf(long node) {
+        S3Node n = nodes.get(node);
+        if (n == null) {
+            return null;
+        }
+        synchronized (n) {
+            return n.writer == null ? null : n.writer.staging;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.vfsgw.backend.s3;
+
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.FileType;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One node the session holds: our own id, the path it currently has (updated on rename), and
+ * what we last learned about its object. Mutable fields are guarded by the node's monitor.
+ */
+final class S3Node {
+    final long id;
+    final FileType type;
+    final AtomicLong lookups = new AtomicLong();
+    /** Relative path without leading or trailing '/'; "" for the root. */
+    volatile String path;
+    Attr attr;
+    /** System.nanoTime() after which attr must be re-read (HEAD) before it is trusted. */
+    long attrExpiresNs;
+    /** ETag of the object the attrs describe; reads carry it in If-Match. */
+    String etag;
+    /** Open file handles; a node with open handles or a dirty writer is never dropped. */
+    int opens;
+    /** Staged data of a file being written; null when clean. */
+    FileWriter writer;
+    /** Created through us and not yet uploaded: exists only here until the first flush. */
+    boolean localOnly;
+    /** Unlinked while open: its data must not be uploaded again. */
+    boolean unlinked;
+    byte[] linkTarget;
+
+    S3Node(long id, String path, FileType type) {
+        this.id = id;
+        this.path = path;
+        this.type = type;
+    }
+
+    boolean pinned() {
+        return id == io.vfsgw.spi.StorageBackend.ROOT_ID || lookups.get() > 0 || opens > 0
+                || (writer != null && writer.dirty());
+    }
+}

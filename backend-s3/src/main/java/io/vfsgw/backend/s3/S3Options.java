@@ -1,0 +1,165 @@
+package io.vfsgw.backend.s3;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything the S3 backend can be told. Build with {@link #builder(String)}; every field but the
+ * bucket has a default that works against AWS.
+ *
+ * @param bucket          bucket name (must exist; checked at start)
+ * @param prefix          key prefix the tree lives under ("" or ending in '/'; a missing '/' is added)
+ * @param endpoint        endpoint override (S3Proxy, MinIO, ...), or null for AWS
+ * @param region          signing region
+ * @param pathStyle       path-style addressing (http://host/bucket/key), needed by most non-AWS servers
+ * @param readonly        refuse every mutation with EROFS
+ * @param cacheDir        where staging files of files being written live (one per dirty file)
+ * @param accessKeyId     static credentials, or null for the SDK's default chain (env, profile, role)
+ * @param secretAccessKey static credentials, or null
+ * @param defaultUid      owner of objects without x-amz-meta-uid
+ * @param defaultGid      group of objects without x-amz-meta-gid
+ * @param partSize        multipart part size for uploads and the largest read-ahead GET
+ * @param maxInflightParts parts uploading at once per file; read-ahead parts in flight per handle
+ * @param readAheadMax    the largest read-ahead window per handle, bytes
+ * @param listPageSize    max-keys of each ListObjectsV2 page (1..1000)
+ * @param maxRenameKeys   a directory rename copying more keys than this fails with EMLINK
+ * @param maxConnections  connection pool size of the HTTP client
+ * @param maxRetries      retries (with backoff) on throttling, 5xx and I/O errors
+ * @param attemptTimeout  timeout of one HTTP attempt
+ * @param callTimeout     timeout of one call including its retries
+ * @param metadataTtl     how long attributes, listings and negative lookups are trusted
+ * @param listingLookups  answer lookups from a recent listing without a HEAD (see docs/s3.md)
+ */
+public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
+                        boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
+                        int defaultUid, int defaultGid, int partSize, int maxInflightParts, long readAheadMax,
+                        int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
+                        Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
+                        boolean listingLookups) {
+
+    /** S3 refuses parts under 5 MiB (except the last). */
+    public static final int MIN_PART_SIZE = 5 << 20;
+
+    public S3Options {
+        Objects.requireNonNull(bucket, "bucket");
+        if (bucket.isBlank()) {
+            throw new IllegalArgumentException("S3 bucket name is empty: pass --s3-bucket NAME");
+        }
+        prefix = prefix == null ? "" : prefix.replaceAll("^/+", "");
+        if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+            prefix = prefix + "/";
+        }
+        region = region == null || region.isBlank() ? "us-east-1" : region;
+        cacheDir = cacheDir == null ? Path.of(System.getProperty("java.io.tmpdir"), "vfsgw-s3") : cacheDir;
+        if (partSize < MIN_PART_SIZE) {
+            throw new IllegalArgumentException("S3 part size " + partSize + " is under 5 MiB, the S3 minimum");
+        }
+        if (listPageSize < 1 || listPageSize > 1000) {
+            throw new IllegalArgumentException("S3 list page size must be 1..1000, not " + listPageSize);
+        }
+        if ((accessKeyId == null) != (secretAccessKey == null)) {
+            throw new IllegalArgumentException("give both S3 access key id and secret key, or neither");
+        }
+        maxInflightParts = Math.max(1, maxInflightParts);
+        maxConnections = Math.max(maxInflightParts * 2, maxConnections);
+    }
+
+    public static Builder builder(String bucket) {
+        return new Builder(bucket);
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder(bucket);
+        b.prefix = prefix;
+        b.endpoint = endpoint;
+        b.region = region;
+        b.pathStyle = pathStyle;
+        b.readonly = readonly;
+        b.cacheDir = cacheDir;
+        b.accessKeyId = accessKeyId;
+        b.secretAccessKey = secretAccessKey;
+        b.defaultUid = defaultUid;
+        b.defaultGid = defaultGid;
+        b.partSize = partSize;
+        b.maxInflightParts = maxInflightParts;
+        b.readAheadMax = readAheadMax;
+        b.listPageSize = listPageSize;
+        b.maxRenameKeys = maxRenameKeys;
+        b.maxConnections = maxConnections;
+        b.maxRetries = maxRetries;
+        b.attemptTimeout = attemptTimeout;
+        b.callTimeout = callTimeout;
+        b.metadataTtl = metadataTtl;
+        b.listingLookups = listingLookups;
+        return b;
+    }
+
+    /** Mutable builder with the defaults. */
+    public static final class Builder {
+        private final String bucket;
+        private String prefix = "";
+        private URI endpoint;
+        private String region = "us-east-1";
+        private boolean pathStyle;
+        private boolean readonly;
+        private Path cacheDir;
+        private String accessKeyId;
+        private String secretAccessKey;
+        private int defaultUid = currentId("uid");
+        private int defaultGid = currentId("gid");
+        private int partSize = 8 << 20;
+        private int maxInflightParts = 4;
+        private long readAheadMax = 64L << 20;
+        private int listPageSize = 1000;
+        private int maxRenameKeys = 10_000;
+        private int maxConnections = 64;
+        private int maxRetries = 4;
+        private Duration attemptTimeout = Duration.ofSeconds(60);
+        private Duration callTimeout = Duration.ofMinutes(5);
+        private Duration metadataTtl = Duration.ofSeconds(1);
+        private boolean listingLookups = true;
+
+        private Builder(String bucket) {
+            this.bucket = bucket;
+        }
+
+        public Builder prefix(String v) { prefix = v; return this; }
+        public Builder endpoint(URI v) { endpoint = v; return this; }
+        public Builder region(String v) { region = v; return this; }
+        public Builder pathStyle(boolean v) { pathStyle = v; return this; }
+        public Builder readonly(boolean v) { readonly = v; return this; }
+        public Builder cacheDir(Path v) { cacheDir = v; return this; }
+        public Builder credentials(String keyId, String secret) { accessKeyId = keyId; secretAccessKey = secret; return this; }
+        public Builder defaultOwner(int uid, int gid) { defaultUid = uid; defaultGid = gid; return this; }
+        public Builder partSize(int v) { partSize = v; return this; }
+        public Builder maxInflightParts(int v) { maxInflightParts = v; return this; }
+        public Builder readAheadMax(long v) { readAheadMax = v; return this; }
+        public Builder listPageSize(int v) { listPageSize = v; return this; }
+        public Builder maxRenameKeys(int v) { maxRenameKeys = v; return this; }
+        public Builder maxConnections(int v) { maxConnections = v; return this; }
+        public Builder maxRetries(int v) { maxRetries = v; return this; }
+        public Builder attemptTimeout(Duration v) { attemptTimeout = v; return this; }
+        public Builder callTimeout(Duration v) { callTimeout = v; return this; }
+        public Builder metadataTtl(Duration v) { metadataTtl = v; return this; }
+        public Builder listingLookups(boolean v) { listingLookups = v; return this; }
+
+        public S3Options build() {
+            return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
+                    secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
+                    maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
+                    listingLookups);
+        }
+
+        /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */
+        private static int currentId(String which) {
+            try {
+                Object v = java.nio.file.Files.getAttribute(Path.of("/proc/self"), "unix:" + which);
+                return (Integer) v;
+            } catch (Exception | Error e) {
+                return 0;
+            }
+        }
+    }
+}

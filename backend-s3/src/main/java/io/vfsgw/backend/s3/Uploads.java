@@ -1,0 +1,168 @@
+package io.vfsgw.backend.s3;
+
+import io.vfsgw.spi.FsException;
+import java.nio.channels.FileChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
+
+/** The S3 write requests: single PUT, multipart upload, and (multipart) copy. Blocking helpers. */
+final class Uploads {
+    private static final Logger LOG = LoggerFactory.getLogger(Uploads.class);
+    static final String FILE_CONTENT_TYPE = "application/octet-stream";
+    /** What s3fs-fuse puts on directory markers; it recognises directories by it. */
+    static final String DIR_CONTENT_TYPE = "application/x-directory";
+    /** CopyObject refuses sources over 5 GiB; above that we copy with UploadPartCopy. */
+    static final long MAX_SINGLE_COPY = 5L << 30;
+
+    private Uploads() {
+    }
+
+    /** Uploads {@code size} bytes of the staging channel; returns the ETag. */
+    static String uploadFile(S3AsyncClient s3, S3Options o, String key, Map<String, String> meta,
+                             FileChannel ch, long size) throws FsException {
+        if (size < o.partSize()) {
+            return put(s3, o, key, meta, FILE_CONTENT_TYPE, new FileRangeBody(ch, 0, size));
+        }
+        String uploadId = createMultipart(s3, o, key, meta);
+        try {
+            List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+            ArrayDeque<CompletableFuture<CompletedPart>> window = new ArrayDeque<>();
+            long part = o.partSize();
+            int number = 1;
+            for (long off = 0; off < size; off += part, number++) {
+                long len = Math.min(part, size - off);
+                CompletableFuture<CompletedPart> f = uploadPart(s3, o, key, uploadId, number,
+                        new FileRangeBody(ch, off, len), len);
+                parts.add(f);
+                window.add(f);
+                if (window.size() >= o.maxInflightParts()) {
+                    window.poll().join();
+                }
+            }
+            List<CompletedPart> done = new ArrayList<>();
+            for (CompletableFuture<CompletedPart> f : parts) {
+                done.add(f.join());
+            }
+            return completeMultipart(s3, o, key, uploadId, done);
+        } catch (RuntimeException | FsException e) {
+            abortQuietly(s3, o, key, uploadId);
+            throw S3Errors.toFsException(e, "multipart upload " + key);
+        }
+    }
+
+    static String put(S3AsyncClient s3, S3Options o, String key, Map<String, String> meta, String contentType,
+                      AsyncRequestBody body) throws FsException {
+        try {
+            return s3.putObject(b -> b.bucket(o.bucket()).key(key).metadata(meta).contentType(contentType)
+                    .contentLength(body.contentLength().orElseThrow()), body).join().eTag();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "PUT " + key);
+        }
+    }
+
+    static String createMultipart(S3AsyncClient s3, S3Options o, String key, Map<String, String> meta)
+            throws FsException {
+        try {
+            return s3.createMultipartUpload(b -> b.bucket(o.bucket()).key(key).metadata(meta)
+                    .contentType(FILE_CONTENT_TYPE)).join().uploadId();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "CreateMultipartUpload " + key);
+        }
+    }
+
+    static CompletableFuture<CompletedPart> uploadPart(S3AsyncClient s3, S3Options o, String key, String uploadId,
+                                                       int number, AsyncRequestBody body, long length) {
+        return s3.uploadPart(b -> b.bucket(o.bucket()).key(key).uploadId(uploadId).partNumber(number)
+                        .contentLength(length), body)
+                .thenApply(r -> CompletedPart.builder().partNumber(number).eTag(r.eTag()).build());
+    }
+
+    static String completeMultipart(S3AsyncClient s3, S3Options o, String key, String uploadId,
+                                    List<CompletedPart> parts) throws FsException {
+        try {
+            return s3.completeMultipartUpload(b -> b.bucket(o.bucket()).key(key).uploadId(uploadId)
+                    .multipartUpload(CompletedMultipartUpload.builder().parts(parts).build())).join().eTag();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "CompleteMultipartUpload " + key);
+        }
+    }
+
+    static void abortQuietly(S3AsyncClient s3, S3Options o, String key, String uploadId) {
+        s3.abortMultipartUpload(b -> b.bucket(o.bucket()).key(key).uploadId(uploadId))
+                .whenComplete((r, e) -> {
+                    if (e != null) {
+                        // a bucket lifecycle rule for incomplete uploads cleans this up eventually
+                        LOG.warn("AbortMultipartUpload {} {} failed: {}", key, uploadId, S3Errors.unwrap(e).toString());
+                    }
+                });
+    }
+
+    /**
+     * Copies {@code src} to {@code dst}. With {@code meta} null the metadata is copied, else replaced
+     * (chmod/chown/utimens rewrite an object onto itself this way). Returns the new ETag.
+     */
+    static String copy(S3AsyncClient s3, S3Options o, String src, String dst, long size, Map<String, String> meta,
+                       String contentType) throws FsException {
+        try {
+            if (size <= MAX_SINGLE_COPY) {
+                return s3.copyObject(b -> {
+                    b.sourceBucket(o.bucket()).sourceKey(src).destinationBucket(o.bucket()).destinationKey(dst);
+                    if (meta != null) {
+                        b.metadataDirective(MetadataDirective.REPLACE).metadata(meta).contentType(contentType);
+                    }
+                }).join().copyObjectResult().eTag();
+            }
+            return multipartCopy(s3, o, src, dst, size, meta, contentType);
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "COPY " + src + " -> " + dst);
+        }
+    }
+
+    private static String multipartCopy(S3AsyncClient s3, S3Options o, String src, String dst, long size,
+                                        Map<String, String> meta, String contentType) throws FsException {
+        Map<String, String> m = meta;
+        if (m == null) {
+            m = s3.headObject(b -> b.bucket(o.bucket()).key(src)).join().metadata();
+        }
+        Map<String, String> finalMeta = m;
+        String uploadId;
+        try {
+            uploadId = s3.createMultipartUpload(b -> b.bucket(o.bucket()).key(dst).metadata(finalMeta)
+                    .contentType(contentType)).join().uploadId();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "CreateMultipartUpload " + dst);
+        }
+        try {
+            long part = 512L << 20;   // 512 MiB copy parts: 10,000 parts reach the 5 TiB object limit
+            List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+            int number = 1;
+            for (long off = 0; off < size; off += part, number++) {
+                long last = Math.min(size, off + part) - 1;
+                int n = number;
+                long first = off;
+                parts.add(s3.uploadPartCopy(b -> b.sourceBucket(o.bucket()).sourceKey(src)
+                                .destinationBucket(o.bucket()).destinationKey(dst).uploadId(uploadId).partNumber(n)
+                                .copySourceRange("bytes=" + first + "-" + last))
+                        .thenApply(r -> CompletedPart.builder().partNumber(n).eTag(r.copyPartResult().eTag()).build()));
+            }
+            List<CompletedPart> done = new ArrayList<>();
+            for (CompletableFuture<CompletedPart> f : parts) {
+                done.add(f.join());
+            }
+            return completeMultipart(s3, o, dst, uploadId, done);
+        } catch (RuntimeException | FsException e) {
+            abortQuietly(s3, o, dst, uploadId);
+            throw S3Errors.toFsException(e, "multipart copy " + src + " -> " + dst);
+        }
+    }
+}
