@@ -28,17 +28,18 @@ public final class VhostUserServer implements AutoCloseable {
 
     private final Path socketPath;
     private final VhostUserOptions options;
-    private final VirtioFsDevice device;
+    private final java.util.function.Supplier<? extends FuseRequestHandler> handlers;
     private final int listenFd;
     private final Thread acceptThread;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile int connectionFd = -1;
 
-    private VhostUserServer(Path socketPath, VhostUserOptions options, VirtioFsDevice device, int listenFd) {
+    private VhostUserServer(Path socketPath, VhostUserOptions options,
+                            java.util.function.Supplier<? extends FuseRequestHandler> handlers, int listenFd) {
         this.socketPath = socketPath;
         this.options = options;
-        this.device = device;
+        this.handlers = handlers;
         this.listenFd = listenFd;
         this.acceptThread = new Thread(this::acceptLoop, "vfsgw-vhost-user-accept");
     }
@@ -51,7 +52,19 @@ public final class VhostUserServer implements AutoCloseable {
      */
     public static VhostUserServer start(Path socket, VhostUserOptions options, FuseRequestHandler handler)
             throws IOException {
-        VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
+        return start(socket, options, () -> handler);
+    }
+
+    /**
+     * As {@link #start(Path, VhostUserOptions, FuseRequestHandler)}, with a fresh handler (a new FUSE
+     * session) for each front end that connects; a handler that is {@link AutoCloseable} is closed
+     * when its front end disconnects, so a rebooted guest starts from a clean session.
+     */
+    public static VhostUserServer start(Path socket, VhostUserOptions options,
+                                        java.util.function.Supplier<? extends FuseRequestHandler> handlers)
+            throws IOException {
+        // Validate tag and queue count now, not at the first connection.
+        new VirtioFsDevice(options.tag(), options.numRequestQueues(), (rq, rp, c) -> c.complete(0));
         removeStaleSocket(socket);
         int fd;
         try {
@@ -75,7 +88,7 @@ public final class VhostUserServer implements AutoCloseable {
             Files.deleteIfExists(socket);
             throw e instanceof IOException io ? io : new IOException("cannot listen on " + socket + ": " + e.getMessage(), e);
         }
-        VhostUserServer s = new VhostUserServer(socket, options, device, fd);
+        VhostUserServer s = new VhostUserServer(socket, options, handlers, fd);
         s.acceptThread.start();
         LOG.info("vhost-user-fs tag '{}' listening on {}", options.tag(), socket);
         return s;
@@ -131,6 +144,8 @@ public final class VhostUserServer implements AutoCloseable {
                     return;
                 }
                 LOG.info("vhost-user front end connected on {}", socketPath);
+                FuseRequestHandler handler = handlers.get();
+                VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
                 try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
                     new VhostUserConnection(c, backend).serve();
                 } catch (RuntimeException e) {
@@ -138,6 +153,13 @@ public final class VhostUserServer implements AutoCloseable {
                 } finally {
                     connectionFd = -1;
                     UnixSockets.close(c);
+                    if (handler instanceof AutoCloseable closeable) {
+                        try {
+                            closeable.close();
+                        } catch (Exception e) {
+                            LOG.warn("closing the session of a disconnected front end failed", e);
+                        }
+                    }
                 }
                 if (options.exitOnDisconnect()) {
                     LOG.info("front end gone and exit-on-disconnect is set: stopping");

@@ -1,0 +1,116 @@
+package io.vfsgw.cli;
+
+import com.google.inject.Module;
+import io.vfsgw.backend.mem.MemModule;
+import io.vfsgw.backend.mem.MemOptions;
+import io.vfsgw.backend.posix.PosixModule;
+import io.vfsgw.backend.posix.PosixOptions;
+import io.vfsgw.backend.s3.S3Module;
+import io.vfsgw.backend.s3.S3Options;
+import java.net.URI;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The --backend selector and every backend's prefixed options; turns them into the backend's Guice module. */
+public final class BackendOptions {
+    /** The storage backends vfsgw can serve. */
+    public enum Kind { mem, posix, s3 }
+
+    @Option(names = "--backend", paramLabel = "mem|posix|s3", defaultValue = "mem",
+            description = "Storage backend (default: ${DEFAULT-VALUE}): mem = RAM tree, posix = a host directory, s3 = a bucket.")
+    Kind backend;
+
+    // ---- mem ----
+    @Option(names = "--mem-size", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
+            description = "mem: capacity; writes beyond it fail with ENOSPC (default: ${DEFAULT-VALUE}).")
+    long memSize;
+
+    @Option(names = "--mem-inodes", paramLabel = "N", defaultValue = "1048576",
+            description = "mem: maximum number of files and directories (default: ${DEFAULT-VALUE}).")
+    long memInodes;
+
+    // ---- posix ----
+    @Option(names = "--source", paramLabel = "DIR", description = "posix: the host directory to expose.")
+    Path source;
+
+    @Option(names = "--readonly", description = "posix, s3: refuse every change with EROFS.")
+    boolean readonly;
+
+    @Option(names = "--xattr", paramLabel = "on|off", defaultValue = "on",
+            description = "posix: pass extended attributes through (default: ${DEFAULT-VALUE}).")
+    String xattr;
+
+    @Option(names = "--allow-devices", description = "posix: let the guest create device nodes.")
+    boolean allowDevices;
+
+    @Option(names = "--allow-direct-io", description = "posix: honour O_DIRECT on the host.")
+    boolean allowDirectIo;
+
+    // ---- s3 ----
+    @Option(names = {"--bucket", "--s3-bucket"}, paramLabel = "NAME", description = "s3: the bucket to expose.")
+    String bucket;
+
+    @Option(names = {"--prefix", "--s3-prefix"}, paramLabel = "P", defaultValue = "",
+            description = "s3: expose only keys under this prefix.")
+    String prefix;
+
+    @Option(names = {"--endpoint", "--s3-endpoint"}, paramLabel = "URL",
+            description = "s3: endpoint of an S3-compatible server (MinIO, Ceph RGW...); default AWS.")
+    URI endpoint;
+
+    @Option(names = {"--region", "--s3-region"}, paramLabel = "R", defaultValue = "us-east-1",
+            description = "s3: signing region (default: ${DEFAULT-VALUE}).")
+    String region;
+
+    @Option(names = {"--path-style", "--s3-path-style"}, description = "s3: path-style addressing (most non-AWS servers).")
+    boolean pathStyle;
+
+    @Option(names = {"--cache-dir", "--s3-cache-dir"}, paramLabel = "DIR",
+            description = "s3: where staging files of files being written live.")
+    Path cacheDir;
+
+    /** The Guice module of the chosen backend; a missing required option is a one-line SetupException. */
+    public Module module() {
+        return switch (backend) {
+            case mem -> new MemModule(new MemOptions(memSize, memInodes));
+            case posix -> {
+                if (source == null) {
+                    throw new SetupException("--backend posix needs --source DIR: the host directory to share");
+                }
+                PosixOptions o = PosixOptions.of(source.toAbsolutePath()).withReadonly(readonly)
+                        .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)
+                        .withAllowDirectIo(allowDirectIo);
+                try {
+                    o.checkSource();
+                } catch (IllegalArgumentException e) {
+                    throw new SetupException(e.getMessage());
+                }
+                yield new PosixModule(o);
+            }
+            case s3 -> {
+                if (bucket == null || bucket.isBlank()) {
+                    throw new SetupException("--backend s3 needs --bucket NAME (and --endpoint URL for a non-AWS server)");
+                }
+                S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
+                        .pathStyle(pathStyle).readonly(readonly);
+                if (cacheDir != null) {
+                    b.cacheDir(cacheDir);
+                }
+                try {
+                    yield new S3Module(b.build());
+                } catch (IllegalArgumentException e) {
+                    throw new SetupException(e.getMessage());
+                }
+            }
+        };
+    }
+
+    /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */
+    public String describe() {
+        return switch (backend) {
+            case mem -> "mem (" + (memSize >> 20) + " MiB)";
+            case posix -> "posix " + source;
+            case s3 -> "s3 " + bucket + (prefix.isEmpty() ? "" : "/" + prefix) + (endpoint == null ? "" : " at " + endpoint);
+        };
+    }
+}

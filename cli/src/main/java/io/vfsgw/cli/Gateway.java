@@ -1,0 +1,60 @@
+package io.vfsgw.cli;
+
+import com.google.inject.CreationException;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.ProvisionException;
+import io.vfsgw.cache.MetadataCache;
+import io.vfsgw.fuse.InitPolicy;
+import io.vfsgw.session.FuseSession;
+import io.vfsgw.session.SessionConfig;
+import io.vfsgw.spi.FsException;
+
+/** Builds the engine from the command line: the backend's Guice module, the cache, and sessions over it. */
+final class Gateway implements AutoCloseable {
+    private final MetadataCache cache;
+    private final GatewayOptions options;
+
+    private Gateway(MetadataCache cache, GatewayOptions options) {
+        this.cache = cache;
+        this.options = options;
+    }
+
+    static Gateway create(GatewayOptions gw, BackendOptions backend) {
+        Injector injector;
+        try {
+            injector = Guice.createInjector(new GatewayModule(gw.cacheConfig()), backend.module());
+            return new Gateway(injector.getInstance(MetadataCache.class), gw);
+        } catch (ProvisionException | CreationException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            throw new SetupException(backend.describe() + ": " + root.getMessage(), e);
+        }
+    }
+
+    MetadataCache cache() {
+        return cache;
+    }
+
+    /** A new FUSE session over the shared cache and backend. */
+    FuseSession newSession(String transport, int maxWrite) {
+        SessionConfig base = SessionConfig.defaults(transport).withCache(cache.config());
+        InitPolicy p = base.initPolicy().withMaxWrite(maxWrite, Math.min(256, maxWrite / 4096));
+        return new FuseSession(cache, base.withInitPolicy(p));
+    }
+
+    @Override
+    public void close() {
+        try {
+            cache.close();
+        } catch (FsException e) {
+            System.err.println("vfsgw: closing the backend failed: " + e.getMessage());
+        }
+    }
+
+    GatewayOptions options() {
+        return options;
+    }
+}

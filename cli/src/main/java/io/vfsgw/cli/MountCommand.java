@@ -1,0 +1,65 @@
+package io.vfsgw.cli;
+
+import io.vfsgw.session.FuseSession;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.transport.devfuse.DevFuseMount;
+import io.vfsgw.transport.devfuse.MountOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code vfsgw mount}: serves the backend on the host through /dev/fuse until unmounted. */
+@Command(name = "mount", mixinStandardHelpOptions = true,
+        description = {"Mount the backend on a host directory through /dev/fuse (as root) and serve it",
+                "until it is unmounted (umount MOUNTPOINT) or vfsgw is stopped (Ctrl-C, SIGTERM);",
+                "if vfsgw is killed the mount goes away by itself."})
+final class MountCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
+    Path mountPoint;
+
+    @Mixin
+    BackendOptions backend = new BackendOptions();
+
+    @Mixin
+    GatewayOptions gateway = new GatewayOptions();
+
+    @Option(names = "--allow-non-empty", description = "Mount over a directory that has entries (hiding them).")
+    boolean allowNonEmpty;
+
+    @Option(names = "--max-write", paramLabel = "SIZE", defaultValue = "1M", converter = SizeConverter.class,
+            description = "Largest read/write request, a multiple of 4K up to 1M (default: ${DEFAULT-VALUE}).")
+    long maxWrite;
+
+    @Override
+    public Integer call() throws Exception {
+        gateway.applyLogLevel();
+        if (maxWrite < 4096 || maxWrite > (1 << 20) || maxWrite % 4096 != 0) {
+            throw new SetupException("--max-write must be a multiple of 4K between 4K and 1M, not " + maxWrite);
+        }
+        MountOptions opts = MountOptions.defaults().withWorkerThreads(gateway.threads())
+                .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty);
+        try (Gateway gw = Gateway.create(gateway, backend)) {
+            FuseSession session = gw.newSession("devfuse", (int) maxWrite);
+            DevFuseMount mount;
+            try {
+                mount = DevFuseMount.mount(mountPoint, opts, session);
+            } catch (FsException e) {
+                throw new SetupException(e.getMessage());
+            }
+            session.setNotifier(mount.notifier());
+            System.err.printf("vfsgw: %s mounted at %s (cache %s); stop with 'umount %s' or Ctrl-C%n",
+                    backend.describe(), mount.mountPoint(), gateway.cache, mount.mountPoint());
+            try {
+                mount.awaitUnmount();
+            } finally {
+                mount.close();
+                session.close();
+            }
+            System.err.println("vfsgw: " + mountPoint + " unmounted");
+            return ExitCodes.OK;
+        }
+    }
+}
