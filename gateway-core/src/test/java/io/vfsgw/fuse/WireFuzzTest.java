@@ -76,19 +76,20 @@ class WireFuzzTest {
 
     @Test
     void onlyMalformedRequestExceptionComesOut() {
+        long t0 = System.nanoTime();
         List<Named> decoders = decoders();
         assertTrue(decoders.size() > 70, "only " + decoders.size() + " decoders");
         Random rnd = new Random(0x7_38L);
         int accepted = 0;
         int rejected = 0;
-        for (int iter = 0; iter < 3000; iter++) {
+        for (int iter = 0; iter < 2000; iter++) {
             ByteBuffer input = randomInput(rnd);
             for (Named d : decoders) {
                 ByteBuffer b = input.duplicate().order(ByteOrder.LITTLE_ENDIAN);
                 int pos = b.position();
                 try {
                     Object r = d.decoder().decode(b);
-                    if (r instanceof DecodedRequest req && iter % 4 == 0) {
+                    if (r instanceof DecodedRequest req && iter % 8 == 0) {
                         exerciseBody(req.body(), decoders);
                     }
                     assertTrue(b.position() >= pos && b.position() <= b.limit(), d.name() + " left the buffer");
@@ -101,7 +102,8 @@ class WireFuzzTest {
                 }
             }
         }
-        assertTrue(accepted > 1000 && rejected > 1000, "accepted " + accepted + ", rejected " + rejected);
+        System.out.println("WireFuzzTest: " + decoders.size() + " decoders, " + (accepted + rejected) + " calls in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        assertTrue(accepted > 500 && rejected > 500, "accepted " + accepted + ", rejected " + rejected);
     }
 
     private static void exerciseBody(ByteBuffer body, List<Named> decoders) throws Exception {
