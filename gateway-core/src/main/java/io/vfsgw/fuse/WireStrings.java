@@ -70,14 +70,25 @@ public final class WireStrings {
 
     /** RENAME/RENAME2 (after the struct): the old name then the new name. */
     public static TwoNames readTwoNames(ByteBuffer b) throws MalformedRequestException {
-        byte[] first = readCString(b, NAME_MAX, "first name");
-        return new TwoNames(first, readCString(b, NAME_MAX, "second name"));
+        return readTwo(b, NAME_MAX, "first name", NAME_MAX, "second name");
     }
 
     /** SYMLINK: the new entry's name, then the link target (at most {@code PATH_MAX - 1} bytes). */
     public static TwoNames readNameAndTarget(ByteBuffer b) throws MalformedRequestException {
-        byte[] name = readCString(b, NAME_MAX, "symlink name");
-        return new TwoNames(name, readCString(b, PATH_MAX - 1, "symlink target"));
+        return readTwo(b, NAME_MAX, "symlink name", PATH_MAX - 1, "symlink target");
+    }
+
+    /** Both or neither: a failure leaves the position where it was, like every other decoder. */
+    private static TwoNames readTwo(ByteBuffer b, int max1, String what1, int max2, String what2)
+            throws MalformedRequestException {
+        int start = b.position();
+        byte[] first = readCString(b, max1, what1);
+        try {
+            return new TwoNames(first, readCString(b, max2, what2));
+        } catch (MalformedRequestException e) {
+            b.position(start);
+            throw e;
+        }
     }
 
     /** An xattr name (GETXATTR, SETXATTR, REMOVEXATTR), at most {@link #XATTR_NAME_MAX} bytes. */
