@@ -71,8 +71,9 @@ public final class DevFuseMount implements AutoCloseable {
      * threads. The kernel queues INIT at once; the handler answers it like any other request.
      *
      * @throws FsException ENOENT, ENOTDIR, ENOTEMPTY, EBUSY, ENOTCONN from the mount point check
-     *                     (messages say what to do), EPERM when not root, or the errno of
-     *                     open(/dev/fuse), mount(2) or the clone ioctl
+     *                     (messages say what to do); EPERM for mount method SYSCALL without root;
+     *                     EIO when fusermount3 refused (its own message is on stderr); or the
+     *                     errno of open(/dev/fuse) or mount(2)
      */
     public static DevFuseMount mount(Path mountPoint, MountOptions options, FuseRequestHandler handler)
             throws FsException {
