@@ -54,6 +54,11 @@ public final class FuseDevice implements AutoCloseable {
         return new FuseDevice(fd);
     }
 
+    /** Takes ownership of an already open /dev/fuse fd (one fusermount3 handed us). */
+    static FuseDevice adopt(int fd) {
+        return new FuseDevice(fd);
+    }
+
     /**
      * A new fd bound to the same connection (FUSE_DEV_IOC_CLONE). Requests are spread over all
      * clones; a reply must be written to the fd that read its request (each fd has its own

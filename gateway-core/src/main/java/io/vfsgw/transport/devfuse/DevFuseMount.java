@@ -1,6 +1,7 @@
 package io.vfsgw.transport.devfuse;
 
 import io.vfsgw.nativeio.FuseDevice;
+import io.vfsgw.nativeio.FusermountHelper;
 import io.vfsgw.nativeio.Mounts;
 import io.vfsgw.nativeio.Processes;
 import io.vfsgw.session.FuseNotifier;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,54 +71,63 @@ public final class DevFuseMount implements AutoCloseable {
      * threads. The kernel queues INIT at once; the handler answers it like any other request.
      *
      * @throws FsException ENOENT, ENOTDIR, ENOTEMPTY, EBUSY, ENOTCONN from the mount point check
-     *                     (messages say what to do), EPERM when not root, or the errno of
-     *                     open(/dev/fuse), mount(2) or the clone ioctl
+     *                     (messages say what to do); EPERM for mount method SYSCALL without root;
+     *                     EIO when fusermount3 refused (its own message is on stderr); or the
+     *                     errno of open(/dev/fuse) or mount(2)
      */
     public static DevFuseMount mount(Path mountPoint, MountOptions options, FuseRequestHandler handler)
             throws FsException {
         String target = MountPointCheck.check(mountPoint, options.allowNonEmpty());
-        if (!Processes.isRoot()) {
-            // fusermount3's fd-passing protocol is not implemented yet; say so rather than fail obscurely.
-            throw FsException.of(Errno.EPERM, "mounting " + target + " needs root (mount(2) with CAP_SYS_ADMIN); "
-                    + "mounting through fusermount3 as an ordinary user is not supported yet: run as root");
+        boolean viaFusermount = switch (options.mountMethod()) {
+            case AUTO -> !Processes.isRoot();
+            case SYSCALL -> false;
+            case FUSERMOUNT -> true;
+        };
+        if (!viaFusermount && !Processes.isRoot()) {
+            throw FsException.of(Errno.EPERM, "mounting " + target + " with mount(2) needs root (CAP_SYS_ADMIN); "
+                    + "run as root or let vfsgw use fusermount3 (mount method AUTO or FUSERMOUNT)");
         }
         List<FuseDevice> devices = new ArrayList<>();
         boolean mounted = false;
         UnmountWatchdog watchdog = null;
         try {
-            FuseDevice first = FuseDevice.open();
+            FuseDevice first = viaFusermount ? mountWithFusermount(target, options) : mountWithSyscall(target, options);
             devices.add(first);
-            long flags = Mounts.MS_NOSUID | Mounts.MS_NODEV | (options.readOnly() ? Mounts.MS_RDONLY : 0);
-            try {
-                Mounts.mount(options.fsName(), target, MountPointCheck.FS_TYPE, flags, mountData(first, options));
-            } catch (FsException e) {
-                throw FsException.of(e.errno(), "cannot mount " + target + ": " + e.getMessage()
-                        + (e.errno() == Errno.ENODEV ? "; is the fuse kernel module loaded (modprobe fuse)?" : ""));
-            }
             mounted = true;
             Optional<MountTable.Entry> entry = MountTable.topAt(target)
                     .filter(m -> m.fsType().equals(MountPointCheck.FS_TYPE));
             if (options.watchdog()) {
                 try {
-                    watchdog = UnmountWatchdog.start(List.of("umount", "-l", "--", target));
+                    watchdog = UnmountWatchdog.start(lazyUnmountCommand(target));
                 } catch (IOException e) {
                     throw FsException.wrap(Errno.EIO, e, "cannot start the unmount watchdog (/bin/sh): " + e.getMessage());
                 }
             }
-            for (int i = 1; i < options.workerThreads(); i++) {
-                devices.add(first.cloneDevice());
-            }
             List<FuseWorker> workers = new ArrayList<>();
-            for (int i = 0; i < devices.size(); i++) {
-                workers.add(new FuseWorker(i, devices.get(i), handler, options.bufferSize()));
+            workers.add(new FuseWorker(0, first, handler, options.bufferSize()));
+            for (int i = 1; i < options.workerThreads(); i++) {
+                FuseDevice device = first;
+                try {
+                    device = first.cloneDevice();
+                    devices.add(device);
+                } catch (FsException e) {
+                    // e.g. /dev/fuse is mode 0600 and we are not root: threads then share one fd, as libfuse
+                    // does without clone_fd; the kernel still hands each request to one reader.
+                    if (i == 1) {
+                        LOG.warn("{}: cannot clone the /dev/fuse fd ({}); {} workers share one fd", target,
+                                e.getMessage(), options.workerThreads());
+                    }
+                }
+                workers.add(new FuseWorker(i, device, handler, options.bufferSize()));
             }
             DevFuseMount m = new DevFuseMount(target, options, workers, entry, watchdog);
             m.start();
-            LOG.info("mounted {} on {} with {} worker(s)", options.fsName(), target, workers.size());
+            LOG.info("mounted {} on {} with {} worker(s){}", options.fsName(), target, workers.size(),
+                    viaFusermount ? " through fusermount3" : "");
             return m;
         } catch (FsException | RuntimeException e) {
             if (mounted) {
-                unmountQuietly(target);
+                detach(target);
             }
             if (watchdog != null) {
                 watchdog.stop();
@@ -124,6 +135,38 @@ public final class DevFuseMount implements AutoCloseable {
             devices.forEach(FuseDevice::close);
             throw e;
         }
+    }
+
+    private static FuseDevice mountWithSyscall(String target, MountOptions options) throws FsException {
+        FuseDevice device = FuseDevice.open();
+        long flags = Mounts.MS_NOSUID | Mounts.MS_NODEV | (options.readOnly() ? Mounts.MS_RDONLY : 0);
+        try {
+            Mounts.mount(options.fsName(), target, MountPointCheck.FS_TYPE, flags, mountData(device, options));
+            return device;
+        } catch (FsException e) {
+            device.close();
+            throw FsException.of(e.errno(), "cannot mount " + target + ": " + e.getMessage()
+                    + (e.errno() == Errno.ENODEV ? "; is the fuse kernel module loaded (modprobe fuse)?" : ""));
+        }
+    }
+
+    // fusermount3 adds fd, rootmode, user_id and group_id itself; subtype makes the type fuse.vfsgw.
+    private static FuseDevice mountWithFusermount(String target, MountOptions options) throws FsException {
+        StringBuilder o = new StringBuilder(options.readOnly() ? "ro" : "rw")
+                .append(",nosuid,nodev,fsname=").append(options.fsName()).append(",subtype=vfsgw");
+        if (options.defaultPermissions()) {
+            o.append(",default_permissions");
+        }
+        if (options.allowOther()) {
+            o.append(",allow_other"); // fusermount3 refuses it for non-root unless /etc/fuse.conf has user_allow_other
+        }
+        return FusermountHelper.mount(target, o.toString());
+    }
+
+    private static List<String> lazyUnmountCommand(String target) {
+        return Processes.isRoot() ? List.of("umount", "-l", "--", target)
+                : List.of(Objects.requireNonNullElse(FusermountHelper.findFusermount(), "fusermount3"),
+                "-u", "-z", "--", target);
     }
 
     // The kernel's fuse mount options (fs/fuse/inode.c): fd, rootmode (octal), user_id, group_id.
@@ -210,10 +253,15 @@ public final class DevFuseMount implements AutoCloseable {
             }
         }
         for (int i = 0; i < workers.size(); i++) {
-            if (threads.get(i).isAlive()) {
+            FuseDevice device = workers.get(i).device();
+            boolean inUse = false;
+            for (int j = 0; j < workers.size(); j++) {
+                inUse |= threads.get(j).isAlive() && workers.get(j).device() == device;
+            }
+            if (inUse) {
                 LOG.warn("{}: worker {} did not end; leaving its fd open", mountPoint, i);
             } else {
-                workers.get(i).device().close();
+                device.close(); // idempotent: workers may share one fd
             }
         }
         if (Thread.currentThread() != shutdownHook) {
@@ -237,23 +285,58 @@ public final class DevFuseMount implements AutoCloseable {
             LOG.warn("{}: another vfsgw mount is on top of ours; leaving it alone", mountPoint);
             return;
         }
+        if (!Processes.isRoot()) {
+            if (!runFusermountUnmount(mountPoint, false)) {
+                LOG.info("{} is busy; detaching it lazily", mountPoint);
+                runFusermountUnmount(mountPoint, true);
+            }
+            return;
+        }
         try {
             Mounts.umount2(mountPoint, 0);
         } catch (FsException e) {
             if (e.errno() == Errno.EBUSY) {
                 LOG.info("{} is busy; detaching it lazily", mountPoint);
-                unmountQuietly(mountPoint);
+                detach(mountPoint);
             } else {
                 LOG.warn("cannot unmount {}: {}", mountPoint, e.getMessage());
             }
         }
     }
 
-    private static void unmountQuietly(String target) {
+    /** Lazy unmount: umount2(MNT_DETACH) as root, fusermount3 -u -z otherwise. */
+    private static void detach(String target) {
+        if (!Processes.isRoot()) {
+            runFusermountUnmount(target, true);
+            return;
+        }
         try {
             Mounts.umount2(target, Mounts.MNT_DETACH);
         } catch (FsException e) {
             LOG.warn("cannot detach {}: {}", target, e.getMessage());
+        }
+    }
+
+    /** fusermount3 -u [-z] -- target; true if it succeeded. Only unprivileged users get here. */
+    private static boolean runFusermountUnmount(String target, boolean lazy) {
+        List<String> cmd = new ArrayList<>(List.of(
+                Objects.requireNonNullElse(FusermountHelper.findFusermount(), "fusermount3"), "-u"));
+        if (lazy) {
+            cmd.add("-z");
+        } else {
+            cmd.add("-q"); // a busy mount is expected here; we retry lazily
+        }
+        cmd.addAll(List.of("--", target));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            LOG.warn("cannot run {}: {}", cmd, e.getMessage());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

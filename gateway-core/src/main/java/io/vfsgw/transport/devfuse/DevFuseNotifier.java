@@ -8,7 +8,13 @@ import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Writes FUSE_NOTIFY_* messages to /dev/fuse, one at a time. */
+/**
+ * Writes FUSE_NOTIFY_* messages to /dev/fuse, one at a time.
+ *
+ * <p>As libfuse warns, an INVAL_ENTRY/DELETE for a directory must not be sent from the handler of a
+ * request on this same mount that holds that directory's lock (LOOKUP, CREATE, ...): the write
+ * would wait for the lock the request holds. Changes made by other sessions are safe.
+ */
 final class DevFuseNotifier implements FuseNotifier {
     private static final Logger LOG = LoggerFactory.getLogger(DevFuseNotifier.class);
 

@@ -21,10 +21,21 @@ import java.time.Duration;
  * @param unmountGrace       how long close() waits for the workers after unmounting before it
  *                           aborts the connection
  * @param watchdog           start the child process that lazily unmounts if this JVM is killed
+ * @param mountMethod        mount(2) directly (root) or through fusermount3 (ordinary users)
  */
 public record MountOptions(int workerThreads, int maxWrite, boolean allowNonEmpty, boolean allowOther,
                            boolean defaultPermissions, boolean readOnly, String fsName,
-                           Duration unmountGrace, boolean watchdog) {
+                           Duration unmountGrace, boolean watchdog, MountMethod mountMethod) {
+    /** How the mount is made. */
+    public enum MountMethod {
+        /** mount(2) when root, fusermount3 otherwise. */
+        AUTO,
+        /** mount(2); needs CAP_SYS_ADMIN. */
+        SYSCALL,
+        /** the setuid fusermount3 helper from the fuse3 package, libfuse's protocol. */
+        FUSERMOUNT
+    }
+
     /** One MiB, what virtiofsd and libfuse negotiate with max_pages 256. */
     public static final int DEFAULT_MAX_WRITE = 1 << 20;
     /** Room for the in-header and the largest request header before a WRITE's data. */
@@ -40,14 +51,18 @@ public record MountOptions(int workerThreads, int maxWrite, boolean allowNonEmpt
         if (fsName == null || fsName.isEmpty() || !fsName.matches("[A-Za-z0-9._:@/+=-]+")) {
             throw new IllegalArgumentException("fsName must be non-empty without spaces or commas, got '" + fsName + "'");
         }
+        if (mountMethod == null) {
+            throw new IllegalArgumentException("mountMethod must be set");
+        }
         if (unmountGrace == null || unmountGrace.isNegative()) {
             throw new IllegalArgumentException("unmountGrace must be >= 0");
         }
     }
 
-    /** 4 workers, 1 MiB max_write, empty mount point only, allow_other, default_permissions, watchdog. */
+    /** 4 workers, 1 MiB max_write, empty mount point only, allow_other, default_permissions, watchdog, AUTO. */
     public static MountOptions defaults() {
-        return new MountOptions(4, DEFAULT_MAX_WRITE, false, true, true, false, "vfsgw", Duration.ofSeconds(5), true);
+        return new MountOptions(4, DEFAULT_MAX_WRITE, false, true, true, false, "vfsgw", Duration.ofSeconds(5), true,
+                MountMethod.AUTO);
     }
 
     /** Size of every per-worker request and reply buffer. */
@@ -57,46 +72,51 @@ public record MountOptions(int workerThreads, int maxWrite, boolean allowNonEmpt
 
     public MountOptions withWorkerThreads(int n) {
         return new MountOptions(n, maxWrite, allowNonEmpty, allowOther, defaultPermissions, readOnly, fsName,
-                unmountGrace, watchdog);
+                unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withMaxWrite(int bytes) {
         return new MountOptions(workerThreads, bytes, allowNonEmpty, allowOther, defaultPermissions, readOnly,
-                fsName, unmountGrace, watchdog);
+                fsName, unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withAllowNonEmpty(boolean allow) {
         return new MountOptions(workerThreads, maxWrite, allow, allowOther, defaultPermissions, readOnly, fsName,
-                unmountGrace, watchdog);
+                unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withAllowOther(boolean allow) {
         return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allow, defaultPermissions, readOnly, fsName,
-                unmountGrace, watchdog);
+                unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withDefaultPermissions(boolean on) {
         return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allowOther, on, readOnly, fsName,
-                unmountGrace, watchdog);
+                unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withReadOnly(boolean on) {
         return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allowOther, defaultPermissions, on, fsName,
-                unmountGrace, watchdog);
+                unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withFsName(String name) {
         return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allowOther, defaultPermissions, readOnly,
-                name, unmountGrace, watchdog);
+                name, unmountGrace, watchdog, mountMethod);
     }
 
     public MountOptions withUnmountGrace(Duration grace) {
         return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allowOther, defaultPermissions, readOnly,
-                fsName, grace, watchdog);
+                fsName, grace, watchdog, mountMethod);
     }
 
     public MountOptions withWatchdog(boolean on) {
         return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allowOther, defaultPermissions, readOnly,
-                fsName, unmountGrace, on);
+                fsName, unmountGrace, on, mountMethod);
+    }
+
+    public MountOptions withMountMethod(MountMethod method) {
+        return new MountOptions(workerThreads, maxWrite, allowNonEmpty, allowOther, defaultPermissions, readOnly,
+                fsName, unmountGrace, watchdog, method);
     }
 }

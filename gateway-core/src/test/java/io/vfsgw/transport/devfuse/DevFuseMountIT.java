@@ -87,6 +87,22 @@ class DevFuseMountIT {
     }
 
     @Test
+    void mountsThroughFusermount3() throws Exception {
+        TestFuseHandler handler = new TestFuseHandler();
+        try (DevFuseMount m = DevFuseMount.mount(mp, MountOptions.defaults().withWorkerThreads(2).withFsName("vfsgw:fm")
+                .withMountMethod(MountOptions.MountMethod.FUSERMOUNT), handler)) {
+            MountTable.Entry e = MountTable.topAt(m.mountPoint().toString()).orElseThrow();
+            assertEquals(MountPointCheck.FS_TYPE, e.fsType());
+            assertEquals("vfsgw:fm", e.source());
+            assertEquals(FileTime.fromMillis(TestFuseHandler.ROOT_MTIME * 1000), Files.getLastModifiedTime(mp));
+            try (Stream<Path> entries = Files.list(mp)) {
+                assertEquals(0, entries.count());
+            }
+            assertEquals(2, countDevFuseFds(), "the received fd and its clone");
+        }
+    }
+
+    @Test
     void repliesMayCompleteOnAnotherThread() throws Exception {
         ExecutorService replier = Executors.newSingleThreadExecutor();
         try (DevFuseMount m = DevFuseMount.mount(mp, MountOptions.defaults().withWorkerThreads(1),
