@@ -67,6 +67,8 @@ public final class MetadataCache implements StorageBackend {
     private final Cache<Long, CachedAttr> attrs;
     private final Cache<EntryKey, Boolean> negatives;
     private final Cache<EntryKey, Long> children;
+    /** The attributes last read from the backend, kept past expiry to detect changes made behind our back. */
+    private final Cache<Long, Attr> lastSeen;
     private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
 
     public MetadataCache(StorageBackend delegate, CacheConfig config) {
@@ -85,6 +87,7 @@ public final class MetadataCache implements StorageBackend {
         this.negatives = Caffeine.newBuilder().ticker(ticker).executor(executor).maximumSize(config.maxEntries())
                 .expireAfterWrite(ttl).recordStats().build();
         this.children = Caffeine.newBuilder().executor(executor).maximumSize(config.maxEntries()).build();
+        this.lastSeen = Caffeine.newBuilder().executor(executor).maximumSize(config.maxEntries()).build();
     }
 
     public StorageBackend delegate() {
@@ -122,9 +125,13 @@ public final class MetadataCache implements StorageBackend {
     // ---- invalidation ----
 
     private void changed(long node) {
+        changed(node, ChangeOrigin.current());
+    }
+
+    private void changed(long node, long origin) {
         versions.put(node, versionSeq.incrementAndGet());
         attrs.invalidate(node);
-        long origin = ChangeOrigin.current();
+        lastSeen.invalidate(node);
         for (ChangeListener l : listeners) {
             l.nodeChanged(origin, node);
         }
@@ -147,9 +154,14 @@ public final class MetadataCache implements StorageBackend {
 
     private void remember(long parent, FileName name, Entry e) {
         children.put(new EntryKey(parent, name), e.nodeId());
+        Attr last = lastSeen.getIfPresent(e.nodeId());
+        if (last != null && differs(last, e.attr())) {
+            changed(e.nodeId(), 0); // seen changed by a lookup: the backend moved behind our back
+        }
         if (enabled) {
             attrs.put(e.nodeId(), new CachedAttr(e.attr(), version(e.nodeId())));
         }
+        lastSeen.put(e.nodeId(), e.attr());
     }
 
     // ---- reads ----
@@ -191,11 +203,16 @@ public final class MetadataCache implements StorageBackend {
         }
         long before = version(node);
         Attr fresh = delegate.getattr(ctx, node, fh);
-        if (c != null && differs(c.attr(), fresh)) {
-            changed(node); // the backend changed behind our back
-        } else if (enabled && version(node) == before) {
+        Attr last = lastSeen.getIfPresent(node);
+        if (version(node) != before) {
+            return fresh; // a mutation raced this read: cache nothing
+        }
+        if (last != null && differs(last, fresh)) {
+            changed(node, 0); // the backend changed behind our back: nobody here made it
+        } else if (enabled) {
             attrs.put(node, new CachedAttr(fresh, before));
         }
+        lastSeen.put(node, fresh);
         return fresh;
     }
 

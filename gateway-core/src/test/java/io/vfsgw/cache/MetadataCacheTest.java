@@ -1,0 +1,182 @@
+package io.vfsgw.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.SetAttr;
+import io.vfsgw.spi.StatFs;
+import io.vfsgw.spi.StorageBackend;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class MetadataCacheTest {
+    /** A flat directory whose files' sizes the test changes "behind the gateway's back". */
+    static final class FlatBackend implements StorageBackend {
+        final Map<String, Long> ids = new ConcurrentHashMap<>();
+        final Map<Long, Long> sizes = new ConcurrentHashMap<>();
+        final AtomicInteger getattrCalls = new AtomicInteger();
+        final AtomicInteger lookupCalls = new AtomicInteger();
+
+        long add(String name, long size) {
+            long id = ids.size() + 2;
+            ids.put(name, id);
+            sizes.put(id, size);
+            return id;
+        }
+
+        Attr attr(long id) {
+            long size = sizes.getOrDefault(id, 0L);
+            return new Attr(id, size, 0, 0, size, size, id == 1 ? 040755 : 0100644, 1, 0, 0, 0, 4096);
+        }
+
+        @Override
+        public String name() {
+            return "flat";
+        }
+
+        @Override
+        public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
+            lookupCalls.incrementAndGet();
+            Long id = ids.get(name.toString());
+            if (id == null) {
+                throw FsException.of(Errno.ENOENT);
+            }
+            return new Entry(id, 0, attr(id));
+        }
+
+        @Override
+        public void forget(long node, long nlookup) {
+        }
+
+        @Override
+        public Attr getattr(RequestContext ctx, long node, long fh) {
+            getattrCalls.incrementAndGet();
+            return attr(node);
+        }
+
+        @Override
+        public Attr setattr(RequestContext ctx, long node, SetAttr changes) {
+            if (changes.size() != null) {
+                sizes.put(node, changes.size());
+            }
+            return attr(node);
+        }
+
+        @Override
+        public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) {
+            long id = add(name.toString(), 0);
+            return new Entry(id, 0, attr(id));
+        }
+
+        @Override
+        public StatFs statfs(RequestContext ctx, long node) {
+            return new StatFs(1, 1, 1, 1, 1, 4096, 255, 4096);
+        }
+    }
+
+    private final RequestContext ctx = RequestContext.ROOT;
+    private final ManualTicker ticker = new ManualTicker();
+    private final FlatBackend backend = new FlatBackend();
+
+    private MetadataCache cache(CacheMode mode) {
+        return new MetadataCache(backend, new CacheConfig(mode, Duration.ofSeconds(1), 1000), ticker, Runnable::run);
+    }
+
+    @Test
+    void attributesAreServedFromCacheUntilTheTimeout() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.AUTO);
+        c.getattr(ctx, id, -1);
+        c.getattr(ctx, id, -1);
+        assertEquals(1, backend.getattrCalls.get());
+        ticker.advance(Duration.ofMillis(1001));
+        c.getattr(ctx, id, -1);
+        assertEquals(2, backend.getattrCalls.get());
+        assertEquals(1, c.stats().attrHits());
+    }
+
+    @Test
+    void modeNoneCachesNothing() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.NONE);
+        c.getattr(ctx, id, -1);
+        c.getattr(ctx, id, -1);
+        assertEquals(2, backend.getattrCalls.get());
+        assertThrows(FsException.class, () -> c.lookup(ctx, 1, FileName.literal("missing")));
+        assertThrows(FsException.class, () -> c.lookup(ctx, 1, FileName.literal("missing")));
+        assertEquals(2, backend.lookupCalls.get());
+    }
+
+    @Test
+    void aMutationThroughTheGatewayIsSeenAtOnceAndBumpsTheVersion() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.ALWAYS);
+        assertEquals(10, c.getattr(ctx, id, -1).size());
+        long v = c.version(id);
+        c.setattr(ctx, id, SetAttr.size(99));
+        assertEquals(99, c.getattr(ctx, id, -1).size());
+        assertNotEquals(v, c.version(id));
+    }
+
+    @Test
+    void negativeLookupIsCachedAndDroppedWhenTheNameIsCreated() throws Exception {
+        MetadataCache c = cache(CacheMode.AUTO);
+        assertThrows(FsException.class, () -> c.lookup(ctx, 1, FileName.literal("d")));
+        assertThrows(FsException.class, () -> c.lookup(ctx, 1, FileName.literal("d")));
+        assertEquals(1, backend.lookupCalls.get(), "second ENOENT answered from the cache");
+        c.mkdir(ctx, 1, FileName.literal("d"), 0755, 0);
+        assertEquals("d", backend.ids.keySet().iterator().next());
+        c.lookup(ctx, 1, FileName.literal("d"));
+    }
+
+    @Test
+    void aChangeBehindOurBackIsDetectedWhenTheCacheExpires() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.AUTO);
+        c.getattr(ctx, id, -1);
+        long v = c.version(id);
+        backend.sizes.put(id, 20L);
+        assertEquals(10, c.getattr(ctx, id, -1).size(), "still trusted within the timeout");
+        ticker.advance(Duration.ofSeconds(2));
+        assertEquals(20, c.getattr(ctx, id, -1).size());
+        assertNotEquals(v, c.version(id), "a detected change moves the version (drops keep_cache)");
+    }
+
+    @Test
+    void listenersHearWhoChangedWhat() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.AUTO);
+        List<String> events = new ArrayList<>();
+        c.addListener(new ChangeListener() {
+            @Override
+            public void nodeChanged(long origin, long node) {
+                events.add("node " + origin + " " + node);
+            }
+
+            @Override
+            public void entryChanged(long origin, long parent, FileName name) {
+                events.add("entry " + origin + " " + parent + " " + name);
+            }
+        });
+        ChangeOrigin.set(7);
+        try {
+            c.setattr(ctx, id, SetAttr.size(1));
+            c.mkdir(ctx, 1, FileName.literal("sub"), 0755, 0);
+        } finally {
+            ChangeOrigin.clear();
+        }
+        assertEquals(List.of("node 7 " + id, "node 7 1", "entry 7 1 sub"), events);
+    }
+}
