@@ -596,6 +596,9 @@ public final class PosixBackend implements StorageBackend {
             if (n.isDirectory()) {
                 throw FsException.of(Errno.EISDIR);
             }
+            if (n.isSymlink()) {
+                throw FsException.of(Errno.ELOOP, "open of a symlink"); // as O_NOFOLLOW would
+            }
             if (!n.isRegular()) {
                 // The guest opens FIFOs and devices itself; opening host ones here could block a worker
                 // or hand the guest a host device.
