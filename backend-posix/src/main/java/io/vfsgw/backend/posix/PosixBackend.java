@@ -76,6 +76,10 @@ public final class PosixBackend implements StorageBackend {
     private final Map<LockKey, LockFd> lockFds = new ConcurrentHashMap<>();
     private volatile byte[] rootPath;
 
+    /**
+     * FUSE lock owners are 64-bit values each connection scrambles with its own random key, so owners
+     * of different guests sharing this backend do not collide in practice.
+     */
     private record LockKey(long node, long owner) {
     }
 
@@ -590,7 +594,7 @@ public final class PosixBackend implements StorageBackend {
     /** Guest open flags to host flags: what a re-open must not carry, and O_DIRECT only if allowed. */
     private int hostOpenFlags(int flags) {
         int f = flags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOCTTY | OpenFlags.O_NOFOLLOW
-                | OpenFlags.O_PATH | OpenFlags.O_DIRECTORY);
+                | OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_TMPFILE);
         if (!options.allowDirectIo()) {
             f &= ~OpenFlags.O_DIRECT;
         }
