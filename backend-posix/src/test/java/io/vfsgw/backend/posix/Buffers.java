@@ -16,6 +16,7 @@ final class Buffers {
         int filled;
         final int capacity;
         int viewsCalls;
+        int copies;
 
         Sink(int first, int second) {
             parts = new ByteBuffer[] {ByteBuffer.allocateDirect(first), ByteBuffer.allocateDirect(second)};
@@ -29,6 +30,7 @@ final class Buffers {
 
         @Override
         public void put(ByteBuffer src) {
+            copies++;
             while (src.hasRemaining() && remaining() > 0) {
                 for (ByteBuffer p : parts) {
                     while (p.hasRemaining() && src.hasRemaining()) {

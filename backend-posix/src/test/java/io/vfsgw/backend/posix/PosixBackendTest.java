@@ -319,6 +319,8 @@ class PosixBackendTest {
         Buffers.Sink sink = new Buffers.Sink(100, 900);
         fs.read(ROOT, node, fh, 5, sink);
         assertArrayEquals(java.util.Arrays.copyOfRange(data, 0, 1000), sink.bytes());
+        assertEquals(0, sink.copies); // preadv straight into the views, no copy through put()
+        assertTrue(sink.viewsCalls >= 1);
         Buffers.Sink tail = new Buffers.Sink(10, 4000);
         fs.read(ROOT, node, fh, 10_000, tail);
         assertEquals(5, tail.filled); // short only at EOF
@@ -695,6 +697,21 @@ class PosixBackendTest {
         } finally {
             ro.close();
         }
+    }
+
+    @Test
+    void closeReleasesEveryFd() throws Exception {
+        fs.close();
+        long before = openFds();
+        PosixBackend b = PosixBackend.open(PosixOptions.of(src));
+        CreateResult c = b.create(USER, ROOT_ID, n("f"), 0644, OpenFlags.O_RDWR, 0);
+        b.setlk(ROOT, c.entry().nodeId(), c.open().fh(), new Lock(Lock.F_WRLCK, 0, 1, 9, 1), false, false);
+        b.opendir(ROOT, ROOT_ID, 0);
+        b.mkdir(ROOT, ROOT_ID, n("d"), 0755, 0);
+        assertTrue(openFds() > before + 4);
+        b.close();
+        assertEquals(before, openFds());
+        fs = PosixBackend.open(PosixOptions.of(src));
     }
 
     @Test
