@@ -5,8 +5,8 @@ import jnr.ffi.annotations.IgnoreError;
 
 /**
  * Per-thread filesystem credentials. Linux keeps fsuid/fsgid, umask and cwd per task, so a worker
- * thread can create files as the guest's caller without touching other threads: raw
- * setfsuid/setfsgid (glibc's wrappers are plain syscalls, not the process-wide setxid broadcast), and
+ * thread can create files as the guest's caller without touching other threads: setfsuid/setfsgid
+ * (glibc's wrappers are plain syscalls, not the process-wide setxid broadcast of setuid), and
  * unshare(CLONE_FS) to give the thread its own umask.
  *
  * <p>A new thread inherits its creator's credentials: never start a thread inside a {@link Scope}.
@@ -15,7 +15,10 @@ public final class FsCredentials {
     /** jnr-ffi binding; public only because jnr generates its implementation in another class loader. */
     public interface Libc {
         @IgnoreError
-        long syscall(long number, long arg);
+        int setfsuid(int uid);
+
+        @IgnoreError
+        int setfsgid(int gid);
 
         int unshare(int flags);
 
@@ -23,8 +26,6 @@ public final class FsCredentials {
         int umask(int mask);
     }
 
-    private static final long SYS_SETFSUID = 122; // x86_64
-    private static final long SYS_SETFSGID = 123;
     private static final int CLONE_FS = 0x200;
     private static final Libc LIBC = Native.loadLibc(Libc.class);
     private static final ThreadLocal<Boolean> PRIVATE_FS = ThreadLocal.withInitial(() -> false);
@@ -47,24 +48,24 @@ public final class FsCredentials {
      * kernel treats the calls as the caller's. Returns a no-op scope when both are already current.
      */
     public static Scope become(int uid, int gid) {
-        int oldGid = (int) LIBC.syscall(SYS_SETFSGID, gid & 0xffffffffL);
-        int oldUid = (int) LIBC.syscall(SYS_SETFSUID, uid & 0xffffffffL);
+        int oldGid = LIBC.setfsgid(gid);
+        int oldUid = LIBC.setfsuid(uid);
         if (oldUid == uid && oldGid == gid) {
             return NONE;
         }
         return () -> {
-            LIBC.syscall(SYS_SETFSUID, oldUid & 0xffffffffL);
-            LIBC.syscall(SYS_SETFSGID, oldGid & 0xffffffffL);
+            LIBC.setfsuid(oldUid);
+            LIBC.setfsgid(oldGid);
         };
     }
 
     /** This thread's current fsuid (setfsuid(-1) changes nothing and returns it). */
     public static int currentFsUid() {
-        return (int) LIBC.syscall(SYS_SETFSUID, 0xffffffffL);
+        return LIBC.setfsuid(-1);
     }
 
     public static int currentFsGid() {
-        return (int) LIBC.syscall(SYS_SETFSGID, 0xffffffffL);
+        return LIBC.setfsgid(-1);
     }
 
     /**

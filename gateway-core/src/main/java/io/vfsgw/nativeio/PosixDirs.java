@@ -32,12 +32,11 @@ public final class PosixDirs {
 
         int renameat2(int olddirfd, @In byte[] oldpath, int newdirfd, @In byte[] newpath, int flags);
 
-        long syscall(long number, int fd, Pointer dirp, @size_t long count);
+        @ssize_t long getdents64(int fd, Pointer dirp, @size_t long count);
 
         @off_t long lseek(int fd, @off_t long offset, int whence);
     }
 
-    private static final long SYS_GETDENTS64 = 217; // x86_64
     private static final Libc LIBC = Native.loadLibc(Libc.class);
     private static final Runtime RT = Runtime.getRuntime(LIBC);
 
@@ -118,7 +117,7 @@ public final class PosixDirs {
         }
         while (true) {
             // SAFETY: the kernel writes at most buf.size bytes into buf.mem, which is that large.
-            long n = LIBC.syscall(SYS_GETDENTS64, fd, buf.mem, buf.size);
+            long n = LIBC.getdents64(fd, buf.mem, buf.size);
             if (n < 0) {
                 throw Native.failure(LIBC, "getdents64");
             }

@@ -10,9 +10,10 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * Extended attributes by path, the l* variants (never following a final symlink). A passthrough
- * backend calls them on "/proc/self/fd/N" of an O_PATH fd: the magic link resolves to exactly that
- * object (a symlink stays the symlink), with no open(2) of FIFOs or devices. Host errnos pass through.
+ * Extended attributes by path (getxattr, not lgetxattr). A passthrough backend calls them on
+ * "/proc/self/fd/N" of an O_PATH fd: following that magic link lands on exactly the fd's object and
+ * stops there (an O_PATH fd of a symlink gives the symlink itself, not its target), with no open(2)
+ * of FIFOs or devices; lgetxattr would act on the proc link instead. Host errnos pass through.
  */
 public final class Xattrs {
     public static final int XATTR_CREATE = 1;

@@ -76,6 +76,10 @@ public final class PosixBackend implements StorageBackend {
     private final Map<LockKey, LockFd> lockFds = new ConcurrentHashMap<>();
     private volatile byte[] rootPath;
 
+    /**
+     * FUSE lock owners are 64-bit values each connection scrambles with its own random key, so owners
+     * of different guests sharing this backend do not collide in practice.
+     */
     private record LockKey(long node, long owner) {
     }
 
@@ -249,9 +253,10 @@ public final class PosixBackend implements StorageBackend {
         return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
     }
 
-    private static Attr attr(long id, PosixFiles.Stat st) {
+    private Attr attr(long id, PosixFiles.Stat st) {
         return new Attr(id, st.size(), st.blocks(), st.atimeNs(), st.mtimeNs(), st.ctimeNs(), st.mode(),
-                st.nlink(), st.uid(), st.gid(), encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize());
+                st.nlink(), options.uidMap().toGuest(st.uid()), options.gidMap().toGuest(st.gid()),
+                encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize());
     }
 
     /** Resolves one guest name under {@code dir} to an O_PATH fd of the object itself, never following it. */
@@ -288,9 +293,11 @@ public final class PosixBackend implements StorageBackend {
     }
 
     /** Creation calls run as the caller so the host records the right owner (and setgid dirs work). */
-    private static FsCredentials.Scope asCaller(RequestContext ctx) throws FsException {
+    private FsCredentials.Scope asCaller(RequestContext ctx) throws FsException {
+        int uid = options.uidMap().toHost(ctx.uid());
+        int gid = options.gidMap().toHost(ctx.gid());
         FsCredentials.privateUmaskZero(); // modes arrive with the guest's umask applied
-        return FsCredentials.become(ctx.uid(), ctx.gid());
+        return FsCredentials.become(uid, gid);
     }
 
     // ---------------------------------------------------------------- lookup, forget, attributes
@@ -358,7 +365,8 @@ public final class PosixBackend implements StorageBackend {
                 PosixFiles.fchmodat(procFd, procName(n.fd), ch.mode() & 07777, 0);
             }
             if (ch.uid() != null || ch.gid() != null) {
-                PosixFiles.fchown(n.fd, ch.uid() == null ? -1 : ch.uid(), ch.gid() == null ? -1 : ch.gid());
+                PosixFiles.fchown(n.fd, ch.uid() == null ? -1 : options.uidMap().toHost(ch.uid()),
+                        ch.gid() == null ? -1 : options.gidMap().toHost(ch.gid()));
             }
             if (ch.size() != null) {
                 truncate(ctx, n, ch);
@@ -409,8 +417,19 @@ public final class PosixBackend implements StorageBackend {
      * For a write/truncate that must clear suid/sgid: running it with the caller's fsuid drops
      * CAP_FSETID on this thread, so the host kernel clears the bits as part of the same call.
      */
-    private static FsCredentials.Scope killPrivScope(RequestContext ctx, boolean kill) {
-        return kill && !ctx.isRoot() ? FsCredentials.become(ctx.uid(), ctx.gid()) : null;
+    private FsCredentials.Scope killPrivScope(RequestContext ctx, boolean kill) throws FsException {
+        if (!kill || ctx.isRoot()) {
+            return null;
+        }
+        // Any non-zero fsuid drops CAP_FSETID, which is all we need: the fd is already open, so
+        // the id itself is not checked. An unmapped caller still gets its bits cleared.
+        int uid;
+        try {
+            uid = options.uidMap().toHost(ctx.uid());
+        } catch (FsException unmapped) {
+            uid = IdMap.OVERFLOW_ID;
+        }
+        return FsCredentials.become(uid == 0 ? IdMap.OVERFLOW_ID : uid, ctx.gid());
     }
 
     /** Root caller without CAP_FSETID in the guest: clear the bits explicitly. */
@@ -575,7 +594,7 @@ public final class PosixBackend implements StorageBackend {
     /** Guest open flags to host flags: what a re-open must not carry, and O_DIRECT only if allowed. */
     private int hostOpenFlags(int flags) {
         int f = flags & ~(OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOCTTY | OpenFlags.O_NOFOLLOW
-                | OpenFlags.O_PATH | OpenFlags.O_DIRECTORY);
+                | OpenFlags.O_PATH | OpenFlags.O_DIRECTORY | OpenFlags.O_TMPFILE);
         if (!options.allowDirectIo()) {
             f &= ~OpenFlags.O_DIRECT;
         }
@@ -595,6 +614,9 @@ public final class PosixBackend implements StorageBackend {
         try {
             if (n.isDirectory()) {
                 throw FsException.of(Errno.EISDIR);
+            }
+            if (n.isSymlink()) {
+                throw FsException.of(Errno.ELOOP, "open of a symlink"); // as O_NOFOLLOW would
             }
             if (!n.isRegular()) {
                 // The guest opens FIFOs and devices itself; opening host ones here could block a worker

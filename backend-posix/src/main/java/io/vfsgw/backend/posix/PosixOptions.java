@@ -13,31 +13,40 @@ import java.util.Objects;
  * @param allowDevices  let the guest create character/block device nodes (otherwise EPERM): a device
  *                      node in the share is a door to host devices for anyone who can open it on the host
  * @param allowDirectIo honour O_DIRECT on the host fd (otherwise stripped, the host page cache serves)
+ * @param uidMap        guest to host uid translation (--uid-map), {@link IdMap#IDENTITY} for none
+ * @param gidMap        guest to host gid translation (--gid-map)
  */
-public record PosixOptions(Path source, boolean readonly, boolean xattr, boolean allowDevices, boolean allowDirectIo) {
+public record PosixOptions(Path source, boolean readonly, boolean xattr, boolean allowDevices, boolean allowDirectIo,
+                           IdMap uidMap, IdMap gidMap) {
     public PosixOptions {
         Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(uidMap, "uidMap");
+        Objects.requireNonNull(gidMap, "gidMap");
     }
 
-    /** Read-write, xattrs on, no devices, no O_DIRECT. */
+    /** Read-write, xattrs on, no devices, no O_DIRECT, ids unmapped. */
     public static PosixOptions of(Path source) {
-        return new PosixOptions(source, false, true, false, false);
+        return new PosixOptions(source, false, true, false, false, IdMap.IDENTITY, IdMap.IDENTITY);
+    }
+
+    public PosixOptions withIdMaps(IdMap uids, IdMap gids) {
+        return new PosixOptions(source, readonly, xattr, allowDevices, allowDirectIo, uids, gids);
     }
 
     public PosixOptions withReadonly(boolean v) {
-        return new PosixOptions(source, v, xattr, allowDevices, allowDirectIo);
+        return new PosixOptions(source, v, xattr, allowDevices, allowDirectIo, uidMap, gidMap);
     }
 
     public PosixOptions withXattr(boolean v) {
-        return new PosixOptions(source, readonly, v, allowDevices, allowDirectIo);
+        return new PosixOptions(source, readonly, v, allowDevices, allowDirectIo, uidMap, gidMap);
     }
 
     public PosixOptions withAllowDevices(boolean v) {
-        return new PosixOptions(source, readonly, xattr, v, allowDirectIo);
+        return new PosixOptions(source, readonly, xattr, v, allowDirectIo, uidMap, gidMap);
     }
 
     public PosixOptions withAllowDirectIo(boolean v) {
-        return new PosixOptions(source, readonly, xattr, allowDevices, v);
+        return new PosixOptions(source, readonly, xattr, allowDevices, v, uidMap, gidMap);
     }
 
     /**
