@@ -3,6 +3,7 @@ package io.vfsgw.cli;
 import com.google.inject.Module;
 import io.vfsgw.backend.mem.MemModule;
 import io.vfsgw.backend.mem.MemOptions;
+import io.vfsgw.backend.posix.IdMap;
 import io.vfsgw.backend.posix.PosixModule;
 import io.vfsgw.backend.posix.PosixOptions;
 import io.vfsgw.backend.s3.S3Module;
@@ -46,6 +47,14 @@ public final class BackendOptions {
     @Option(names = "--allow-direct-io", description = "posix: honour O_DIRECT on the host.")
     boolean allowDirectIo;
 
+    @Option(names = "--uid-map", paramLabel = "GUEST:HOST:COUNT",
+            description = "posix: map guest uids to host uids (repeatable); unmapped ids are refused (EPERM).")
+    java.util.List<String> uidMap = new java.util.ArrayList<>();
+
+    @Option(names = "--gid-map", paramLabel = "GUEST:HOST:COUNT",
+            description = "posix: map guest gids to host gids (repeatable).")
+    java.util.List<String> gidMap = new java.util.ArrayList<>();
+
     // ---- s3 ----
     @Option(names = {"--bucket", "--s3-bucket"}, paramLabel = "NAME", description = "s3: the bucket to expose.")
     String bucket;
@@ -77,15 +86,16 @@ public final class BackendOptions {
                 if (source == null) {
                     throw new SetupException("--backend posix needs --source DIR: the host directory to share");
                 }
-                PosixOptions o = PosixOptions.of(source.toAbsolutePath()).withReadonly(readonly)
-                        .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)
-                        .withAllowDirectIo(allowDirectIo);
                 try {
+                    PosixOptions o = PosixOptions.of(source.toAbsolutePath()).withReadonly(readonly)
+                            .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)
+                            .withAllowDirectIo(allowDirectIo)
+                            .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap));
                     o.checkSource();
+                    yield new PosixModule(o);
                 } catch (IllegalArgumentException e) {
                     throw new SetupException(e.getMessage());
                 }
-                yield new PosixModule(o);
             }
             case s3 -> {
                 if (bucket == null || bucket.isBlank()) {
