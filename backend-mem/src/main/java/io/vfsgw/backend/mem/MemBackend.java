@@ -73,6 +73,11 @@ public final class MemBackend implements StorageBackend {
     public static final long MAX_FILE_SIZE = Long.MAX_VALUE & ~(PAGE_SIZE - 1L);
     /** Bytes each node costs in the budget besides its pages. */
     public static final long INODE_COST = 256;
+    /**
+     * The most one copy_file_range call copies: the FUSE reply carries a 32-bit count, and a bound
+     * keeps one request's lock hold short. Callers loop on short copies, as they must anyway.
+     */
+    public static final long MAX_COPY_CHUNK = 1L << 30;
     /** statfs block size. */
     public static final int STATFS_BLOCK = 4096;
 
@@ -876,7 +881,7 @@ public final class MemBackend implements StorageBackend {
             second.lock();
         }
         try {
-            long n = Math.min(length, Math.max(0, src.size - offIn));
+            long n = Math.min(Math.min(length, MAX_COPY_CHUNK), Math.max(0, src.size - offIn));
             if (n == 0) {
                 return 0;
             }

@@ -97,7 +97,7 @@ class MemBackendTest {
         assertEquals(data.length, fs.write(ROOT, f, fh, 0, BufferWriteSource.of(data), false));
         long used = fs.usedBytes();
         Attr before = fs.getattr(ROOT, f, fh);
-        assertErrno(Errno.ENOSPC, () -> fs.write(ROOT, f, fh, 15L * PAGE_SIZE, BufferWriteSource.of(new byte[1]), false));
+        assertErrno(Errno.ENOSPC, () -> fs.write(ROOT, f, fh, 16L * PAGE_SIZE - 1, BufferWriteSource.of(new byte[1]), false));
         // A write that overwrites existing pages but also needs a new one fails as a whole.
         byte[] spanning = new byte[2 * PAGE_SIZE];
         Arrays.fill(spanning, (byte) 'X');
@@ -110,6 +110,32 @@ class MemBackendTest {
         StatFs s = fs.statfs(ROOT, R);
         assertEquals(16L * PAGE_SIZE / MemBackend.STATFS_BLOCK, s.blocks());
         assertTrue(s.blocksFree() < PAGE_SIZE / MemBackend.STATFS_BLOCK);
+    }
+
+    @Test
+    void smallFilesCostSmallBuffersThatGrowKeepingTheirBytes() throws Exception {
+        MemBackend fs = new MemBackend(MemOptions.ofCapacity(16L << 20));
+        CreateResult c = fs.create(ROOT, R, name("small"), 0644, OpenFlags.O_RDWR, 0);
+        long f = c.entry().nodeId();
+        long fh = c.open().fh();
+        long base = fs.usedBytes();
+        byte[] first = pattern(100, 1);
+        fs.write(ROOT, f, fh, 0, BufferWriteSource.of(first), false);
+        assertEquals(FileNode.MIN_BUFFER, fs.usedBytes() - base, "100 bytes cost one 4 KiB buffer");
+        assertEquals(FileNode.MIN_BUFFER / 512, fs.getattr(ROOT, f, fh).blocks());
+        byte[] more = pattern(5000, 2);
+        fs.write(ROOT, f, fh, 100, BufferWriteSource.of(more), false);
+        assertEquals(8192, fs.usedBytes() - base, "grown to 8 KiB");
+        byte[] whole = new byte[5100];
+        System.arraycopy(first, 0, whole, 0, 100);
+        System.arraycopy(more, 0, whole, 100, 5000);
+        assertArrayEquals(whole, read(fs, f, fh, 0, 6000));
+        // Bytes past a small buffer but inside the file (after truncate up) read as zeros.
+        fs.setattr(ROOT, f, SetAttr.size(3L * PAGE_SIZE));
+        assertArrayEquals(new byte[PAGE_SIZE], read(fs, f, fh, 2L * PAGE_SIZE, PAGE_SIZE));
+        assertArrayEquals(new byte[1000], read(fs, f, fh, 9000, 1000));
+        fs.setattr(ROOT, f, SetAttr.size(0));
+        assertEquals(0, fs.usedBytes() - base);
     }
 
     @Test
@@ -583,56 +609,77 @@ class MemBackendTest {
     void randomOperationsMatchAReferenceModel() throws Exception {
         MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20));
         Random rnd = new Random(20240601);
-        // The model: name -> content of regular files in the root (sizes kept small).
+        // The model: name -> content of the regular files in the root.
         java.util.Map<String, byte[]> model = new java.util.TreeMap<>();
-        for (int step = 0; step < 2000; step++) {
-            String n = "f" + rnd.nextInt(12);
-            String m = "f" + rnd.nextInt(12);
-            int op = rnd.nextInt(6);
+        for (int step = 0; step < 3000; step++) {
+            String n = "f" + rnd.nextInt(10);
+            String m = "f" + rnd.nextInt(10);
+            int op = rnd.nextInt(8);
             Errno got = null;
-            Errno want = null;
+            Errno want = model.containsKey(n) ? null : Errno.ENOENT;
+            long id = 0;
             try {
-                switch (op) {
-                    case 0 -> {
-                        want = model.containsKey(n) ? Errno.EEXIST : null;
-                        fs.mknod(ROOT, R, name(n), FileType.REGULAR.modeBits() | 0644, 0, 0);
-                        model.put(n, new byte[0]);
+                if (op == 0) {
+                    want = model.containsKey(n) ? Errno.EEXIST : null;
+                    fs.forget(fs.mknod(ROOT, R, name(n), FileType.REGULAR.modeBits() | 0644, 0, 0).nodeId(), 1);
+                    model.put(n, new byte[0]);
+                } else if (op == 1) {
+                    fs.unlink(ROOT, R, name(n));
+                    model.remove(n);
+                } else if (op == 2) {
+                    fs.rename(ROOT, R, name(n), R, name(m), 0);
+                    model.put(m, model.remove(n));
+                } else {
+                    id = fs.lookup(ROOT, R, name(n)).nodeId();
+                    long fh = fs.open(ROOT, id, OpenFlags.O_RDWR).fh();
+                    byte[] old = model.get(n);
+                    int off = rnd.nextInt(3 * PAGE_SIZE);
+                    switch (op) {
+                        case 3 -> {
+                            byte[] data = pattern(rnd.nextInt(PAGE_SIZE + 10) + 1, step);
+                            fs.write(ROOT, id, fh, off, BufferWriteSource.of(data), false);
+                            byte[] nu = Arrays.copyOf(old, Math.max(old.length, off + data.length));
+                            System.arraycopy(data, 0, nu, off, data.length);
+                            model.put(n, nu);
+                        }
+                        case 4 -> {
+                            fs.setattr(ROOT, id, SetAttr.size(off));
+                            model.put(n, Arrays.copyOf(old, off));
+                        }
+                        case 5 -> {
+                            int len = rnd.nextInt(2 * PAGE_SIZE) + 1;
+                            fs.fallocate(ROOT, id, fh, StorageBackend.FALLOC_FL_PUNCH_HOLE
+                                    | StorageBackend.FALLOC_FL_KEEP_SIZE, off, len);
+                            byte[] nu = old.clone();
+                            if (off < nu.length) {
+                                Arrays.fill(nu, off, (int) Math.min(nu.length, (long) off + len), (byte) 0);
+                            }
+                            model.put(n, nu);
+                        }
+                        case 6 -> {
+                            // copy_file_range from m (if it exists and differs) into n
+                            if (model.containsKey(m) && !m.equals(n)) {
+                                long src = fs.lookup(ROOT, R, name(m)).nodeId();
+                                long sfh = fs.open(ROOT, src, OpenFlags.O_RDONLY).fh();
+                                byte[] from = model.get(m);
+                                int in = from.length == 0 ? 0 : rnd.nextInt(from.length);
+                                int len = rnd.nextInt(2 * PAGE_SIZE) + 1;
+                                long copied = fs.copyFileRange(ROOT, src, sfh, in, id, fh, off, len, 0);
+                                int expect = Math.max(0, Math.min(len, from.length - in));
+                                assertEquals(expect, copied, "copy count at step " + step);
+                                if (expect > 0) {
+                                    byte[] nu = Arrays.copyOf(old, Math.max(old.length, off + expect));
+                                    System.arraycopy(from, in, nu, off, expect);
+                                    model.put(n, nu);
+                                }
+                                fs.release(ROOT, src, sfh, 0, 0);
+                                fs.forget(src, 1);
+                            }
+                        }
+                        default -> assertArrayEquals(old, readAll(fs, id), "content of " + n + " at step " + step);
                     }
-                    case 1 -> {
-                        want = model.containsKey(n) ? null : Errno.ENOENT;
-                        fs.unlink(ROOT, R, name(n));
-                        model.remove(n);
-                    }
-                    case 2 -> {
-                        want = model.containsKey(n) ? null : Errno.ENOENT;
-                        fs.rename(ROOT, R, name(n), R, name(m), 0);
-                        model.put(m, model.remove(n));
-                    }
-                    case 3 -> {
-                        want = model.containsKey(n) ? null : Errno.ENOENT;
-                        long id = fs.lookup(ROOT, R, name(n)).nodeId();
-                        long fh = fs.open(ROOT, id, OpenFlags.O_RDWR).fh();
-                        int off = rnd.nextInt(3 * PAGE_SIZE);
-                        byte[] data = pattern(rnd.nextInt(PAGE_SIZE + 10) + 1, step);
-                        fs.write(ROOT, id, fh, off, BufferWriteSource.of(data), false);
-                        fs.release(ROOT, id, fh, 0, 0);
-                        byte[] old = model.get(n);
-                        byte[] nu = Arrays.copyOf(old, Math.max(old.length, off + data.length));
-                        System.arraycopy(data, 0, nu, off, data.length);
-                        model.put(n, nu);
-                    }
-                    case 4 -> {
-                        want = model.containsKey(n) ? null : Errno.ENOENT;
-                        long id = fs.lookup(ROOT, R, name(n)).nodeId();
-                        int size = rnd.nextInt(3 * PAGE_SIZE);
-                        fs.setattr(ROOT, id, SetAttr.size(size));
-                        model.put(n, Arrays.copyOf(model.get(n), size));
-                    }
-                    default -> {
-                        want = model.containsKey(n) ? null : Errno.ENOENT;
-                        long id = fs.lookup(ROOT, R, name(n)).nodeId();
-                        assertArrayEquals(model.get(n), readAll(fs, id), "content of " + n + " at step " + step);
-                    }
+                    fs.release(ROOT, id, fh, 0, 0);
+                    fs.forget(id, 1);
                 }
             } catch (FsException e) {
                 got = e.errno();
@@ -643,6 +690,14 @@ class MemBackendTest {
         fs.readdir(ROOT, R, 0, 2, e -> listed.add(e.name().toString()));
         listed.sort(null);
         assertEquals(new ArrayList<>(model.keySet()), listed);
+        for (String n : model.keySet()) {
+            long id = fs.lookup(ROOT, R, name(n)).nodeId();
+            assertArrayEquals(model.get(n), readAll(fs, id), "final content of " + n);
+            fs.forget(id, 1);
+            fs.unlink(ROOT, R, name(n));
+        }
+        assertEquals(1, fs.usedInodes(), "every node freed");
+        assertEquals(MemBackend.INODE_COST, fs.usedBytes(), "every buffer returned to the budget");
     }
 
     // ------------------------------------------------------------ wiring
