@@ -48,12 +48,17 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <h2>Choices a reader should know</h2>
  * <ul>
- *   <li>Data lives in {@link #PAGE_SIZE} heap pages; holes cost nothing and read as zeros. Capacity
- *   counts each allocated page, plus {@link #INODE_COST} per node, symlink targets and xattr
- *   names/values. The largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a
- *   page); writes starting there fail with EFBIG, writes crossing it are cut short.</li>
- *   <li>Times come from the injected {@link Clock}: {@code Clock.systemUTC()} gives microsecond
- *   resolution on Linux with Java 17; times are stored and reported in nanoseconds.</li>
+ *   <li>Data lives in {@link #PAGE_SIZE} pages, each a heap buffer of 4 KiB to 64 KiB that grows
+ *   with the highest byte written into it ({@link FileNode}); holes cost nothing and read as
+ *   zeros. The budget counts buffer bytes (which is also what {@code blocks} reports, in 512-byte
+ *   units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
+ *   largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a page); writes starting
+ *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the JVM
+ *   heap: if the heap runs out first, the write fails with ENOSPC instead of killing the daemon.</li>
+ *   <li>Times come from the injected {@link Clock} ({@code Clock.systemUTC()} has microsecond
+ *   resolution on Linux with Java 17) and are stored in nanoseconds, made strictly increasing across
+ *   the backend: each change gets at least the previous stamp + 1 ns, so two changes never share a
+ *   ctime and ctime can serve as a change version.</li>
  *   <li>atime is updated relatime-style by read and readdir (when older than mtime/ctime or a
  *   day old), except through O_NOATIME handles.</li>
  *   <li>Writes through an O_APPEND handle go to the current end of file whatever offset the kernel
@@ -103,6 +108,8 @@ public final class MemBackend implements StorageBackend {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     private final DirNode root;
+    /** The last timestamp handed out; see {@link #nowNs()}. */
+    private final AtomicLong lastNs = new AtomicLong();
 
     public MemBackend(MemOptions options) {
         this(options, Clock.systemUTC());
@@ -1113,9 +1120,8 @@ public final class MemBackend implements StorageBackend {
     /** relatime: bump atime only when it is not newer than mtime/ctime or is a day old. */
     private void relatime(Node n) {
         long a = n.atimeNs;
-        long now = nowNs();
-        if (a <= n.mtimeNs || a <= n.ctimeNs || now - a >= RELATIME_NS) {
-            n.atimeNs = now;
+        if (a <= n.mtimeNs || a <= n.ctimeNs || clockNs() - a >= RELATIME_NS) {
+            n.atimeNs = nowNs(); // the shared counter only when atime really moves
         }
     }
 
@@ -1192,7 +1198,13 @@ public final class MemBackend implements StorageBackend {
         return h;
     }
 
+    /** The time for a change: the clock, but strictly after every stamp handed out before. */
     private long nowNs() {
+        long c = clockNs();
+        return lastNs.accumulateAndGet(c, (last, now) -> Math.max(last + 1, now));
+    }
+
+    private long clockNs() {
         Instant i = clock.instant();
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
     }

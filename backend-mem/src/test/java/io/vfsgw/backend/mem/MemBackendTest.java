@@ -304,6 +304,38 @@ class MemBackendTest {
         assertEquals(02755, fs.setattr(ROOT, d, SetAttr.owner(5, 5)).mode() & 07777, "directories keep setgid");
     }
 
+    @Test
+    void deviceNodesKeepTheirNumberAndSocketsTheirType() throws Exception {
+        MemBackend fs = new MemBackend(MemOptions.defaults());
+        int rdev = (8 << 8) | 1; // sda1, old-style encoding: stored as given
+        Entry blk = fs.mknod(ROOT, R, name("blk"), FileType.BLOCK_DEVICE.modeBits() | 0660, rdev, 0);
+        assertEquals(FileType.BLOCK_DEVICE, blk.attr().type());
+        assertEquals(rdev, fs.getattr(ROOT, blk.nodeId(), -1).rdev());
+        Entry chr = fs.mknod(ROOT, R, name("null"), FileType.CHARACTER_DEVICE.modeBits() | 0666, (1 << 8) | 3, 0);
+        assertEquals((1 << 8) | 3, chr.attr().rdev());
+        Entry sock = fs.mknod(ROOT, R, name("sock"), FileType.SOCKET.modeBits() | 0755, 99, 0);
+        assertEquals(FileType.SOCKET, sock.attr().type());
+        assertEquals(0, sock.attr().rdev(), "only device nodes carry a device number");
+        assertErrno(Errno.EPERM, () -> fs.mknod(ROOT, R, name("d"), FileType.DIRECTORY.modeBits() | 0755, 0, 0));
+        assertErrno(Errno.EINVAL, () -> fs.mknod(ROOT, R, name("l"), FileType.SYMLINK.modeBits() | 0777, 0, 0));
+        List<DirEntry> listed = new ArrayList<>();
+        fs.readdir(ROOT, R, 0, 2, listed::add);
+        assertEquals(Set.of(FileType.BLOCK_DEVICE, FileType.CHARACTER_DEVICE, FileType.SOCKET),
+                new HashSet<>(listed.stream().map(DirEntry::type).toList()));
+    }
+
+    @Test
+    void everyChangeGetsADistinctIncreasingCtimeEvenWithAStoppedClock() throws Exception {
+        ManualClock clock = new ManualClock(); // never advanced
+        MemBackend fs = new MemBackend(MemOptions.defaults(), clock);
+        long f = fs.mknod(ROOT, R, name("f"), FileType.REGULAR.modeBits() | 0644, 0, 0).nodeId();
+        long c1 = fs.getattr(ROOT, f, -1).ctimeNs();
+        long c2 = fs.setattr(ROOT, f, SetAttr.mode(0600)).ctimeNs();
+        long c3 = fs.setattr(ROOT, f, SetAttr.mode(0644)).ctimeNs();
+        assertTrue(c1 < c2 && c2 < c3, c1 + " " + c2 + " " + c3);
+        assertTrue(c1 >= clock.now());
+    }
+
     // ------------------------------------------------------------ xattr limits
 
     @Test
@@ -601,6 +633,42 @@ class MemBackendTest {
         }
         assertEquals(2 + subdirs, fs.getattr(ROOT, d, -1).nlink());
         assertEquals(2 + names.size(), fs.usedInodes(), "no node leaked, none lost");
+    }
+
+    @Test
+    void crossedCopiesReadsAndWritesDoNotDeadlock() throws Exception {
+        MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20));
+        CreateResult a = fs.create(ROOT, R, name("a"), 0644, OpenFlags.O_RDWR, 0);
+        CreateResult b = fs.create(ROOT, R, name("b"), 0644, OpenFlags.O_RDWR, 0);
+        long fa = a.entry().nodeId();
+        long fb = b.entry().nodeId();
+        byte[] data = pattern(4 * PAGE_SIZE, 4);
+        fs.write(ROOT, fa, a.open().fh(), 0, BufferWriteSource.of(data), false);
+        fs.write(ROOT, fb, b.open().fh(), 0, BufferWriteSource.of(data), false);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> jobs = new ArrayList<>();
+        jobs.add(pool.submit(() -> repeat(300, () -> fs.copyFileRange(ROOT, fa, a.open().fh(), 0, fb, b.open().fh(), 0, data.length, 0))));
+        jobs.add(pool.submit(() -> repeat(300, () -> fs.copyFileRange(ROOT, fb, b.open().fh(), 0, fa, a.open().fh(), 0, data.length, 0))));
+        jobs.add(pool.submit(() -> repeat(300, () -> assertArrayEquals(data, read(fs, fa, a.open().fh(), 0, data.length)))));
+        jobs.add(pool.submit(() -> repeat(300, () -> fs.write(ROOT, fb, b.open().fh(), 0,
+                BufferWriteSource.of(Arrays.copyOf(data, 1000)), false))));
+        for (Future<?> job : jobs) {
+            job.get(60, TimeUnit.SECONDS); // a deadlock shows up here as a timeout
+        }
+        pool.shutdown();
+        assertArrayEquals(data, read(fs, fb, b.open().fh(), 0, data.length));
+    }
+
+    /** A test step that may throw anything. */
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static Void repeat(int times, Step step) throws Exception {
+        for (int i = 0; i < times; i++) {
+            step.run();
+        }
+        return null;
     }
 
     // ------------------------------------------------------------ reference model
