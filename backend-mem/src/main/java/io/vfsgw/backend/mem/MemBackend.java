@@ -108,6 +108,8 @@ public final class MemBackend implements StorageBackend {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     private final DirNode root;
+    /** Who waits for whom among POSIX lock owners, for EDEADLK. */
+    private final LockWaits lockWaits = new LockWaits();
     /** The last timestamp handed out; see {@link #nowNs()}. */
     private final AtomicLong lastNs = new AtomicLong();
 
@@ -917,13 +919,13 @@ public final class MemBackend implements StorageBackend {
     @Override
     public io.vfsgw.spi.Lock getlk(RequestContext ctx, long node, long fh, io.vfsgw.spi.Lock lock)
             throws FsException {
-        return node(node).locks().test(lock);
+        return node(node).locks(lockWaits).test(lock);
     }
 
     @Override
     public void setlk(RequestContext ctx, long node, long fh, io.vfsgw.spi.Lock lock, boolean sleep, boolean flock)
             throws FsException {
-        LockTable t = node(node).locks();
+        LockTable t = node(node).locks(lockWaits);
         if (flock) {
             t.setFlock(fh, lock.type(), sleep);
         } else {
@@ -933,7 +935,7 @@ public final class MemBackend implements StorageBackend {
 
     /** The lock table of a node (created if needed); for tests. */
     LockTable lockTable(long node) throws FsException {
-        return node(node).locks();
+        return node(node).locks(lockWaits);
     }
 
     // ---------------------------------------------------------------- internals

@@ -519,6 +519,38 @@ class MemBackendTest {
     }
 
     @Test
+    void setlkwThatWouldDeadlockAcrossFilesIsEdeadlk() throws Exception {
+        MemBackend fs = new MemBackend(MemOptions.defaults());
+        CreateResult cf = fs.create(ROOT, R, name("f"), 0644, OpenFlags.O_RDWR, 0);
+        CreateResult cg = fs.create(ROOT, R, name("g"), 0644, OpenFlags.O_RDWR, 0);
+        long f = cf.entry().nodeId();
+        long g = cg.entry().nodeId();
+        long fhF = cf.open().fh();
+        long fhG = cg.open().fh();
+        fs.setlk(ROOT, f, fhF, new Lock(Lock.F_WRLCK, 0, 0, 1, 1), false, false);
+        fs.setlk(ROOT, g, fhG, new Lock(Lock.F_WRLCK, 0, 0, 2, 2), false, false);
+        CountDownLatch acquired = new CountDownLatch(1);
+        Thread one = new Thread(() -> {
+            try {
+                fs.setlk(ROOT, g, fhG, new Lock(Lock.F_WRLCK, 0, 0, 1, 1), true, false); // 1 waits for 2
+                acquired.countDown();
+            } catch (FsException e) {
+                throw new AssertionError(e);
+            }
+        });
+        one.start();
+        LockTable tg = fs.lockTable(g);
+        awaitCondition(() -> tg.waiters() == 1, "owner 1 waits for owner 2");
+        assertErrno(Errno.EDEADLK, () -> fs.setlk(ROOT, f, fhF, new Lock(Lock.F_WRLCK, 0, 0, 2, 2), true, false));
+        fs.setlk(ROOT, g, fhG, new Lock(Lock.F_UNLCK, 0, 0, 2, 2), false, false);
+        assertTrue(acquired.await(10, TimeUnit.SECONDS));
+        one.join(10_000);
+        // With no cycle left, owner 2 may now wait for owner 1 and gets f once 1 lets go.
+        fs.flush(ROOT, f, fhF, 1);
+        fs.setlk(ROOT, f, fhF, new Lock(Lock.F_WRLCK, 0, 0, 2, 2), true, false);
+    }
+
+    @Test
     void setlkwIsInterruptible() throws Exception {
         MemBackend fs = new MemBackend(MemOptions.defaults());
         CreateResult c = fs.create(ROOT, R, name("f"), 0644, OpenFlags.O_RDWR, 0);
