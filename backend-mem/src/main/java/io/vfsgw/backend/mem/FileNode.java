@@ -7,6 +7,7 @@ import io.vfsgw.spi.WriteSource;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -17,20 +18,29 @@ import static io.vfsgw.backend.mem.MemBackend.PAGE_SHIFT;
 import static io.vfsgw.backend.mem.MemBackend.PAGE_SIZE;
 
 /**
- * A regular file: a sparse map of fixed-size pages (page index to a {@link #PAGE_SIZE} heap
- * buffer), created on write, plus the apparent size. A missing page is a hole and reads as zeros.
+ * A regular file: a sparse map from page index to a heap buffer, plus the apparent size. A missing
+ * page is a hole and reads as zeros; so do the bytes of a page past its buffer's capacity.
  *
- * <p>Invariant: every byte of a page at or past {@link #size} is zero (shrinking truncates zero the
- * tail of the last page), so growing the file never has to clear anything.
+ * <p>Buffers are {@link #MIN_BUFFER} to {@link MemBackend#PAGE_SIZE} bytes, a power of two, just
+ * big enough for the highest byte written into that page: a 100-byte file costs 4 KiB, not a whole
+ * 64 KiB page, while a large file is still a short map of full pages. A buffer grows (doubling, one
+ * copy) when a write reaches past it; fallocate allocates full pages.
+ *
+ * <p>Invariant: every byte at or past {@link #size} is zero (shrinking truncates zero the tail of the
+ * last page), so growing the file never has to clear anything.
  *
  * <p>All methods expect the caller to hold {@link Node#lock}: the read lock for {@link #read} and
- * the seeks, the write lock for everything that changes pages or size. Page allocation is charged to
- * the {@link Capacity} up front, so a failing call changes nothing.
+ * the seeks, the write lock for everything that changes pages or size. New buffer bytes are charged
+ * to the {@link Capacity} before anything changes, so a call failing with ENOSPC changes nothing.
  */
 final class FileNode extends Node {
+    /** The smallest buffer behind a page. */
+    static final int MIN_BUFFER = 4096;
     private static final long PAGE_MASK = PAGE_SIZE - 1;
 
     private final NavigableMap<Long, ByteBuffer> pages = new TreeMap<>();
+    /** Sum of the capacities of all buffers (what this file holds of the budget). */
+    private long allocatedBytes;
     long size;
 
     FileNode(long id, int mode, int uid, int gid, long nowNs) {
@@ -44,11 +54,11 @@ final class FileNode extends Node {
 
     @Override
     long blocks() {
-        return (long) pages.size() * (PAGE_SIZE / 512);
+        return allocatedBytes / 512;
     }
 
-    int pageCount() {
-        return pages.size();
+    long allocatedBytes() {
+        return allocatedBytes;
     }
 
     /** Copies {@code min(sink.remaining(), size - offset)} bytes at {@code offset} into the sink. */
@@ -62,10 +72,12 @@ final class FileNode extends Node {
             int inPage = (int) (pos & PAGE_MASK);
             int n = (int) Math.min(PAGE_SIZE - inPage, want);
             ByteBuffer page = pages.get(pos >>> PAGE_SHIFT);
-            if (page == null) {
-                sink.putZeros(n);
-            } else {
-                sink.put(view(page, inPage, n));
+            int real = page == null ? 0 : Math.max(0, Math.min(n, page.capacity() - inPage));
+            if (real > 0) {
+                sink.put(view(page, inPage, real));
+            }
+            if (real < n) {
+                sink.putZeros(n - real);
             }
             pos += n;
             want -= n;
@@ -73,15 +85,15 @@ final class FileNode extends Node {
     }
 
     /**
-     * Writes all of {@code src} at {@code offset} (the caller has clamped it to the size limit) and
-     * grows the size. ENOSPC before anything changes when the new pages do not fit.
+     * Writes {@code length} bytes of {@code src} at {@code offset} (the caller has clamped the range to
+     * the size limit) and grows the size. ENOSPC before anything changes when the buffers do not fit.
      */
     int write(long offset, WriteSource src, int length, Capacity capacity) throws FsException {
         if (length <= 0) {
             return 0;
         }
         long end = offset + length;
-        allocate(offset, end, capacity);
+        ensure(offset, end, false, capacity);
         long pos = offset;
         while (pos < end) {
             int inPage = (int) (pos & PAGE_MASK);
@@ -96,49 +108,78 @@ final class FileNode extends Node {
         return (int) (pos - offset);
     }
 
-    /** Makes sure every page touching [from, to) exists, charging the new ones; all or nothing. */
+    /** fallocate: every page touching [from, to) gets a full buffer; all or nothing. */
     void allocate(long from, long to, Capacity capacity) throws FsException {
+        ensure(from, to, true, capacity);
+    }
+
+    /**
+     * Makes the buffers of the pages touching [from, to) big enough to hold the range (whole pages
+     * when {@code fullPages}), charging the growth up front; on ENOSPC nothing has changed.
+     */
+    private void ensure(long from, long to, boolean fullPages, Capacity capacity) throws FsException {
         if (to <= from) {
             return;
         }
         long first = from >>> PAGE_SHIFT;
         long last = (to - 1) >>> PAGE_SHIFT;
-        long present = pages.subMap(first, true, last, true).size();
-        long missing = last - first + 1 - present;
-        if (missing == 0) {
+        long growth;
+        if (fullPages) {
+            // Ranges may be huge (fallocate): count from the pages that exist, never index by index.
+            NavigableMap<Long, ByteBuffer> present = pages.subMap(first, true, last, true);
+            long missing = last - first + 1 - present.size();
+            if (missing > (Long.MAX_VALUE / 2) / PAGE_SIZE) {
+                throw FsException.of(Errno.ENOSPC, "range too large");
+            }
+            growth = missing * PAGE_SIZE;
+            for (ByteBuffer b : present.values()) {
+                growth += PAGE_SIZE - b.capacity();
+            }
+        } else {
+            growth = 0; // a write spans at most 2 GiB: few enough pages to visit one by one
+            for (long i = first; i <= last; i++) {
+                growth += Math.max(0, bufferSizeFor(need(i, to, false)) - capacityOf(i));
+            }
+        }
+        if (growth == 0) {
             return;
         }
-        if (missing > Long.MAX_VALUE / PAGE_SIZE) {
-            throw FsException.of(Errno.ENOSPC, "range too large");
-        }
-        capacity.reserveBytes(missing * PAGE_SIZE);
-        List<Long> added = new ArrayList<>();
+        capacity.reserveBytes(growth);
+        // Allocate every new buffer before installing any, so running out of heap changes nothing.
+        List<Long> indexes = new ArrayList<>();
+        List<ByteBuffer> buffers = new ArrayList<>();
         try {
             for (long i = first; i <= last; i++) {
-                if (!pages.containsKey(i)) {
-                    pages.put(i, ByteBuffer.allocate(PAGE_SIZE));
-                    added.add(i);
+                int want = bufferSizeFor(need(i, to, fullPages));
+                if (want > capacityOf(i)) {
+                    indexes.add(i);
+                    buffers.add(ByteBuffer.allocate(want));
                 }
             }
         } catch (OutOfMemoryError e) {
-            // The budget exceeds the JVM heap: undo and report a full filesystem, not a dead daemon.
-            for (Long i : added) {
-                pages.remove(i);
-            }
-            capacity.releaseBytes(missing * PAGE_SIZE);
+            capacity.releaseBytes(growth);
             throw FsException.of(Errno.ENOSPC, "JVM heap exhausted; lower --mem-size or raise -Xmx");
         }
+        for (int k = 0; k < indexes.size(); k++) {
+            install(indexes.get(k), buffers.get(k));
+        }
+        allocatedBytes += growth;
     }
 
     /** Sets the size; shrinking drops whole pages past the end and zeroes the tail of the last one. */
     void truncate(long newSize, Capacity capacity) {
         if (newSize < size) { // pages preallocated past the old EOF (KEEP_SIZE) go too
-            dropPagesFrom(pageCount(newSize), capacity);
-            int tail = (int) (newSize & PAGE_MASK);
-            if (tail != 0) {
-                ByteBuffer last = pages.get(newSize >>> PAGE_SHIFT);
-                if (last != null) {
-                    zero(last, tail, PAGE_SIZE - tail);
+            long keep = (newSize >>> PAGE_SHIFT) + ((newSize & PAGE_MASK) != 0 ? 1 : 0);
+            NavigableMap<Long, ByteBuffer> tail = pages.tailMap(keep, true);
+            for (ByteBuffer b : tail.values()) {
+                release(b, capacity);
+            }
+            tail.clear();
+            int inPage = (int) (newSize & PAGE_MASK);
+            if (inPage != 0) {
+                ByteBuffer lastPage = pages.get(newSize >>> PAGE_SHIFT);
+                if (lastPage != null) {
+                    zero(lastPage, inPage, PAGE_SIZE - inPage);
                 }
             }
         }
@@ -159,8 +200,8 @@ final class FileNode extends Node {
             long s = Math.max(from, pageStart);
             long t = Math.min(to, pageStart + PAGE_SIZE);
             if (s == pageStart && t == pageStart + PAGE_SIZE) {
+                release(e.getValue(), capacity);
                 it.remove();
-                capacity.releaseBytes(PAGE_SIZE);
             } else {
                 zero(e.getValue(), (int) (s - pageStart), (int) (t - s));
             }
@@ -200,60 +241,117 @@ final class FileNode extends Node {
 
     /**
      * Copies {@code length} bytes (already clamped to the source's EOF) from {@code src} at
-     * {@code in} to this file at {@code out}, page by page; source holes stay holes where they cover
-     * a whole destination page. Ranges must not overlap when {@code src == this}.
+     * {@code in} to this file at {@code out}; what is a hole in the source is punched in the
+     * destination, so sparse files stay sparse. Ranges must not overlap when {@code src == this}.
      */
     long copyFrom(FileNode src, long in, long out, long length, Capacity capacity) throws FsException {
-        // Pass 1: charge the destination pages that will need to exist (all or nothing).
-        long needed = 0;
-        long lastCounted = -1;
+        // Pass 1: the growth of destination buffers, charged up front (all or nothing).
+        long growth = 0;
+        long pageIdx = -1;
+        int pageNeed = 0;
         for (long done = 0; done < length; ) {
             int n = chunk(in + done, out + done, length - done);
-            long dstIdx = (out + done) >>> PAGE_SHIFT;
-            if (src.pages.containsKey((in + done) >>> PAGE_SHIFT) && !pages.containsKey(dstIdx)
-                    && dstIdx != lastCounted) {
-                needed++;
-                lastCounted = dstIdx;
-            }
-            done += n;
-        }
-        capacity.reserveBytes(needed * PAGE_SIZE);
-        // Pass 2: copy or clear.
-        for (long done = 0; done < length; ) {
-            long s = in + done;
+            int real = src.realBytes(in + done, n);
             long d = out + done;
-            int n = chunk(s, d, length - done);
-            ByteBuffer sp = src.pages.get(s >>> PAGE_SHIFT);
-            if (sp == null) {
-                punch(d, d + n, capacity);
-            } else {
-                ByteBuffer dp = pages.get(d >>> PAGE_SHIFT);
-                if (dp == null) {
-                    dp = ByteBuffer.allocate(PAGE_SIZE); // already charged in pass 1
-                    pages.put(d >>> PAGE_SHIFT, dp);
+            if (real > 0) {
+                long idx = d >>> PAGE_SHIFT;
+                if (idx != pageIdx) {
+                    growth += pageGrowth(pageIdx, pageNeed);
+                    pageIdx = idx;
+                    pageNeed = 0;
                 }
-                view(dp, (int) (d & PAGE_MASK), n).put(view(sp, (int) (s & PAGE_MASK), n));
+                pageNeed = Math.max(pageNeed, (int) (d & PAGE_MASK) + real);
             }
             done += n;
         }
-        size = Math.max(size, out + length);
-        return length;
+        growth += pageGrowth(pageIdx, pageNeed);
+        capacity.reserveBytes(growth);
+        // Pass 2: copy the source's real bytes, punch the rest.
+        long grown = 0;
+        long done = 0;
+        boolean outOfHeap = false;
+        try {
+            while (done < length) {
+                long s = in + done;
+                long d = out + done;
+                int n = chunk(s, d, length - done);
+                int real = src.realBytes(s, n);
+                if (real > 0) {
+                    long idx = d >>> PAGE_SHIFT;
+                    int inPage = (int) (d & PAGE_MASK);
+                    int want = bufferSizeFor(inPage + real);
+                    int have = capacityOf(idx);
+                    if (want > have) {
+                        install(idx, ByteBuffer.allocate(want));
+                        grown += want - have;
+                        allocatedBytes += want - have;
+                    }
+                    view(pages.get(idx), inPage, real).put(view(src.pages.get(s >>> PAGE_SHIFT), (int) (s & PAGE_MASK), real));
+                }
+                if (real < n) {
+                    punch(d + real, d + n, capacity);
+                }
+                done += n;
+            }
+        } catch (OutOfMemoryError e) {
+            outOfHeap = true; // report the bytes copied so far, or ENOSPC when there are none
+        } finally {
+            capacity.releaseBytes(growth - grown); // what pass 1 charged but pass 2 did not use
+        }
+        if (outOfHeap && done == 0) {
+            throw FsException.of(Errno.ENOSPC, "JVM heap exhausted; lower --mem-size or raise -Xmx");
+        }
+        size = Math.max(size, out + done);
+        return done;
     }
 
-    /** Frees every page; the node is going away. */
+    /** Frees every buffer; the node is going away. */
     void releaseAll(Capacity capacity) {
-        capacity.releaseBytes((long) pages.size() * PAGE_SIZE);
+        capacity.releaseBytes(allocatedBytes);
+        allocatedBytes = 0;
         pages.clear();
     }
 
-    private void dropPagesFrom(long firstIdx, Capacity capacity) {
-        NavigableMap<Long, ByteBuffer> tail = pages.tailMap(firstIdx, true);
-        capacity.releaseBytes((long) tail.size() * PAGE_SIZE);
-        tail.clear();
+    /** How many of the {@code n} bytes at {@code pos} (within one page) are backed by a buffer. */
+    private int realBytes(long pos, int n) {
+        ByteBuffer page = pages.get(pos >>> PAGE_SHIFT);
+        return page == null ? 0 : Math.max(0, Math.min(n, page.capacity() - (int) (pos & PAGE_MASK)));
     }
 
-    private static long pageCount(long bytes) {
-        return (bytes >>> PAGE_SHIFT) + ((bytes & PAGE_MASK) != 0 ? 1 : 0);
+    private long pageGrowth(long idx, int need) {
+        return idx < 0 || need == 0 ? 0 : Math.max(0, bufferSizeFor(need) - capacityOf(idx));
+    }
+
+    private int capacityOf(long idx) {
+        ByteBuffer b = pages.get(idx);
+        return b == null ? 0 : b.capacity();
+    }
+
+    /** The in-page end a range ending at {@code to} needs in page {@code idx}. */
+    private static int need(long idx, long to, boolean fullPage) {
+        return fullPage ? PAGE_SIZE : (int) Math.min(PAGE_SIZE, to - (idx << PAGE_SHIFT));
+    }
+
+    /** The power of two from MIN_BUFFER to PAGE_SIZE that holds {@code need} bytes. */
+    static int bufferSizeFor(int need) {
+        int c = MIN_BUFFER;
+        while (c < need) {
+            c <<= 1;
+        }
+        return c;
+    }
+
+    /** Puts a (bigger) buffer in place, keeping the old one's bytes; the caller has charged it. */
+    private void install(long idx, ByteBuffer fresh) {
+        ByteBuffer old = pages.put(idx, fresh);
+        if (old != null) {
+            System.arraycopy(old.array(), old.arrayOffset(), fresh.array(), fresh.arrayOffset(), old.capacity());
+        }
+    }
+
+    private void release(ByteBuffer b, Capacity capacity) {
+        capacity.releaseBytes(b.capacity());
+        allocatedBytes -= b.capacity();
     }
 
     private static int chunk(long s, long d, long left) {
@@ -261,14 +359,18 @@ final class FileNode extends Node {
         return (int) Math.min(n, left);
     }
 
-    /** A view of [off, off+len) of a page; no copy. */
+    /** A view of [off, off+len) of a page buffer; no copy. */
     private static ByteBuffer view(ByteBuffer page, int off, int len) {
         ByteBuffer v = page.duplicate();
         v.limit(off + len).position(off);
         return v;
     }
 
+    /** Zeroes [off, off+len) of a page, as far as its buffer reaches (beyond it is zero anyway). */
     private static void zero(ByteBuffer page, int off, int len) {
-        java.util.Arrays.fill(page.array(), page.arrayOffset() + off, page.arrayOffset() + off + len, (byte) 0);
+        int end = Math.min(off + len, page.capacity());
+        if (off < end) {
+            Arrays.fill(page.array(), page.arrayOffset() + off, page.arrayOffset() + end, (byte) 0);
+        }
     }
 }

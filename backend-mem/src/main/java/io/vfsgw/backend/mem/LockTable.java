@@ -19,8 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * whatever that owner held there (upgrade, downgrade or F_UNLCK, possibly splitting a range in
  * two), then merges with the owner's adjacent ranges of the same type. Waiters (F_SETLKW, blocking
  * flock) sleep on one condition signalled at every change; a thread interrupt (FUSE_INTERRUPT)
- * ends the wait with EINTR and consumes the interrupt. No deadlock detection (EDEADLK is never
- * reported): a guest that deadlocks itself is woken by its own signal.
+ * ends the wait with EINTR and consumes the interrupt. A POSIX wait that would close a cycle of
+ * owners waiting for each other (across files, see {@link LockWaits}) fails with EDEADLK instead;
+ * flock waits, as on Linux, are not checked.
  */
 final class LockTable {
     private static final long OFFSET_MAX = Long.MAX_VALUE;
@@ -38,11 +39,16 @@ final class LockTable {
         }
     }
 
+    private final LockWaits waits;
     private final ReentrantLock mutex = new ReentrantLock();
     private final Condition changed = mutex.newCondition();
     private final List<Range> posix = new ArrayList<>();
     /** Open handle to its flock type (F_RDLCK shared, F_WRLCK exclusive). */
     private final Map<Long, Integer> flocks = new HashMap<>();
+
+    LockTable(LockWaits waits) {
+        this.waits = waits;
+    }
 
     /** F_GETLK: the first range of another owner that conflicts with {@code want}, else F_UNLCK. */
     Lock test(Lock want) throws FsException {
@@ -65,11 +71,19 @@ final class LockTable {
         mutex.lock();
         try {
             if (lock.type() != Lock.F_UNLCK) {
-                while (posixConflict(lock) != null) {
+                Range blocker;
+                while ((blocker = posixConflict(lock)) != null) {
                     if (!wait) {
                         throw FsException.of(Errno.EAGAIN);
                     }
-                    await();
+                    if (!waits.startWaiting(lock.owner(), blocker.owner)) {
+                        throw FsException.of(Errno.EDEADLK, "owner " + lock.owner() + " would wait for itself");
+                    }
+                    try {
+                        await();
+                    } finally {
+                        waits.stopWaiting(lock.owner());
+                    }
                 }
             }
             apply(lock);

@@ -48,12 +48,17 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <h2>Choices a reader should know</h2>
  * <ul>
- *   <li>Data lives in {@link #PAGE_SIZE} heap pages; holes cost nothing and read as zeros. Capacity
- *   counts each allocated page, plus {@link #INODE_COST} per node, symlink targets and xattr
- *   names/values. The largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a
- *   page); writes starting there fail with EFBIG, writes crossing it are cut short.</li>
- *   <li>Times come from the injected {@link Clock}: {@code Clock.systemUTC()} gives microsecond
- *   resolution on Linux with Java 17; times are stored and reported in nanoseconds.</li>
+ *   <li>Data lives in {@link #PAGE_SIZE} pages, each a heap buffer of 4 KiB to 64 KiB that grows
+ *   with the highest byte written into it ({@link FileNode}); holes cost nothing and read as
+ *   zeros. The budget counts buffer bytes (which is also what {@code blocks} reports, in 512-byte
+ *   units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
+ *   largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a page); writes starting
+ *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the JVM
+ *   heap: if the heap runs out first, the write fails with ENOSPC instead of killing the daemon.</li>
+ *   <li>Times come from the injected {@link Clock} ({@code Clock.systemUTC()} has microsecond
+ *   resolution on Linux with Java 17) and are stored in nanoseconds, made strictly increasing across
+ *   the backend: each change gets at least the previous stamp + 1 ns, so two changes never share a
+ *   ctime and ctime can serve as a change version.</li>
  *   <li>atime is updated relatime-style by read and readdir (when older than mtime/ctime or a
  *   day old), except through O_NOATIME handles.</li>
  *   <li>Writes through an O_APPEND handle go to the current end of file whatever offset the kernel
@@ -73,6 +78,11 @@ public final class MemBackend implements StorageBackend {
     public static final long MAX_FILE_SIZE = Long.MAX_VALUE & ~(PAGE_SIZE - 1L);
     /** Bytes each node costs in the budget besides its pages. */
     public static final long INODE_COST = 256;
+    /**
+     * The most one copy_file_range call copies: the FUSE reply carries a 32-bit count, and a bound
+     * keeps one request's lock hold short. Callers loop on short copies, as they must anyway.
+     */
+    public static final long MAX_COPY_CHUNK = 1L << 30;
     /** statfs block size. */
     public static final int STATFS_BLOCK = 4096;
 
@@ -98,6 +108,10 @@ public final class MemBackend implements StorageBackend {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     private final DirNode root;
+    /** Who waits for whom among POSIX lock owners, for EDEADLK. */
+    private final LockWaits lockWaits = new LockWaits();
+    /** The last timestamp handed out; see {@link #nowNs()}. */
+    private final AtomicLong lastNs = new AtomicLong();
 
     public MemBackend(MemOptions options) {
         this(options, Clock.systemUTC());
@@ -876,7 +890,7 @@ public final class MemBackend implements StorageBackend {
             second.lock();
         }
         try {
-            long n = Math.min(length, Math.max(0, src.size - offIn));
+            long n = Math.min(Math.min(length, MAX_COPY_CHUNK), Math.max(0, src.size - offIn));
             if (n == 0) {
                 return 0;
             }
@@ -905,13 +919,13 @@ public final class MemBackend implements StorageBackend {
     @Override
     public io.vfsgw.spi.Lock getlk(RequestContext ctx, long node, long fh, io.vfsgw.spi.Lock lock)
             throws FsException {
-        return node(node).locks().test(lock);
+        return node(node).locks(lockWaits).test(lock);
     }
 
     @Override
     public void setlk(RequestContext ctx, long node, long fh, io.vfsgw.spi.Lock lock, boolean sleep, boolean flock)
             throws FsException {
-        LockTable t = node(node).locks();
+        LockTable t = node(node).locks(lockWaits);
         if (flock) {
             t.setFlock(fh, lock.type(), sleep);
         } else {
@@ -921,7 +935,7 @@ public final class MemBackend implements StorageBackend {
 
     /** The lock table of a node (created if needed); for tests. */
     LockTable lockTable(long node) throws FsException {
-        return node(node).locks();
+        return node(node).locks(lockWaits);
     }
 
     // ---------------------------------------------------------------- internals
@@ -1108,9 +1122,8 @@ public final class MemBackend implements StorageBackend {
     /** relatime: bump atime only when it is not newer than mtime/ctime or is a day old. */
     private void relatime(Node n) {
         long a = n.atimeNs;
-        long now = nowNs();
-        if (a <= n.mtimeNs || a <= n.ctimeNs || now - a >= RELATIME_NS) {
-            n.atimeNs = now;
+        if (a <= n.mtimeNs || a <= n.ctimeNs || clockNs() - a >= RELATIME_NS) {
+            n.atimeNs = nowNs(); // the shared counter only when atime really moves
         }
     }
 
@@ -1187,7 +1200,13 @@ public final class MemBackend implements StorageBackend {
         return h;
     }
 
+    /** The time for a change: the clock, but strictly after every stamp handed out before. */
     private long nowNs() {
+        long c = clockNs();
+        return lastNs.accumulateAndGet(c, (last, now) -> Math.max(last + 1, now));
+    }
+
+    private long clockNs() {
         Instant i = clock.instant();
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
     }

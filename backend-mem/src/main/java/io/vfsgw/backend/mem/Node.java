@@ -80,9 +80,9 @@ class Node {
     /** Bytes this node holds in the capacity budget beyond its pages (inode cost, target, xattrs). */
     long fixedCost;
 
-    synchronized LockTable locks() {
+    synchronized LockTable locks(LockWaits waits) {
         if (locks == null) {
-            locks = new LockTable();
+            locks = new LockTable(waits);
         }
         return locks;
     }
