@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,18 @@ class VhostUserServerIT {
     Path socket;
     EchoFuseHandler fuse;
     VhostUserServer server;
+
+    /**
+     * Loads the jnr-ffi bindings once so the start-up check below measures the server, not the
+     * one-time native stub generation of the JVM (0.3-1 s on these loaded machines; the CLI can
+     * pay it before printing "ready", it is not per connection).
+     */
+    @BeforeAll
+    static void loadNativeBindings() throws Exception {
+        for (int fd : UnixSockets.socketpair()) {
+            UnixSockets.close(fd);
+        }
+    }
 
     @BeforeEach
     void start() throws Exception {

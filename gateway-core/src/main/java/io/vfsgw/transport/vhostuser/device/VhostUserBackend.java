@@ -90,6 +90,11 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
         return ackedFeatures;
     }
 
+    /** Protocol features the front end accepted (SET_PROTOCOL_FEATURES): BACKEND_REQ, BACKEND_SEND_FD for DAX. */
+    public long ackedProtocolFeatures() {
+        return ackedProtocolFeatures;
+    }
+
     @Override
     public int queueCount() {
         return vrings.length;
@@ -101,12 +106,14 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     }
 
     @Override
-    public void setFeatures(long features) throws VhostUserException {
+    public void setFeatures(long features) {
         long unknown = features & ~getFeatures();
         if (unknown != 0) {
-            throw new VhostUserException("SET_FEATURES acks features we did not offer: 0x" + Long.toHexString(unknown));
+            // QEMU sends SET_FEATURES without waiting for an ack, so refusing would leave us with no
+            // features while the guest uses them; keep the offered subset and say so.
+            LOG.warn("SET_FEATURES acks features we did not offer (0x{}); ignoring those bits", Long.toHexString(unknown));
         }
-        ackedFeatures = features;
+        ackedFeatures = features & getFeatures();
     }
 
     @Override
@@ -115,12 +122,12 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     }
 
     @Override
-    public void setProtocolFeatures(long features) throws VhostUserException {
+    public void setProtocolFeatures(long features) {
         long unknown = features & ~PROTOCOL_FEATURES;
         if (unknown != 0) {
-            throw new VhostUserException("SET_PROTOCOL_FEATURES with unoffered bits 0x" + Long.toHexString(unknown));
+            LOG.warn("SET_PROTOCOL_FEATURES with unoffered bits 0x{}; ignoring those bits", Long.toHexString(unknown));
         }
-        ackedProtocolFeatures = features;
+        ackedProtocolFeatures = features & PROTOCOL_FEATURES;
     }
 
     @Override
