@@ -125,10 +125,13 @@ public final class VhostUserServer implements AutoCloseable {
                     }
                     return;
                 }
-                connectionFd = c;
-                if (closing) {
-                    UnixSockets.close(c);
-                    return;
+                synchronized (this) {
+                    connectionFd = c;
+                    if (closing) {
+                        connectionFd = -1;
+                        UnixSockets.close(c);
+                        return;
+                    }
                 }
                 LOG.info("vhost-user front end connected on {}", socketPath);
                 try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
@@ -136,8 +139,10 @@ public final class VhostUserServer implements AutoCloseable {
                 } catch (RuntimeException e) {
                     LOG.error("vhost-user connection failed (a bug); dropping it", e);
                 } finally {
-                    connectionFd = -1;
-                    UnixSockets.close(c);
+                    synchronized (this) { // close() must never shut down a recycled fd number
+                        connectionFd = -1;
+                        UnixSockets.close(c);
+                    }
                 }
                 if (options.exitOnDisconnect()) {
                     LOG.info("front end gone and exit-on-disconnect is set: stopping");
@@ -154,9 +159,10 @@ public final class VhostUserServer implements AutoCloseable {
     public void close() {
         closing = true;
         UnixSockets.shutdown(listenFd);
-        int c = connectionFd;
-        if (c >= 0) {
-            UnixSockets.shutdown(c);
+        synchronized (this) {
+            if (connectionFd >= 0) {
+                UnixSockets.shutdown(connectionFd);
+            }
         }
         try {
             acceptThread.join(TimeUnit.SECONDS.toMillis(30));

@@ -248,6 +248,11 @@ public final class TestVhostUserFrontend implements AutoCloseable {
 
     /** Builds a ring of {@code size} entries in guest memory and sets it up on the server, enabled. */
     public Queue setUpQueue(int index, int size) throws FsException, IOException {
+        return setUpQueue(index, size, true);
+    }
+
+    /** As {@link #setUpQueue(int, int)}, optionally without SET_VRING_ENABLE (QEMU before 7.2 style). */
+    public Queue setUpQueue(int index, int size, boolean sendEnable) throws FsException, IOException {
         Queue q = new Queue(index, size);
         check(vringState(FrontendRequest.SET_VRING_NUM, index, size), "SET_VRING_NUM");
         check(vringState(FrontendRequest.SET_VRING_BASE, index, 0), "SET_VRING_BASE");
@@ -257,7 +262,9 @@ public final class TestVhostUserFrontend implements AutoCloseable {
         check(ack(FrontendRequest.SET_VRING_ADDR), "SET_VRING_ADDR");
         check(vringFd(FrontendRequest.SET_VRING_CALL, index, q.callFd), "SET_VRING_CALL");
         check(vringFd(FrontendRequest.SET_VRING_KICK, index, q.kickFd), "SET_VRING_KICK");
-        check(vringState(FrontendRequest.SET_VRING_ENABLE, index, 1), "SET_VRING_ENABLE");
+        if (sendEnable) {
+            check(vringState(FrontendRequest.SET_VRING_ENABLE, index, 1), "SET_VRING_ENABLE");
+        }
         queues.add(q);
         return q;
     }

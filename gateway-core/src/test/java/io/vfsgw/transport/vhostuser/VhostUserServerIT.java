@@ -199,6 +199,24 @@ class VhostUserServerIT {
     }
 
     @Test
+    void ringsServeWithoutSetVringEnableAndObeyDisable() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 8, false);
+            roundTrip(fe, q, 1);
+            assertEquals(0, fe.vringState(FrontendRequest.SET_VRING_ENABLE, 1, 0));
+            long in = fuseRequest(fe, 1, 2, 0);
+            long out = fe.alloc(64, 8);
+            q.submitChain(new long[] {in, out}, new int[] {40, 64}, new boolean[] {false, true});
+            q.kick();
+            assertEquals(null, q.awaitUsed(Duration.ofMillis(200)), "a disabled ring is not processed");
+            assertEquals(0, fe.vringState(FrontendRequest.SET_VRING_ENABLE, 1, 1));
+            TestVhostUserFrontend.Used u = q.awaitUsed(WAIT);
+            assertNotNull(u, "enabling processes what was kicked meanwhile");
+            assertEquals(2, fe.ram.getLong(fe.off(out) + 8));
+        }
+    }
+
+    @Test
     void nextFrontendStartsFreshAfterADisconnect() throws Exception {
         try (TestVhostUserFrontend fe = readyFrontend(socket)) {
             roundTrip(fe, fe.setUpQueue(1, 8), 1);

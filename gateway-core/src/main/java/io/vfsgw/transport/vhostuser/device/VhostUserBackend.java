@@ -234,9 +234,12 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
         if (fd < 0) {
             throw new VhostUserException("queue " + index + ": polling mode (no kick fd) is not supported");
         }
+        // Rings start enabled even when VHOST_USER_F_PROTOCOL_FEATURES was negotiated (the spec says
+        // disabled): QEMU before commit 4daa5054c5 (7.2) never sends SET_VRING_ENABLE for
+        // vhost-user-fs, and virtiofsd enables on start for that reason. A later SET_VRING_ENABLE
+        // is still obeyed; a virtio-fs guest only kicks queues it uses, so nothing runs early.
         vrings[index].setKick(fd, (ackedFeatures & VIRTIO_RING_F_EVENT_IDX) != 0,
-                (ackedFeatures & VIRTIO_RING_F_INDIRECT_DESC) != 0,
-                (ackedFeatures & VHOST_USER_F_PROTOCOL_FEATURES) == 0);
+                (ackedFeatures & VIRTIO_RING_F_INDIRECT_DESC) != 0, true);
     }
 
     @Override
