@@ -33,7 +33,7 @@ public final class TestVhostUserFrontend implements AutoCloseable {
     public static final long FEATURES = VhostUserFeatures.VIRTIO_F_VERSION_1 | VhostUserFeatures.VIRTIO_RING_F_INDIRECT_DESC
             | VhostUserFeatures.VIRTIO_RING_F_EVENT_IDX | VhostUserFeatures.VHOST_USER_F_PROTOCOL_FEATURES;
     public static final long PROTOCOL_FEATURES = VhostUserFeatures.PROTOCOL_F_MQ | VhostUserFeatures.PROTOCOL_F_REPLY_ACK
-            | VhostUserFeatures.PROTOCOL_F_CONFIG | VhostUserFeatures.PROTOCOL_F_CONFIGURE_MEM_SLOTS
+            | VhostUserFeatures.PROTOCOL_F_CONFIGURE_MEM_SLOTS
             | VhostUserFeatures.PROTOCOL_F_STATUS | VhostUserFeatures.PROTOCOL_F_BACKEND_REQ;
 
     private final int sock;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.nativeio.UnixSockets;
+import io.vfsgw.transport.vhostuser.device.BackendOptions;
 import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserFeatures;
 import java.io.IOException;
@@ -100,6 +101,7 @@ class VhostUserServerIT {
             long p = fe.getU64(FrontendRequest.GET_PROTOCOL_FEATURES);
             assertEquals(TestVhostUserFrontend.PROTOCOL_FEATURES, p & TestVhostUserFrontend.PROTOCOL_FEATURES);
             assertEquals(0, p & VhostUserFeatures.PROTOCOL_F_INFLIGHT_SHMFD);
+            assertEquals(0, p & VhostUserFeatures.PROTOCOL_F_CONFIG, "CONFIG only on request (QEMU 7.2 warns)");
             fe.negotiate();
             assertEquals(2, fe.getU64(FrontendRequest.GET_QUEUE_NUM));
             assertEquals(32, fe.getU64(FrontendRequest.GET_MAX_MEM_SLOTS));
@@ -116,6 +118,19 @@ class VhostUserServerIT {
 
             assertEquals(0, fe.setU64(FrontendRequest.SET_STATUS, 0xf));
             assertEquals(0xf, fe.getU64(FrontendRequest.GET_STATUS));
+        }
+    }
+
+    @Test
+    void configProtocolFeatureIsOfferedWhenAsked() throws Exception {
+        Path p = dir.resolve("cfg.sock");
+        BackendOptions b = BackendOptions.DEFAULTS;
+        BackendOptions withConfig = new BackendOptions(b.workersPerQueue(), b.maxQueueSize(), b.maxMemSlots(),
+                b.drainTimeout(), true);
+        try (VhostUserServer s = VhostUserServer.start(p, VhostUserOptions.defaults("x").withBackend(withConfig), fuse);
+             TestVhostUserFrontend fe = TestVhostUserFrontend.connect(p, MEM)) {
+            long f = fe.getU64(FrontendRequest.GET_PROTOCOL_FEATURES);
+            assertEquals(VhostUserFeatures.PROTOCOL_F_CONFIG, f & VhostUserFeatures.PROTOCOL_F_CONFIG);
         }
     }
 

@@ -31,10 +31,13 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     /** Virtio features offered besides the device's own. VIRTIO_F_IOMMU_PLATFORM is not: no IOTLB. */
     public static final long FRAMEWORK_FEATURES = VIRTIO_F_VERSION_1 | VIRTIO_RING_F_INDIRECT_DESC
             | VIRTIO_RING_F_EVENT_IDX | VHOST_USER_F_PROTOCOL_FEATURES;
-    /** Protocol features offered. INFLIGHT_SHMFD and LOG_SHMFD are not (no inflight tracking, no migration). */
+    /**
+     * Protocol features offered (plus CONFIG when {@link BackendOptions#offerConfig()}). INFLIGHT_SHMFD
+     * and LOG_SHMFD are not: no inflight tracking, no migration.
+     */
     public static final long PROTOCOL_FEATURES = PROTOCOL_F_MQ | PROTOCOL_F_REPLY_ACK | PROTOCOL_F_BACKEND_REQ
-            | PROTOCOL_F_BACKEND_SEND_FD | PROTOCOL_F_CONFIG | PROTOCOL_F_RESET_DEVICE
-            | PROTOCOL_F_CONFIGURE_MEM_SLOTS | PROTOCOL_F_STATUS;
+            | PROTOCOL_F_BACKEND_SEND_FD | PROTOCOL_F_RESET_DEVICE | PROTOCOL_F_CONFIGURE_MEM_SLOTS
+            | PROTOCOL_F_STATUS;
 
     private final VirtioDevice device;
     private final BackendOptions options;
@@ -118,16 +121,16 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
 
     @Override
     public long getProtocolFeatures() {
-        return PROTOCOL_FEATURES;
+        return PROTOCOL_FEATURES | (options.offerConfig() ? PROTOCOL_F_CONFIG : 0);
     }
 
     @Override
     public void setProtocolFeatures(long features) {
-        long unknown = features & ~PROTOCOL_FEATURES;
+        long unknown = features & ~getProtocolFeatures();
         if (unknown != 0) {
             LOG.warn("SET_PROTOCOL_FEATURES with unoffered bits 0x{}; ignoring those bits", Long.toHexString(unknown));
         }
-        ackedProtocolFeatures = features & PROTOCOL_FEATURES;
+        ackedProtocolFeatures = features & getProtocolFeatures();
     }
 
     @Override
