@@ -116,6 +116,16 @@ class VhostUserServerIT {
             // Out of range: a reply with a config header only.
             assertEquals(12, fe.getConfig(30, 20).header().size());
 
+            assertTrue(server.backendRequestFd().isEmpty());
+            int[] channel = UnixSockets.socketpair();
+            fe.send(FrontendRequest.SET_BACKEND_REQ_FD.code(),
+                    io.vfsgw.transport.vhostuser.protocol.MessageHeader.VERSION
+                            | io.vfsgw.transport.vhostuser.protocol.MessageHeader.NEED_REPLY, null, channel[1]);
+            UnixSockets.close(channel[1]);
+            assertEquals(0, fe.readReply().u64());
+            assertTrue(server.backendRequestFd().isPresent(), "the back-end channel is kept for DAX");
+            UnixSockets.close(channel[0]);
+
             assertEquals(0, fe.setU64(FrontendRequest.SET_STATUS, 0xf));
             assertEquals(0xf, fe.getU64(FrontendRequest.GET_STATUS));
         }
