@@ -52,7 +52,11 @@ public final class EventFds {
         ByteBuffer b = SCRATCH.get();
         b.putLong(0, 1L);
         long addr = IO.getDirectBufferAddress(b);
-        while (LIBC.write(fd, addr, 8) != 8) {
+        long n;
+        while ((n = LIBC.write(fd, addr, 8)) != 8) {
+            if (n >= 0) {
+                throw FsException.of(Errno.EIO, "short write of " + n + " bytes: fd " + fd + " is not an eventfd");
+            }
             int e = Native.lastErrno(LIBC);
             if (e == Errno.EAGAIN.code()) {
                 return; // counter saturated: the reader is already due to wake
@@ -67,7 +71,12 @@ public final class EventFds {
     public static long read(int fd) throws FsException {
         ByteBuffer b = SCRATCH.get();
         long addr = IO.getDirectBufferAddress(b);
-        while (LIBC.read(fd, addr, 8) != 8) {
+        long n;
+        while ((n = LIBC.read(fd, addr, 8)) != 8) {
+            if (n >= 0) {
+                // A pipe or socket passed off as an eventfd: fail rather than spin on its hang-up.
+                throw FsException.of(Errno.EIO, "short read of " + n + " bytes: fd " + fd + " is not an eventfd");
+            }
             int e = Native.lastErrno(LIBC);
             if (e == Errno.EAGAIN.code()) {
                 return 0;

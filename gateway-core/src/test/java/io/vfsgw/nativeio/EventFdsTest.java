@@ -57,4 +57,16 @@ class EventFdsTest {
             EventFds.close(fd);
         }
     }
+
+    @Test
+    void aSocketPassedOffAsAnEventfdFailsInsteadOfSpinning() throws Exception {
+        int[] sv = UnixSockets.socketpair();
+        UnixSockets.close(sv[1]);
+        try {
+            assertEquals(1, EventFds.awaitReadable(sv[0], sv[0], 1000) & 1, "hang-up is readable");
+            org.junit.jupiter.api.Assertions.assertThrows(io.vfsgw.spi.FsException.class, () -> EventFds.read(sv[0]));
+        } finally {
+            UnixSockets.close(sv[0]);
+        }
+    }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -34,6 +35,7 @@ public final class VhostUserServer implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile int connectionFd = -1;
+    private volatile VhostUserBackend currentBackend;
 
     private VhostUserServer(Path socketPath, VhostUserOptions options,
                             java.util.function.Supplier<? extends FuseRequestHandler> handlers, int listenFd) {
@@ -117,6 +119,16 @@ public final class VhostUserServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The connected front end's back-end request channel (SET_BACKEND_REQ_FD), for DAX's
+     * SHMEM_MAP / SHMEM_UNMAP; empty when no front end is connected or it sent none. The fd is
+     * owned by the connection and closed when it ends.
+     */
+    public OptionalInt backendRequestFd() {
+        VhostUserBackend b = currentBackend;
+        return b == null ? OptionalInt.empty() : b.backendRequestFd();
+    }
+
     public Path socketPath() {
         return socketPath;
     }
@@ -138,21 +150,28 @@ public final class VhostUserServer implements AutoCloseable {
                     }
                     return;
                 }
-                connectionFd = c;
-                if (closing) {
-                    UnixSockets.close(c);
-                    return;
+                synchronized (this) {
+                    connectionFd = c;
+                    if (closing) {
+                        connectionFd = -1;
+                        UnixSockets.close(c);
+                        return;
+                    }
                 }
                 LOG.info("vhost-user front end connected on {}", socketPath);
                 FuseRequestHandler handler = handlers.get();
                 VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
                 try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
+                    currentBackend = backend;
                     new VhostUserConnection(c, backend).serve();
                 } catch (RuntimeException e) {
                     LOG.error("vhost-user connection failed (a bug); dropping it", e);
                 } finally {
-                    connectionFd = -1;
-                    UnixSockets.close(c);
+                    currentBackend = null;
+                    synchronized (this) { // close() must never shut down a recycled fd number
+                        connectionFd = -1;
+                        UnixSockets.close(c);
+                    }
                     if (handler instanceof AutoCloseable closeable) {
                         try {
                             closeable.close();
@@ -176,9 +195,10 @@ public final class VhostUserServer implements AutoCloseable {
     public void close() {
         closing = true;
         UnixSockets.shutdown(listenFd);
-        int c = connectionFd;
-        if (c >= 0) {
-            UnixSockets.shutdown(c);
+        synchronized (this) {
+            if (connectionFd >= 0) {
+                UnixSockets.shutdown(connectionFd);
+            }
         }
         try {
             acceptThread.join(TimeUnit.SECONDS.toMillis(30));

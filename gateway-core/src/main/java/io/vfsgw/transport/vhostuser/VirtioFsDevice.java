@@ -6,6 +6,8 @@ import io.vfsgw.transport.vhostuser.device.VirtioDevice;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The virtio-fs device (virtio spec §5.11, linux/virtio_fs.h): queue 0 is the high-priority queue
@@ -14,6 +16,7 @@ import java.nio.charset.StandardCharsets;
  * to a {@link FuseRequestHandler}.
  */
 public final class VirtioFsDevice implements VirtioDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(VirtioFsDevice.class);
     public static final int DEVICE_ID = 26;
     /** {@code struct virtio_fs_config}: {@code 0 tag u8[36] | 36 num_request_queues le32}. */
     public static final int CONFIG_SIZE = 40;
@@ -62,6 +65,12 @@ public final class VirtioFsDevice implements VirtioDevice {
 
     @Override
     public void process(int queueIndex, DescriptorChain chain, ChainCompletion completion) {
+        if (chain.readable().length == 0) {
+            // Not even a fuse_in_header: nothing to answer, so return the chain empty.
+            LOG.warn("queue {}: chain {} has no request bytes; returning it empty", queueIndex, chain.head());
+            completion.complete(0);
+            return;
+        }
         handler.handle(chain.readable(), chain.writable(), completion::complete);
     }
 }

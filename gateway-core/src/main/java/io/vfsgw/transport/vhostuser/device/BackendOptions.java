@@ -9,9 +9,14 @@ import java.time.Duration;
  * @param maxQueueSize    largest ring size accepted by SET_VRING_NUM (a power of two, at most 32768)
  * @param maxMemSlots     answer to GET_MAX_MEM_SLOTS: most regions the memory table may hold
  * @param drainTimeout    how long GET_VRING_BASE waits for requests in flight before stopping anyway
+ * @param offerConfig     offer VHOST_USER_PROTOCOL_F_CONFIG. Off by default: QEMU 7.2's vhost-user-fs
+ *                        builds its config space itself and prints "backend supports
+ *                        VHOST_USER_PROTOCOL_F_CONFIG but QEMU does not" at every start when offered.
+ *                        GET_CONFIG is answered either way.
  */
-public record BackendOptions(int workersPerQueue, int maxQueueSize, int maxMemSlots, Duration drainTimeout) {
-    public static final BackendOptions DEFAULTS = new BackendOptions(4, 1024, 32, Duration.ofSeconds(5));
+public record BackendOptions(int workersPerQueue, int maxQueueSize, int maxMemSlots, Duration drainTimeout,
+                             boolean offerConfig) {
+    public static final BackendOptions DEFAULTS = new BackendOptions(4, 1024, 32, Duration.ofSeconds(5), false);
 
     public BackendOptions {
         if (workersPerQueue < 1) {

@@ -31,10 +31,13 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     /** Virtio features offered besides the device's own. VIRTIO_F_IOMMU_PLATFORM is not: no IOTLB. */
     public static final long FRAMEWORK_FEATURES = VIRTIO_F_VERSION_1 | VIRTIO_RING_F_INDIRECT_DESC
             | VIRTIO_RING_F_EVENT_IDX | VHOST_USER_F_PROTOCOL_FEATURES;
-    /** Protocol features offered. INFLIGHT_SHMFD and LOG_SHMFD are not (no inflight tracking, no migration). */
+    /**
+     * Protocol features offered (plus CONFIG when {@link BackendOptions#offerConfig()}). INFLIGHT_SHMFD
+     * and LOG_SHMFD are not: no inflight tracking, no migration.
+     */
     public static final long PROTOCOL_FEATURES = PROTOCOL_F_MQ | PROTOCOL_F_REPLY_ACK | PROTOCOL_F_BACKEND_REQ
-            | PROTOCOL_F_BACKEND_SEND_FD | PROTOCOL_F_CONFIG | PROTOCOL_F_RESET_DEVICE
-            | PROTOCOL_F_CONFIGURE_MEM_SLOTS | PROTOCOL_F_STATUS;
+            | PROTOCOL_F_BACKEND_SEND_FD | PROTOCOL_F_RESET_DEVICE | PROTOCOL_F_CONFIGURE_MEM_SLOTS
+            | PROTOCOL_F_STATUS;
 
     private final VirtioDevice device;
     private final BackendOptions options;
@@ -90,6 +93,11 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
         return ackedFeatures;
     }
 
+    /** Protocol features the front end accepted (SET_PROTOCOL_FEATURES): BACKEND_REQ, BACKEND_SEND_FD for DAX. */
+    public long ackedProtocolFeatures() {
+        return ackedProtocolFeatures;
+    }
+
     @Override
     public int queueCount() {
         return vrings.length;
@@ -101,26 +109,28 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     }
 
     @Override
-    public void setFeatures(long features) throws VhostUserException {
+    public void setFeatures(long features) {
         long unknown = features & ~getFeatures();
         if (unknown != 0) {
-            throw new VhostUserException("SET_FEATURES acks features we did not offer: 0x" + Long.toHexString(unknown));
+            // QEMU sends SET_FEATURES without waiting for an ack, so refusing would leave us with no
+            // features while the guest uses them; keep the offered subset and say so.
+            LOG.warn("SET_FEATURES acks features we did not offer (0x{}); ignoring those bits", Long.toHexString(unknown));
         }
-        ackedFeatures = features;
+        ackedFeatures = features & getFeatures();
     }
 
     @Override
     public long getProtocolFeatures() {
-        return PROTOCOL_FEATURES;
+        return PROTOCOL_FEATURES | (options.offerConfig() ? PROTOCOL_F_CONFIG : 0);
     }
 
     @Override
-    public void setProtocolFeatures(long features) throws VhostUserException {
-        long unknown = features & ~PROTOCOL_FEATURES;
+    public void setProtocolFeatures(long features) {
+        long unknown = features & ~getProtocolFeatures();
         if (unknown != 0) {
-            throw new VhostUserException("SET_PROTOCOL_FEATURES with unoffered bits 0x" + Long.toHexString(unknown));
+            LOG.warn("SET_PROTOCOL_FEATURES with unoffered bits 0x{}; ignoring those bits", Long.toHexString(unknown));
         }
-        ackedProtocolFeatures = features;
+        ackedProtocolFeatures = features & getProtocolFeatures();
     }
 
     @Override
@@ -227,9 +237,12 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
         if (fd < 0) {
             throw new VhostUserException("queue " + index + ": polling mode (no kick fd) is not supported");
         }
+        // Rings start enabled even when VHOST_USER_F_PROTOCOL_FEATURES was negotiated (the spec says
+        // disabled): QEMU before commit 4daa5054c5 (7.2) never sends SET_VRING_ENABLE for
+        // vhost-user-fs, and virtiofsd enables on start for that reason. A later SET_VRING_ENABLE
+        // is still obeyed; a virtio-fs guest only kicks queues it uses, so nothing runs early.
         vrings[index].setKick(fd, (ackedFeatures & VIRTIO_RING_F_EVENT_IDX) != 0,
-                (ackedFeatures & VIRTIO_RING_F_INDIRECT_DESC) != 0,
-                (ackedFeatures & VHOST_USER_F_PROTOCOL_FEATURES) == 0);
+                (ackedFeatures & VIRTIO_RING_F_INDIRECT_DESC) != 0, true);
     }
 
     @Override

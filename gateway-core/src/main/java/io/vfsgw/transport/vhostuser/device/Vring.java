@@ -43,6 +43,8 @@ final class Vring {
     private Thread kickThread;
     private GuestMemory ringMemory;
 
+    /** Bad chains seen since the ring started; only the first few and then every 1000th are logged. */
+    private long badChains;
     private volatile boolean enabled;
     private volatile boolean stopping;
 
@@ -206,6 +208,7 @@ final class Vring {
             throw new VhostUserException("queue " + index + ": " + e.getMessage());
         }
         stopping = false;
+        badChains = 0;
         int kick = kickFd;
         int wake = wakeFd;
         kickThread = new Thread(() -> kickLoop(kick, wake), "vfsgw-vq" + index + "-kick");
@@ -282,7 +285,10 @@ final class Vring {
                     chain = q.pop(mem);
                 } catch (SplitVirtqueue.BadChainException e) {
                     mem.release();
-                    LOG.warn("queue {}: dropping bad chain: {}", index, e.getMessage());
+                    // A hostile guest can produce these as fast as it likes: keep the log readable.
+                    if (++badChains <= 10 || badChains % 1000 == 0) {
+                        LOG.warn("queue {}: dropping bad chain ({} so far): {}", index, badChains, e.getMessage());
+                    }
                     if (e.head() >= 0) {
                         returnUsed(q, e.head(), 0);
                     }

@@ -143,7 +143,7 @@ public final class VhostUserConnection {
                 case SET_PROTOCOL_FEATURES -> {
                     noFds(req, fds);
                     handler.setProtocolFeatures(in.getLong(p));
-                    ackedProtocolFeatures = in.getLong(p);
+                    ackedProtocolFeatures = in.getLong(p) & handler.getProtocolFeatures();
                 }
                 case SET_OWNER -> {
                     noFds(req, fds);
