@@ -80,6 +80,22 @@ public final class S3Backend implements StorageBackend {
     private final Cache<String, Long> reservedIds;
     /** Recent listings by directory path: authoritative for presence and absence until they expire. */
     private final Cache<String, ConcurrentSkipListMap<FileName, Listed>> listings;
+    /**
+     * Listings of directories that have an open handle. The session looks up every READDIRPLUS
+     * entry while the directory is open, so the snapshot answers those lookups however long the
+     * listing takes to read; on releasedir it goes back to the TTL-bound cache.
+     */
+    private final ConcurrentHashMap<String, OpenListing> openListings = new ConcurrentHashMap<>();
+
+    private static final class OpenListing {
+        final ConcurrentSkipListMap<FileName, Listed> entries;
+        int handles;
+
+        OpenListing(ConcurrentSkipListMap<FileName, Listed> entries) {
+            this.entries = entries;
+        }
+    }
+
     /** Paths recently found absent (the kernel's LOOKUP before a CREATE), so create needs no HEAD. */
     private final Cache<String, Boolean> negative;
     private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
@@ -90,6 +106,7 @@ public final class S3Backend implements StorageBackend {
         final int flags;
         ObjectReader reader;
         List<DirEntry> snapshot;
+        String dirPath;
 
         Handle(S3Node node, int flags) {
             this.node = node;
@@ -347,7 +364,7 @@ public final class S3Backend implements StorageBackend {
     /** Finds what {@code path} is: recent listing, negative cache, then S3. Throws ENOENT. */
     private Found find(String path) throws FsException {
         String parent = parentOf(path);
-        ConcurrentSkipListMap<FileName, Listed> listing = listings.getIfPresent(parent);
+        ConcurrentSkipListMap<FileName, Listed> listing = cachedListing(parent);
         if (listing != null) {
             Listed l = listing.get(FileName.of(path.substring(path.lastIndexOf('/') + 1)));
             if (l == null) {
@@ -690,7 +707,7 @@ public final class S3Backend implements StorageBackend {
                 n.unlinked = true;
                 n.localOnly = false;
             }
-        } else if (listings.getIfPresent(dir.path) == null) {
+        } else if (cachedListing(dir.path) == null) {
             Found f = find(path);   // ENOENT / EISDIR need an answer before we delete blindly
             if (f.type == FileType.DIRECTORY) {
                 throw FsException.of(Errno.EISDIR);
@@ -758,7 +775,7 @@ public final class S3Backend implements StorageBackend {
             delete(prefix);
         }
         removed(path);
-        listings.invalidate(path);
+        forgetListing(path);
         if (n != null) {
             byPath.remove(path, n);
             dropIfUnused(n);
@@ -821,8 +838,8 @@ public final class S3Backend implements StorageBackend {
         moveNodes(src, dst);
         removed(src);
         added(dst, srcType == FileType.DIRECTORY, 0, null);
-        listings.invalidate(src);
-        listings.invalidate(dst);
+        forgetListing(src);
+        forgetListing(dst);
         negative.invalidate(dst);
     }
 
@@ -977,10 +994,25 @@ public final class S3Backend implements StorageBackend {
 
     // ---------------------------------------------------------------- listing caches
 
+    /** Drops what we know about a directory's contents (it was renamed or removed). */
+    private void forgetListing(String dirPath) {
+        listings.invalidate(dirPath);
+        openListings.computeIfPresent(dirPath, (p, open) -> {
+            open.entries.clear();
+            return open;
+        });
+    }
+
+    /** A directory's listing from an open handle or the recent-listing cache, or null. */
+    private ConcurrentSkipListMap<FileName, Listed> cachedListing(String dirPath) {
+        OpenListing open = openListings.get(dirPath);
+        return open != null ? open.entries : listings.getIfPresent(dirPath);
+    }
+
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
     private void added(String path, boolean dir, long size, String etag) {
         negative.invalidate(path);
-        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(parentOf(path));
+        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             FileName name = FileName.literal(path.substring(path.lastIndexOf('/') + 1));
             l.put(name, new Listed(name, dir, size, nowNs(), etag == null ? "" : etag));
@@ -989,7 +1021,7 @@ public final class S3Backend implements StorageBackend {
 
     private void removed(String path) {
         negative.put(path, Boolean.TRUE);
-        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(parentOf(path));
+        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             l.remove(FileName.literal(path.substring(path.lastIndexOf('/') + 1)));
         }
@@ -1114,6 +1146,10 @@ public final class S3Backend implements StorageBackend {
         }
         String etag = w.commit(fileKey(n.path), metaOf(n.attr));
         if (etag != null) {
+            Attr a = n.attr;
+            long size = w.size();
+            n.attr = new Attr(a.ino(), size, (size + 511) / 512, a.atimeNs(), a.mtimeNs(), a.ctimeNs(), a.mode(),
+                    a.nlink(), a.uid(), a.gid(), a.rdev(), a.blksize());
             n.etag = etag;
             n.localOnly = false;
             n.attrExpiresNs = System.nanoTime() + ttlNs;
@@ -1281,10 +1317,16 @@ public final class S3Backend implements StorageBackend {
     @Override
     public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
         S3Node n = dirNode(node);
-        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(n.path);
+        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(n.path);
         if (l == null) {
             l = list(n.path);
         }
+        ConcurrentSkipListMap<FileName, Listed> listing = l;
+        openListings.compute(n.path, (p, open) -> {
+            OpenListing r = open != null ? open : new OpenListing(listing);
+            r.handles++;
+            return r;
+        });
         List<DirEntry> snap = new ArrayList<>(l.size() + 2);
         String up = parentOf(n.path);
         snap.add(new DirEntry(FileName.literal("."), n.id, FileType.DIRECTORY, 1));
@@ -1301,6 +1343,7 @@ public final class S3Backend implements StorageBackend {
         long fh = nextFh.getAndIncrement();
         Handle h = new Handle(n, flags);
         h.snapshot = snap;
+        h.dirPath = n.path;
         handles.put(fh, h);
         return OpenResult.of(fh);
     }
@@ -1321,7 +1364,17 @@ public final class S3Backend implements StorageBackend {
 
     @Override
     public void releasedir(RequestContext ctx, long node, long fh) {
-        handles.remove(fh);
+        Handle h = handles.remove(fh);
+        if (h == null || h.dirPath == null) {
+            return;
+        }
+        openListings.computeIfPresent(h.dirPath, (p, open) -> {
+            if (--open.handles > 0) {
+                return open;
+            }
+            listings.put(p, open.entries);   // trusted for one more TTL after the last close
+            return null;
+        });
     }
 
     @Override
