@@ -418,13 +418,7 @@ public final class S3Backend implements StorageBackend {
         }
         if (h != null) {
             S3Metadata meta = S3Metadata.parse(h.metadata());
-            FileType t = meta.type();
-            if (t == FileType.DIRECTORY) {
-                t = FileType.DIRECTORY;   // old s3fs directory object without the '/': a dir all the same
-            } else if (t == null || t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) {
-                t = FileType.REGULAR;
-            }
-            return new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
+            return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
                     false);
         }
         negative.put(path, Boolean.TRUE);
@@ -466,7 +460,12 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
-    /** HEAD the object behind a file node (its cached attrs expired). */
+    /**
+     * HEAD the object behind a file node (its cached attrs expired). When the metadata says the
+     * node has another type than we assumed (a symlink first seen in a listing looks like a regular
+     * file), the path gets a new node of the right type and this one answers ESTALE, so the kernel
+     * looks the name up again.
+     */
     private void refresh(S3Node n) throws FsException {
         String key = fileKey(n.path);
         HeadObjectResponse h;
@@ -475,8 +474,24 @@ public final class S3Backend implements StorageBackend {
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "HEAD " + key);
         }
-        learn(n, new Found(n.type, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
-                S3Metadata.parse(h.metadata()), false));
+        S3Metadata meta = S3Metadata.parse(h.metadata());
+        FileType t = objectType(meta);
+        Found f = new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
+                false);
+        if (t != n.type) {
+            learn(bind(n.path, t), f);
+            throw FsException.of(Errno.ESTALE, n.path + " is a " + t + ", not a " + n.type);
+        }
+        learn(n, f);
+    }
+
+    /** The type an object's metadata gives it; devices and unknown bits read as regular files. */
+    private static FileType objectType(S3Metadata meta) {
+        FileType t = meta.type();
+        if (t == null || t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) {
+            return FileType.REGULAR;
+        }
+        return t;   // DIRECTORY: an old s3fs directory object without the '/', a directory all the same
     }
 
     /** The node's attrs with the staged size; caller holds the node's monitor. */
@@ -1167,6 +1182,7 @@ public final class S3Backend implements StorageBackend {
         if (write) {
             requireWritable();
         }
+        boolean keep;
         synchronized (n) {
             if (n.writer == null && !n.localOnly && !n.unlinked && System.nanoTime() >= n.attrExpiresNs) {
                 refresh(n);   // close-to-open: a reader sees the object as it is now
@@ -1179,10 +1195,13 @@ public final class S3Backend implements StorageBackend {
                         a.rdev(), a.blksize());
             }
             n.opens++;
+            // Same object as at the last open: the guest's cached pages are still right (close-to-open).
+            keep = n.writer == null && n.etag != null && n.etag.equals(n.openedEtag);
+            n.openedEtag = n.etag;
         }
         long fh = nextFh.getAndIncrement();
         handles.put(fh, new Handle(n, flags));
-        return OpenResult.of(fh);
+        return OpenResult.of(fh).withKeepCache(keep);
     }
 
     @Override

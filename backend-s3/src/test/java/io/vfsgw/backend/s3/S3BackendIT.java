@@ -448,6 +448,47 @@ class S3BackendIT {
     }
 
     @Test
+    void symlinkFirstSeenInAListingIsCorrectedByItsMetadata() throws Exception {
+        rawPut(prefix + "ls/link", "target".getBytes(StandardCharsets.UTF_8), Map.of("mode", "41471"));
+        S3Backend b = backend(o -> o.metadataTtl(java.time.Duration.ZERO));   // attrs expire at once
+        Entry dir = b.lookup(CTX, ROOT, n("ls"));
+        long fh = b.opendir(CTX, dir.nodeId(), 0).fh();
+        Entry provisional = b.lookup(CTX, dir.nodeId(), n("link"));
+        assertEquals(FileType.REGULAR, provisional.attr().type(), "a listing cannot tell a symlink apart");
+        assertEquals(Errno.ESTALE, errno(() -> b.getattr(CTX, provisional.nodeId(), -1)),
+                "the HEAD behind getattr finds the symlink mode: the kernel must look the name up again");
+        Entry again = b.lookup(CTX, dir.nodeId(), n("link"));
+        assertEquals(FileType.SYMLINK, again.attr().type());
+        assertEquals("target", new String(b.readlink(CTX, again.nodeId()), StandardCharsets.UTF_8));
+        b.releasedir(CTX, dir.nodeId(), fh);
+        // with listingLookups off, the first lookup already HEADs
+        S3Backend strict = backend(o -> o.listingLookups(false));
+        Entry d2 = strict.lookup(CTX, ROOT, n("ls"));
+        long fh2 = strict.opendir(CTX, d2.nodeId(), 0).fh();
+        assertEquals(FileType.SYMLINK, strict.lookup(CTX, d2.nodeId(), n("link")).attr().type());
+        strict.releasedir(CTX, d2.nodeId(), fh2);
+    }
+
+    @Test
+    void reopeningAnUnchangedObjectKeepsTheGuestCache() throws Exception {
+        rawPut(prefix + "k", "v1".getBytes(StandardCharsets.UTF_8), Map.of());
+        S3Backend b = backend(o -> o.metadataTtl(java.time.Duration.ZERO));
+        Entry e = b.lookup(CTX, ROOT, n("k"));
+        var first = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY);
+        b.release(CTX, e.nodeId(), first.fh(), 0, 0);
+        var second = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY);
+        b.release(CTX, e.nodeId(), second.fh(), 0, 0);
+        assertTrue(second.keepCache(), "same ETag at reopen");
+        rawPut(prefix + "k", "v2!".getBytes(StandardCharsets.UTF_8), Map.of());
+        var third = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY);
+        assertTrue(!third.keepCache(), "changed object: the guest must drop its pages");
+        Buffers.Sink s = new Buffers.Sink(10);
+        b.read(CTX, e.nodeId(), third.fh(), 0, s);
+        assertEquals("v2!", StandardCharsets.UTF_8.decode(s.filled()).toString());
+        b.release(CTX, e.nodeId(), third.fh(), 0, 0);
+    }
+
+    @Test
     void smallFileCreateCostsAtMostTwoRequests() throws Exception {
         S3Backend b = backend();
         counter.reset();
