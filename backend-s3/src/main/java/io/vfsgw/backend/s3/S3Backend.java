@@ -299,8 +299,9 @@ public final class S3Backend implements StorageBackend {
             if (n.writer != null || n.localOnly) {
                 return;   // our staged state is newer than anything S3 or a listing can say
             }
-            if (f.fromListing && n.attr != null && f.etag != null && f.etag.equals(n.etag)) {
-                return;   // unchanged since we last read its metadata: keep the real mode/owner
+            if (f.fromListing && n.attr != null
+                    && (f.type == FileType.DIRECTORY || java.util.Objects.equals(f.etag, n.etag))) {
+                return;   // a listing knows no metadata: keep the real mode/owner we already have
             }
             n.attr = f.type == FileType.DIRECTORY
                     ? dirAttr(n.id, f.meta, f.mtimeNs)
