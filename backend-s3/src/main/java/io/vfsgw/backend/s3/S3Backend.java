@@ -80,6 +80,22 @@ public final class S3Backend implements StorageBackend {
     private final Cache<String, Long> reservedIds;
     /** Recent listings by directory path: authoritative for presence and absence until they expire. */
     private final Cache<String, ConcurrentSkipListMap<FileName, Listed>> listings;
+    /**
+     * Listings of directories that have an open handle. The session looks up every READDIRPLUS
+     * entry while the directory is open, so the snapshot answers those lookups however long the
+     * listing takes to read; on releasedir it goes back to the TTL-bound cache.
+     */
+    private final ConcurrentHashMap<String, OpenListing> openListings = new ConcurrentHashMap<>();
+
+    private static final class OpenListing {
+        final ConcurrentSkipListMap<FileName, Listed> entries;
+        int handles;
+
+        OpenListing(ConcurrentSkipListMap<FileName, Listed> entries) {
+            this.entries = entries;
+        }
+    }
+
     /** Paths recently found absent (the kernel's LOOKUP before a CREATE), so create needs no HEAD. */
     private final Cache<String, Boolean> negative;
     private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
@@ -90,6 +106,7 @@ public final class S3Backend implements StorageBackend {
         final int flags;
         ObjectReader reader;
         List<DirEntry> snapshot;
+        String dirPath;
 
         Handle(S3Node node, int flags) {
             this.node = node;
@@ -282,8 +299,9 @@ public final class S3Backend implements StorageBackend {
             if (n.writer != null || n.localOnly) {
                 return;   // our staged state is newer than anything S3 or a listing can say
             }
-            if (f.fromListing && n.attr != null && f.etag != null && f.etag.equals(n.etag)) {
-                return;   // unchanged since we last read its metadata: keep the real mode/owner
+            if (f.fromListing && n.attr != null
+                    && (f.type == FileType.DIRECTORY || java.util.Objects.equals(f.etag, n.etag))) {
+                return;   // a listing knows no metadata: keep the real mode/owner we already have
             }
             n.attr = f.type == FileType.DIRECTORY
                     ? dirAttr(n.id, f.meta, f.mtimeNs)
@@ -347,7 +365,7 @@ public final class S3Backend implements StorageBackend {
     /** Finds what {@code path} is: recent listing, negative cache, then S3. Throws ENOENT. */
     private Found find(String path) throws FsException {
         String parent = parentOf(path);
-        ConcurrentSkipListMap<FileName, Listed> listing = listings.getIfPresent(parent);
+        ConcurrentSkipListMap<FileName, Listed> listing = cachedListing(parent);
         if (listing != null) {
             Listed l = listing.get(FileName.of(path.substring(path.lastIndexOf('/') + 1)));
             if (l == null) {
@@ -401,13 +419,7 @@ public final class S3Backend implements StorageBackend {
         }
         if (h != null) {
             S3Metadata meta = S3Metadata.parse(h.metadata());
-            FileType t = meta.type();
-            if (t == FileType.DIRECTORY) {
-                t = FileType.DIRECTORY;   // old s3fs directory object without the '/': a dir all the same
-            } else if (t == null || t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) {
-                t = FileType.REGULAR;
-            }
-            return new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
+            return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
                     false);
         }
         negative.put(path, Boolean.TRUE);
@@ -449,7 +461,12 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
-    /** HEAD the object behind a file node (its cached attrs expired). */
+    /**
+     * HEAD the object behind a file node (its cached attrs expired). When the metadata says the
+     * node has another type than we assumed (a symlink first seen in a listing looks like a regular
+     * file), the path gets a new node of the right type and this one answers ESTALE, so the kernel
+     * looks the name up again.
+     */
     private void refresh(S3Node n) throws FsException {
         String key = fileKey(n.path);
         HeadObjectResponse h;
@@ -458,8 +475,24 @@ public final class S3Backend implements StorageBackend {
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "HEAD " + key);
         }
-        learn(n, new Found(n.type, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
-                S3Metadata.parse(h.metadata()), false));
+        S3Metadata meta = S3Metadata.parse(h.metadata());
+        FileType t = objectType(meta);
+        Found f = new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
+                false);
+        if (t != n.type) {
+            learn(bind(n.path, t), f);
+            throw FsException.of(Errno.ESTALE, n.path + " is a " + t + ", not a " + n.type);
+        }
+        learn(n, f);
+    }
+
+    /** The type an object's metadata gives it; devices and unknown bits read as regular files. */
+    private static FileType objectType(S3Metadata meta) {
+        FileType t = meta.type();
+        if (t == null || t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) {
+            return FileType.REGULAR;
+        }
+        return t;   // DIRECTORY: an old s3fs directory object without the '/', a directory all the same
     }
 
     /** The node's attrs with the staged size; caller holds the node's monitor. */
@@ -690,7 +723,7 @@ public final class S3Backend implements StorageBackend {
                 n.unlinked = true;
                 n.localOnly = false;
             }
-        } else if (listings.getIfPresent(dir.path) == null) {
+        } else if (cachedListing(dir.path) == null) {
             Found f = find(path);   // ENOENT / EISDIR need an answer before we delete blindly
             if (f.type == FileType.DIRECTORY) {
                 throw FsException.of(Errno.EISDIR);
@@ -758,7 +791,7 @@ public final class S3Backend implements StorageBackend {
             delete(prefix);
         }
         removed(path);
-        listings.invalidate(path);
+        forgetListing(path);
         if (n != null) {
             byPath.remove(path, n);
             dropIfUnused(n);
@@ -821,8 +854,8 @@ public final class S3Backend implements StorageBackend {
         moveNodes(src, dst);
         removed(src);
         added(dst, srcType == FileType.DIRECTORY, 0, null);
-        listings.invalidate(src);
-        listings.invalidate(dst);
+        forgetListing(src);
+        forgetListing(dst);
         negative.invalidate(dst);
     }
 
@@ -977,10 +1010,25 @@ public final class S3Backend implements StorageBackend {
 
     // ---------------------------------------------------------------- listing caches
 
+    /** Drops what we know about a directory's contents (it was renamed or removed). */
+    private void forgetListing(String dirPath) {
+        listings.invalidate(dirPath);
+        openListings.computeIfPresent(dirPath, (p, open) -> {
+            open.entries.clear();
+            return open;
+        });
+    }
+
+    /** A directory's listing from an open handle or the recent-listing cache, or null. */
+    private ConcurrentSkipListMap<FileName, Listed> cachedListing(String dirPath) {
+        OpenListing open = openListings.get(dirPath);
+        return open != null ? open.entries : listings.getIfPresent(dirPath);
+    }
+
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
     private void added(String path, boolean dir, long size, String etag) {
         negative.invalidate(path);
-        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(parentOf(path));
+        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             FileName name = FileName.literal(path.substring(path.lastIndexOf('/') + 1));
             l.put(name, new Listed(name, dir, size, nowNs(), etag == null ? "" : etag));
@@ -989,7 +1037,7 @@ public final class S3Backend implements StorageBackend {
 
     private void removed(String path) {
         negative.put(path, Boolean.TRUE);
-        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(parentOf(path));
+        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             l.remove(FileName.literal(path.substring(path.lastIndexOf('/') + 1)));
         }
@@ -1114,6 +1162,10 @@ public final class S3Backend implements StorageBackend {
         }
         String etag = w.commit(fileKey(n.path), metaOf(n.attr));
         if (etag != null) {
+            Attr a = n.attr;
+            long size = w.size();
+            n.attr = new Attr(a.ino(), size, (size + 511) / 512, a.atimeNs(), a.mtimeNs(), a.ctimeNs(), a.mode(),
+                    a.nlink(), a.uid(), a.gid(), a.rdev(), a.blksize());
             n.etag = etag;
             n.localOnly = false;
             n.attrExpiresNs = System.nanoTime() + ttlNs;
@@ -1131,6 +1183,7 @@ public final class S3Backend implements StorageBackend {
         if (write) {
             requireWritable();
         }
+        boolean keep;
         synchronized (n) {
             if (n.writer == null && !n.localOnly && !n.unlinked && System.nanoTime() >= n.attrExpiresNs) {
                 refresh(n);   // close-to-open: a reader sees the object as it is now
@@ -1143,10 +1196,13 @@ public final class S3Backend implements StorageBackend {
                         a.rdev(), a.blksize());
             }
             n.opens++;
+            // Same object as at the last open: the guest's cached pages are still right (close-to-open).
+            keep = n.writer == null && n.etag != null && n.etag.equals(n.openedEtag);
+            n.openedEtag = n.etag;
         }
         long fh = nextFh.getAndIncrement();
         handles.put(fh, new Handle(n, flags));
-        return OpenResult.of(fh);
+        return OpenResult.of(fh).withKeepCache(keep);
     }
 
     @Override
@@ -1281,10 +1337,16 @@ public final class S3Backend implements StorageBackend {
     @Override
     public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
         S3Node n = dirNode(node);
-        ConcurrentSkipListMap<FileName, Listed> l = listings.getIfPresent(n.path);
+        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(n.path);
         if (l == null) {
             l = list(n.path);
         }
+        ConcurrentSkipListMap<FileName, Listed> listing = l;
+        openListings.compute(n.path, (p, open) -> {
+            OpenListing r = open != null ? open : new OpenListing(listing);
+            r.handles++;
+            return r;
+        });
         List<DirEntry> snap = new ArrayList<>(l.size() + 2);
         String up = parentOf(n.path);
         snap.add(new DirEntry(FileName.literal("."), n.id, FileType.DIRECTORY, 1));
@@ -1301,6 +1363,7 @@ public final class S3Backend implements StorageBackend {
         long fh = nextFh.getAndIncrement();
         Handle h = new Handle(n, flags);
         h.snapshot = snap;
+        h.dirPath = n.path;
         handles.put(fh, h);
         return OpenResult.of(fh);
     }
@@ -1321,7 +1384,17 @@ public final class S3Backend implements StorageBackend {
 
     @Override
     public void releasedir(RequestContext ctx, long node, long fh) {
-        handles.remove(fh);
+        Handle h = handles.remove(fh);
+        if (h == null || h.dirPath == null) {
+            return;
+        }
+        openListings.computeIfPresent(h.dirPath, (p, open) -> {
+            if (--open.handles > 0) {
+                return open;
+            }
+            listings.put(p, open.entries);   // trusted for one more TTL after the last close
+            return null;
+        });
     }
 
     @Override

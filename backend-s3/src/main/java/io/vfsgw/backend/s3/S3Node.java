@@ -25,6 +25,8 @@ final class S3Node {
     FileWriter writer;
     /** Created through us and not yet uploaded: exists only here until the first flush. */
     boolean localOnly;
+    /** ETag seen by the last open: an open that finds the same one lets the guest keep its page cache. */
+    String openedEtag;
     /** Unlinked while open: its data must not be uploaded again. */
     boolean unlinked;
     byte[] linkTarget;

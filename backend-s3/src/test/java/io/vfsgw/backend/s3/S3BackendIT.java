@@ -1,0 +1,598 @@
+package io.vfsgw.backend.s3;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.CreateResult;
+import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FileType;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.OpenFlags;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.SetAttr;
+import io.vfsgw.spi.StatFs;
+import io.vfsgw.spi.StorageBackend;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+
+/** Every SPI operation of {@link S3Backend} against a real S3 server (S3Proxy on 127.0.0.1). */
+class S3BackendIT {
+    private static final RequestContext CTX = new RequestContext(1000, 1000, 42);
+    private static final long ROOT = StorageBackend.ROOT_ID;
+
+    private static S3ProxyFixture server;
+    private static RequestCounter counter;
+    private static S3AsyncClient client;
+    private static S3AsyncClient raw;
+
+    @TempDir
+    Path cache;
+    private String prefix;
+    private final List<S3Backend> backends = new ArrayList<>();
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = S3ProxyFixture.start();
+        counter = new RequestCounter();
+        client = server.client(List.of(counter));
+        raw = server.client(List.of());
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        client.close();
+        raw.close();
+        server.close();
+    }
+
+    @BeforeEach
+    void prefixPerTest(TestInfo info) {
+        prefix = "t-" + info.getTestMethod().orElseThrow().getName() + "/";
+        counter.reset();
+    }
+
+    @AfterEach
+    void closeBackends() throws FsException {
+        for (S3Backend b : backends) {
+            b.close();
+        }
+    }
+
+    private S3Backend backend() {
+        return backend(b -> b);
+    }
+
+    /** A fresh backend (empty caches) on this test's prefix. */
+    private S3Backend backend(UnaryOperator<S3Options.Builder> tweak) {
+        S3Backend b = new S3Backend(tweak.apply(server.options(cache).prefix(prefix)).build(), client);
+        backends.add(b);
+        return b;
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private static byte[] random(int size, long seed) {
+        byte[] b = new byte[size];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static String sha256(ByteBuffer b) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        md.update(b.duplicate());
+        return java.util.HexFormat.of().formatHex(md.digest());
+    }
+
+    private static FileName n(String s) {
+        return FileName.literal(s);
+    }
+
+    /** Creates a file, writes data in 128 KiB writes, closes it (flush + release). */
+    private static Entry writeFile(S3Backend b, long dir, String name, byte[] data) throws FsException {
+        CreateResult cr = b.create(CTX, dir, n(name), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+        long node = cr.entry().nodeId();
+        long fh = cr.open().fh();
+        for (int off = 0; off < data.length; off += 128 << 10) {
+            int len = Math.min(128 << 10, data.length - off);
+            b.write(CTX, node, fh, off, new Buffers.Source(ByteBuffer.wrap(data, off, len)), false);
+        }
+        b.flush(CTX, node, fh, 0);
+        b.release(CTX, node, fh, 0, 0);
+        return cr.entry();
+    }
+
+    /** Reads the whole file sequentially with 128 KiB reads, like the kernel does. */
+    private static ByteBuffer readAll(S3Backend b, long node) throws FsException {
+        long size = b.getattr(CTX, node, -1).size();
+        long fh = b.open(CTX, node, OpenFlags.O_RDONLY).fh();
+        ByteBuffer all = ByteBuffer.allocate((int) size);
+        for (long off = 0; off < size; ) {
+            Buffers.Sink sink = new Buffers.Sink(128 << 10);
+            b.read(CTX, node, fh, off, sink);
+            ByteBuffer got = sink.filled();
+            assertTrue(got.remaining() > 0, "short read at " + off + " of " + size);
+            off += got.remaining();
+            all.put(got);
+        }
+        b.release(CTX, node, fh, 0, 0);
+        return all.flip();
+    }
+
+    private static byte[] rawGet(String key) {
+        return raw.getObject(r -> r.bucket(S3ProxyFixture.BUCKET).key(key), AsyncResponseTransformer.toBytes())
+                .join().asByteArray();
+    }
+
+    private static HeadObjectResponse rawHead(String key) {
+        return raw.headObject(r -> r.bucket(S3ProxyFixture.BUCKET).key(key)).join();
+    }
+
+    private static void rawPut(String key, byte[] data, Map<String, String> meta) {
+        raw.putObject(r -> r.bucket(S3ProxyFixture.BUCKET).key(key).metadata(meta), AsyncRequestBody.fromBytes(data))
+                .join();
+    }
+
+    private static Errno errno(org.junit.jupiter.api.function.Executable op) {
+        return assertThrows(FsException.class, op).errno();
+    }
+
+    private static List<DirEntry> listDir(S3Backend b, long dir) throws FsException {
+        long fh = b.opendir(CTX, dir, 0).fh();
+        List<DirEntry> out = new ArrayList<>();
+        long cookie = 0;
+        while (true) {
+            List<DirEntry> batch = new ArrayList<>();
+            // a small reply buffer: 50 entries per readdir, so cookies are exercised
+            b.readdir(CTX, dir, fh, cookie, e -> batch.size() < 50 && batch.add(e));
+            if (batch.isEmpty()) {
+                break;
+            }
+            out.addAll(batch);
+            cookie = batch.get(batch.size() - 1).nextCookie();
+        }
+        b.releasedir(CTX, dir, fh);
+        return out;
+    }
+
+    // ------------------------------------------------------------ tests
+
+    @Test
+    void everySpiOperation() throws Exception {
+        S3Backend b = backend();
+        Entry dir = b.mkdir(CTX, ROOT, n("dir"), 0750, 022);
+        assertEquals(FileType.DIRECTORY.modeBits() | 0750, dir.attr().mode());
+        assertEquals(Integer.toString(FileType.DIRECTORY.modeBits() | 0750), rawHead(prefix + "dir/").metadata().get("mode"));
+
+        byte[] data = random(300_000, 1);
+        Entry f = writeFile(b, dir.nodeId(), "f.bin", data);
+        assertArrayEquals(data, rawGet(prefix + "dir/f.bin"));
+        assertEquals(sha256(ByteBuffer.wrap(data)), sha256(readAll(b, f.nodeId())));
+        assertEquals(300_000, b.getattr(CTX, f.nodeId(), -1).size());
+        assertEquals(1000, b.getattr(CTX, f.nodeId(), -1).uid());
+
+        // lookup through a fresh backend (nothing cached) sees the same
+        S3Backend fresh = backend();
+        Entry d2 = fresh.lookup(CTX, ROOT, n("dir"));
+        assertEquals(FileType.DIRECTORY.modeBits() | 0750, d2.attr().mode());
+        Entry f2 = fresh.lookup(CTX, d2.nodeId(), n("f.bin"));
+        assertEquals(300_000, f2.attr().size());
+        assertEquals(FileType.REGULAR.modeBits() | 0644, f2.attr().mode());
+        assertEquals(Errno.ENOENT, errno(() -> fresh.lookup(CTX, d2.nodeId(), n("nope"))));
+        assertEquals(Errno.ENOTDIR, errno(() -> fresh.lookup(CTX, f2.nodeId(), n("x"))));
+
+        // random writes into the existing object go through staging; read-back and S3 agree
+        long fh = b.open(CTX, f.nodeId(), OpenFlags.O_RDWR).fh();
+        byte[] patch = "PATCHED".getBytes(StandardCharsets.US_ASCII);
+        b.write(CTX, f.nodeId(), fh, 1000, new Buffers.Source(ByteBuffer.wrap(patch)), false);
+        b.write(CTX, f.nodeId(), fh, 400_000, new Buffers.Source(ByteBuffer.wrap(patch)), false);   // past EOF: hole
+        System.arraycopy(patch, 0, data, 1000, patch.length);
+        byte[] grown = new byte[400_000 + patch.length];
+        System.arraycopy(data, 0, grown, 0, data.length);
+        System.arraycopy(patch, 0, grown, 400_000, patch.length);
+        Buffers.Sink s = new Buffers.Sink(16);
+        b.read(CTX, f.nodeId(), fh, 1000, s);
+        assertEquals("PATCHED", StandardCharsets.US_ASCII.decode(s.filled()).toString().substring(0, 7));
+        b.fsync(CTX, f.nodeId(), fh, false);
+        b.release(CTX, f.nodeId(), fh, 0, 0);
+        assertArrayEquals(grown, rawGet(prefix + "dir/f.bin"));
+
+        // truncate (setattr size) without an open handle is visible in S3 at once
+        Attr t = b.setattr(CTX, f.nodeId(), SetAttr.size(10));
+        assertEquals(10, t.size());
+        assertEquals(10, rawGet(prefix + "dir/f.bin").length);
+
+        // O_TRUNC open + write
+        long fh2 = b.open(CTX, f.nodeId(), OpenFlags.O_WRONLY | OpenFlags.O_TRUNC).fh();
+        b.write(CTX, f.nodeId(), fh2, 0, new Buffers.Source(ByteBuffer.wrap(patch)), false);
+        b.release(CTX, f.nodeId(), fh2, 0, 0);
+        assertArrayEquals(patch, rawGet(prefix + "dir/f.bin"));
+
+        // chmod / chown / utimens rewrite metadata (self copy), data untouched
+        b.setattr(CTX, f.nodeId(), SetAttr.mode(0600));
+        b.setattr(CTX, f.nodeId(), SetAttr.times(null, false, 1_600_000_000_500_000_000L, false));
+        Attr owned = b.setattr(RequestContext.ROOT, f.nodeId(), SetAttr.owner(4242, 4343));
+        assertEquals(4242, owned.uid());
+        Map<String, String> meta = rawHead(prefix + "dir/f.bin").metadata();
+        assertEquals(Integer.toString(FileType.REGULAR.modeBits() | 0600), meta.get("mode"));
+        assertEquals("4242", meta.get("uid"));
+        assertEquals("4343", meta.get("gid"));
+        assertEquals("1600000000.500000000", meta.get("mtime"));
+        assertArrayEquals(patch, rawGet(prefix + "dir/f.bin"));
+        assertEquals(Errno.EPERM, errno(() -> b.setattr(CTX, f.nodeId(), SetAttr.owner(1, null))));
+        assertEquals(Errno.EISDIR, errno(() -> b.setattr(CTX, dir.nodeId(), SetAttr.size(0))));
+
+        // symlink / readlink
+        Entry l = b.symlink(CTX, dir.nodeId(), n("link"), "f.bin".getBytes(StandardCharsets.UTF_8));
+        assertEquals(FileType.SYMLINK, l.attr().type());
+        S3Backend fresh1 = backend();
+        long freshLink = fresh1.lookup(CTX, fresh1.lookup(CTX, ROOT, n("dir")).nodeId(), n("link")).nodeId();
+        assertEquals("f.bin", new String(fresh1.readlink(CTX, freshLink), StandardCharsets.UTF_8));
+        assertEquals(Errno.EINVAL, errno(() -> b.readlink(CTX, f.nodeId())));
+
+        // mknod: FIFO as s3fs stores it; devices refused
+        Entry fifo = b.mknod(CTX, dir.nodeId(), n("fifo"), FileType.FIFO.modeBits() | 0644, 0, 022);
+        assertEquals(FileType.FIFO, fifo.attr().type());
+        S3Backend fresh2 = backend();
+        assertEquals(FileType.FIFO, fresh2.lookup(CTX, fresh2.lookup(CTX, ROOT, n("dir")).nodeId(), n("fifo"))
+                .attr().type());
+        assertEquals(Errno.EPERM, errno(() -> b.mknod(CTX, dir.nodeId(), n("dev"),
+                FileType.CHARACTER_DEVICE.modeBits() | 0600, 0x0101, 022)));
+        assertEquals(Errno.EPERM, errno(() -> b.link(CTX, f.nodeId(), dir.nodeId(), n("hard"))));
+        assertEquals(Errno.EOPNOTSUPP, errno(() -> b.getxattr(CTX, f.nodeId(), "user.x")));
+
+        // readdir: ".", "..", and the names
+        Set<String> names = new HashSet<>();
+        for (DirEntry e : listDir(b, dir.nodeId())) {
+            names.add(e.name().toString());
+        }
+        assertEquals(Set.of(".", "..", "f.bin", "link", "fifo"), names);
+
+        // rename a file (copy + delete), NOREPLACE, rename a directory
+        b.rename(CTX, dir.nodeId(), n("f.bin"), dir.nodeId(), n("g.bin"), 0);
+        assertArrayEquals(patch, rawGet(prefix + "dir/g.bin"));
+        S3Backend fresh3 = backend();
+        long freshDir = fresh3.lookup(CTX, ROOT, n("dir")).nodeId();
+        assertEquals(Errno.ENOENT, errno(() -> fresh3.lookup(CTX, freshDir, n("f.bin"))));
+        assertEquals(patch.length, b.getattr(CTX, f.nodeId(), -1).size(), "the node follows the rename");
+        assertEquals(Errno.EEXIST, errno(() -> b.rename(CTX, dir.nodeId(), n("g.bin"), dir.nodeId(), n("link"),
+                StorageBackend.RENAME_NOREPLACE)));
+        assertEquals(Errno.EINVAL, errno(() -> b.rename(CTX, dir.nodeId(), n("g.bin"), dir.nodeId(), n("link"),
+                StorageBackend.RENAME_EXCHANGE)));
+        b.rename(CTX, ROOT, n("dir"), ROOT, n("dir2"), 0);
+        assertArrayEquals(patch, rawGet(prefix + "dir2/g.bin"));
+        Entry moved = backend().lookup(CTX, ROOT, n("dir2"));
+        assertEquals(FileType.DIRECTORY.modeBits() | 0750, moved.attr().mode(), "the marker moved with its metadata");
+        assertEquals(Errno.ENOENT, errno(() -> backend().lookup(CTX, ROOT, n("dir"))));
+
+        // rmdir: ENOTEMPTY, then unlink everything, then it goes
+        assertEquals(Errno.ENOTEMPTY, errno(() -> b.rmdir(CTX, ROOT, n("dir2"))));
+        for (String name : List.of("g.bin", "link", "fifo")) {
+            b.unlink(CTX, dir.nodeId(), n(name));
+        }
+        assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, dir.nodeId(), n("g.bin"))));
+        b.rmdir(CTX, ROOT, n("dir2"));
+        assertEquals(Errno.ENOENT, errno(() -> backend().lookup(CTX, ROOT, n("dir2"))));
+
+        StatFs st = b.statfs(CTX, ROOT);
+        assertTrue(st.blocksAvailable() > (1L << 30), "statfs reports a huge filesystem");
+        assertEquals(255, st.nameMax());
+    }
+
+    @Test
+    void sequentialWriteStreamsAsMultipartAndReadsBack() throws Exception {
+        S3Backend b = backend();
+        byte[] data = random(64 << 20, 64);
+        CreateResult cr = b.create(CTX, ROOT, n("big"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+        long node = cr.entry().nodeId();
+        long fh = cr.open().fh();
+        for (int off = 0; off < data.length; off += 128 << 10) {
+            b.write(CTX, node, fh, off, new Buffers.Source(ByteBuffer.wrap(data, off, 128 << 10)), false);
+        }
+        int partsWhileWriting = counter.get("UploadPart");
+        assertTrue(partsWhileWriting >= 6, "parts upload while the file is written: " + counter.snapshot());
+        assertEquals(1, counter.get("CreateMultipartUpload"));
+        b.flush(CTX, node, fh, 0);
+        b.release(CTX, node, fh, 0, 0);
+        assertEquals(8, counter.get("UploadPart"), counter.snapshot().toString());
+        assertEquals(1, counter.get("CompleteMultipartUpload"));
+        assertEquals(0, counter.get("PutObject"));
+        assertEquals(null, b.stagingFileOf(node), "staging file released after a clean upload");
+
+        counter.reset();
+        S3Backend reader = backend();
+        Entry e = reader.lookup(CTX, ROOT, n("big"));
+        assertEquals(64 << 20, e.attr().size());
+        assertEquals(sha256(ByteBuffer.wrap(data)), sha256(readAll(reader, e.nodeId())));
+        int gets = counter.get("GetObject");
+        // 512 kernel-sized reads served by read-ahead parts growing to 8 MiB: a handful of GETs
+        assertTrue(gets <= 20, "read-ahead should need few GETs, got " + gets);
+    }
+
+    @Test
+    void randomReadsFetchOnlyWhatIsAsked() throws Exception {
+        byte[] data = random(16 << 20, 16);
+        rawPut(prefix + "r.bin", data, Map.of());
+        S3Backend b = backend();
+        Entry e = b.lookup(CTX, ROOT, n("r.bin"));
+        long fh = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY).fh();
+        Random rnd = new Random(7);
+        counter.reset();
+        for (int i = 0; i < 50; i++) {
+            int off = 1 + rnd.nextInt(data.length - 10_000);   // never 0: a read at 0 starts streaming
+            int len = 1 + rnd.nextInt(8192);
+            Buffers.Sink s = new Buffers.Sink(len);
+            b.read(CTX, e.nodeId(), fh, off, s);
+            assertEquals(ByteBuffer.wrap(data, off, len), s.filled(), "read at " + off + " len " + len);
+        }
+        assertEquals(50, counter.get("GetObject"), "one exact ranged GET per random read");
+        // a read past EOF and one crossing EOF
+        Buffers.Sink tail = new Buffers.Sink(4096);
+        b.read(CTX, e.nodeId(), fh, data.length - 100, tail);
+        assertEquals(100, tail.filled().remaining());
+        Buffers.Sink past = new Buffers.Sink(4096);
+        b.read(CTX, e.nodeId(), fh, data.length + 5, past);
+        assertEquals(0, past.filled().remaining());
+        b.release(CTX, e.nodeId(), fh, 0, 0);
+    }
+
+    @Test
+    void largeDirectoryListsAcrossPagesAndLookupsNeedNoHead() throws Exception {
+        // Seeded straight into S3Proxy's filesystem store (one file per key): 2,000 PUTs through
+        // S3Proxy would take half a minute and test nothing of ours.
+        rawPut(prefix + "many/f00000", new byte[] {'x'}, Map.of());
+        Path dirOnDisk = server.root.resolve(S3ProxyFixture.BUCKET).resolve(prefix).resolve("many");
+        assertTrue(Files.isRegularFile(dirOnDisk.resolve("f00000")), "S3Proxy keeps keys as files: " + dirOnDisk);
+        for (int i = 1; i < 2000; i++) {
+            Files.write(dirOnDisk.resolve(String.format("f%05d", i)), new byte[] {'x'});
+        }
+        S3Backend b = backend(o -> o.listPageSize(250));
+        Entry dir = b.lookup(CTX, ROOT, n("many"));
+        counter.reset();
+        // what READDIRPLUS does: opendir, readdir in batches, a lookup per entry, releasedir
+        long fh = b.opendir(CTX, dir.nodeId(), 0).fh();
+        List<DirEntry> entries = new ArrayList<>();
+        long cookie = 0;
+        while (true) {
+            List<DirEntry> batch = new ArrayList<>();
+            b.readdir(CTX, dir.nodeId(), fh, cookie, e -> batch.size() < 50 && batch.add(e));
+            if (batch.isEmpty()) {
+                break;
+            }
+            entries.addAll(batch);
+            cookie = batch.get(batch.size() - 1).nextCookie();
+        }
+        assertEquals(2002, entries.size());
+        assertEquals(8, counter.get("ListObjectsV2"), "2000 keys in pages of 250: " + counter.snapshot());
+        Set<Long> inos = new HashSet<>();
+        for (DirEntry d : entries) {
+            inos.add(d.ino());
+        }
+        assertEquals(2002, inos.size(), "distinct inode numbers: the dir, its parent (root), 2000 files");
+        counter.reset();
+        for (DirEntry d : entries.subList(2, entries.size())) {
+            Entry en = b.lookup(CTX, dir.nodeId(), d.name());
+            assertEquals(d.ino(), en.nodeId(), "readdir and lookup agree on the inode number");
+            assertEquals(1, en.attr().size());
+        }
+        b.releasedir(CTX, dir.nodeId(), fh);
+        assertEquals(0, counter.total(), "lookups of listed entries cost no requests: " + counter.snapshot());
+    }
+
+    @Test
+    void s3fsMetadataInterop() throws Exception {
+        rawPut(prefix + "s3fs-file", "hello".getBytes(StandardCharsets.UTF_8), Map.of(
+                "mode", "33152", "uid", "1234", "gid", "5678", "mtime", "1600000000"));   // 0100600
+        rawPut(prefix + "s3fs-link", "s3fs-file".getBytes(StandardCharsets.UTF_8), Map.of("mode", "41471"));   // 0120777
+        rawPut(prefix + "s3fs-dir/", new byte[0], Map.of("mode", "16832", "uid", "7"));   // 040700
+        rawPut(prefix + "plain", "p".getBytes(StandardCharsets.UTF_8), Map.of());
+        rawPut(prefix + "implicit/child", "c".getBytes(StandardCharsets.UTF_8), Map.of());
+        S3Backend b = backend(o -> o.defaultOwner(99, 98));
+        Attr a = b.lookup(CTX, ROOT, n("s3fs-file")).attr();
+        assertEquals(0100600, a.mode());
+        assertEquals(1234, a.uid());
+        assertEquals(5678, a.gid());
+        assertEquals(1_600_000_000_000_000_000L, a.mtimeNs());
+        Entry link = b.lookup(CTX, ROOT, n("s3fs-link"));
+        assertEquals(FileType.SYMLINK, link.attr().type());
+        assertEquals("s3fs-file", new String(b.readlink(CTX, link.nodeId()), StandardCharsets.UTF_8));
+        Attr d = b.lookup(CTX, ROOT, n("s3fs-dir")).attr();
+        assertEquals(040700, d.mode());
+        assertEquals(7, d.uid());
+        Attr p = b.lookup(CTX, ROOT, n("plain")).attr();
+        assertEquals(0100644, p.mode());
+        assertEquals(99, p.uid());
+        assertEquals(98, p.gid());
+        Attr imp = b.lookup(CTX, ROOT, n("implicit")).attr();
+        assertEquals(040755, imp.mode());
+
+        // and the reverse: what we write, s3fs reads
+        Entry f = writeFile(b, ROOT, "ours", "data".getBytes(StandardCharsets.UTF_8));
+        b.setattr(CTX, f.nodeId(), SetAttr.mode(0640));
+        Map<String, String> meta = rawHead(prefix + "ours").metadata();
+        assertEquals("33184", meta.get("mode"));   // 0100640
+        assertEquals("1000", meta.get("uid"));
+        assertEquals("1000", meta.get("gid"));
+        assertNotNull(S3Metadata.parseTime(meta.get("mtime")));
+        b.symlink(CTX, ROOT, n("ourlink"), "ours".getBytes(StandardCharsets.UTF_8));
+        assertEquals("41471", rawHead(prefix + "ourlink").metadata().get("mode"));
+        assertArrayEquals("ours".getBytes(StandardCharsets.UTF_8), rawGet(prefix + "ourlink"));
+    }
+
+    @Test
+    void symlinkFirstSeenInAListingIsCorrectedByItsMetadata() throws Exception {
+        rawPut(prefix + "ls/link", "target".getBytes(StandardCharsets.UTF_8), Map.of("mode", "41471"));
+        S3Backend b = backend(o -> o.metadataTtl(java.time.Duration.ZERO));   // attrs expire at once
+        Entry dir = b.lookup(CTX, ROOT, n("ls"));
+        long fh = b.opendir(CTX, dir.nodeId(), 0).fh();
+        Entry provisional = b.lookup(CTX, dir.nodeId(), n("link"));
+        assertEquals(FileType.REGULAR, provisional.attr().type(), "a listing cannot tell a symlink apart");
+        assertEquals(Errno.ESTALE, errno(() -> b.getattr(CTX, provisional.nodeId(), -1)),
+                "the HEAD behind getattr finds the symlink mode: the kernel must look the name up again");
+        Entry again = b.lookup(CTX, dir.nodeId(), n("link"));
+        assertEquals(FileType.SYMLINK, again.attr().type());
+        assertEquals("target", new String(b.readlink(CTX, again.nodeId()), StandardCharsets.UTF_8));
+        b.releasedir(CTX, dir.nodeId(), fh);
+        // with listingLookups off, the first lookup already HEADs
+        S3Backend strict = backend(o -> o.listingLookups(false));
+        Entry d2 = strict.lookup(CTX, ROOT, n("ls"));
+        long fh2 = strict.opendir(CTX, d2.nodeId(), 0).fh();
+        assertEquals(FileType.SYMLINK, strict.lookup(CTX, d2.nodeId(), n("link")).attr().type());
+        strict.releasedir(CTX, d2.nodeId(), fh2);
+    }
+
+    @Test
+    void reopeningAnUnchangedObjectKeepsTheGuestCache() throws Exception {
+        rawPut(prefix + "k", "v1".getBytes(StandardCharsets.UTF_8), Map.of());
+        S3Backend b = backend(o -> o.metadataTtl(java.time.Duration.ZERO));
+        Entry e = b.lookup(CTX, ROOT, n("k"));
+        var first = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY);
+        b.release(CTX, e.nodeId(), first.fh(), 0, 0);
+        var second = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY);
+        b.release(CTX, e.nodeId(), second.fh(), 0, 0);
+        assertTrue(second.keepCache(), "same ETag at reopen");
+        rawPut(prefix + "k", "v2!".getBytes(StandardCharsets.UTF_8), Map.of());
+        var third = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY);
+        assertTrue(!third.keepCache(), "changed object: the guest must drop its pages");
+        Buffers.Sink s = new Buffers.Sink(10);
+        b.read(CTX, e.nodeId(), third.fh(), 0, s);
+        assertEquals("v2!", StandardCharsets.UTF_8.decode(s.filled()).toString());
+        b.release(CTX, e.nodeId(), third.fh(), 0, 0);
+    }
+
+    @Test
+    void smallFileCreateCostsAtMostTwoRequests() throws Exception {
+        S3Backend b = backend();
+        counter.reset();
+        // what the kernel does for `echo hi > new`: LOOKUP (ENOENT), CREATE, WRITE, FLUSH, RELEASE
+        assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, ROOT, n("new"))));
+        int lookupCost = counter.total();
+        CreateResult cr = b.create(CTX, ROOT, n("new"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+        b.write(CTX, cr.entry().nodeId(), cr.open().fh(), 0, new Buffers.Source(ByteBuffer.wrap(new byte[] {'h', 'i'})),
+                false);
+        b.flush(CTX, cr.entry().nodeId(), cr.open().fh(), 0);
+        b.release(CTX, cr.entry().nodeId(), cr.open().fh(), 0, 0);
+        int createCost = counter.total() - lookupCost;
+        System.out.println("small-file create: lookup miss " + lookupCost + " requests (parallel), create..release "
+                + createCost + " " + counter.snapshot());
+        assertEquals(2, lookupCost, "HEAD + LIST in parallel");
+        assertEquals(1, createCost, "one PutObject");
+        assertTrue(lookupCost + createCost <= 3);
+        assertArrayEquals(new byte[] {'h', 'i'}, rawGet(prefix + "new"));
+
+        // in a directory we just created (or listed) the lookup is free: the whole create is one PUT
+        Entry d = b.mkdir(CTX, ROOT, n("d"), 0755, 022);
+        counter.reset();
+        assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, d.nodeId(), n("x"))));
+        CreateResult c2 = b.create(CTX, d.nodeId(), n("x"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+        b.write(CTX, c2.entry().nodeId(), c2.open().fh(), 0, new Buffers.Source(ByteBuffer.wrap(new byte[] {1})),
+                false);
+        b.flush(CTX, c2.entry().nodeId(), c2.open().fh(), 0);
+        b.release(CTX, c2.entry().nodeId(), c2.open().fh(), 0, 0);
+        assertEquals(Map.of("PutObject", 1), counter.snapshot());
+    }
+
+    @Test
+    void serverOutageMidUploadReturnsEioAndLosesNothing() throws Exception {
+        S3Backend b = backend(o -> o.maxRetries(1));
+        byte[] data = random(24 << 20, 24);
+        CreateResult cr = b.create(CTX, ROOT, n("outage"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+        long node = cr.entry().nodeId();
+        long fh = cr.open().fh();
+        int half = 12 << 20;
+        for (int off = 0; off < half; off += 128 << 10) {
+            b.write(CTX, node, fh, off, new Buffers.Source(ByteBuffer.wrap(data, off, 128 << 10)), false);
+        }
+        server.stopServer();
+        try {
+            for (int off = half; off < data.length; off += 128 << 10) {
+                b.write(CTX, node, fh, off, new Buffers.Source(ByteBuffer.wrap(data, off, 128 << 10)), false);
+            }
+            assertEquals(Errno.EIO, errno(() -> b.fsync(CTX, node, fh, false)));
+            assertEquals(Errno.EIO, errno(() -> b.flush(CTX, node, fh, 0)));
+            Path staging = b.stagingFileOf(node);
+            assertNotNull(staging, "the staging file is kept after a failed upload");
+            assertEquals(data.length, Files.size(staging));
+            assertEquals(data.length, b.getattr(CTX, node, -1).size());
+        } finally {
+            server.startServer();
+        }
+        b.fsync(CTX, node, fh, false);
+        b.release(CTX, node, fh, 0, 0);
+        assertEquals(sha256(ByteBuffer.wrap(data)), sha256(ByteBuffer.wrap(rawGet(prefix + "outage"))));
+    }
+
+    @Test
+    void readonlyRefusesMutations() throws Exception {
+        rawPut(prefix + "ro", "r".getBytes(StandardCharsets.UTF_8), Map.of());
+        S3Backend b = backend(o -> o.readonly(true));
+        Entry e = b.lookup(CTX, ROOT, n("ro"));
+        assertEquals(Errno.EROFS, errno(() -> b.mkdir(CTX, ROOT, n("d"), 0755, 0)));
+        assertEquals(Errno.EROFS, errno(() -> b.create(CTX, ROOT, n("c"), 0644, OpenFlags.O_WRONLY, 0)));
+        assertEquals(Errno.EROFS, errno(() -> b.open(CTX, e.nodeId(), OpenFlags.O_RDWR)));
+        assertEquals(Errno.EROFS, errno(() -> b.unlink(CTX, ROOT, n("ro"))));
+        assertEquals(Errno.EROFS, errno(() -> b.setattr(CTX, e.nodeId(), SetAttr.mode(0600))));
+        assertEquals(1, readAll(b, e.nodeId()).remaining());
+    }
+
+    @Test
+    void directoryRenameAboveTheKeyLimitIsRefusedWithEmlink() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            rawPut(prefix + "five/k" + i, new byte[] {1}, Map.of());
+        }
+        S3Backend b = backend(o -> o.maxRenameKeys(4));
+        b.lookup(CTX, ROOT, n("five"));
+        assertEquals(Errno.EMLINK, errno(() -> b.rename(CTX, ROOT, n("five"), ROOT, n("six"), 0)));
+        assertArrayEquals(new byte[] {1}, rawGet(prefix + "five/k4"), "nothing moved");
+    }
+
+    @Test
+    void missingBucketFailsWithOneClearLine() {
+        S3Options o = server.options(cache).build().toBuilder().build();
+        S3Options missing = S3Options.builder("no-such-bucket").endpoint(o.endpoint()).pathStyle(true)
+                .credentials(S3ProxyFixture.ACCESS, S3ProxyFixture.SECRET).cacheDir(cache).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> S3Backend.open(missing));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), "one line");
+    }
+
+    @Test
+    void objectChangedUnderAnOpenHandleIsEstale() throws Exception {
+        rawPut(prefix + "v", "one".getBytes(StandardCharsets.UTF_8), Map.of());
+        S3Backend b = backend();
+        Entry e = b.lookup(CTX, ROOT, n("v"));
+        long fh = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY).fh();
+        rawPut(prefix + "v", "two!".getBytes(StandardCharsets.UTF_8), Map.of());
+        Errno got = errno(() -> b.read(CTX, e.nodeId(), fh, 0, new Buffers.Sink(10)));
+        assertEquals(Errno.ESTALE, got);
+        b.release(CTX, e.nodeId(), fh, 0, 0);
+    }
+}

@@ -1,0 +1,106 @@
+package io.vfsgw.backend.s3;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.gaul.s3proxy.S3Proxy;
+import org.gaul.s3proxy.auth.AuthenticationType;
+import org.gaul.s3proxy.nio2blob.FilesystemNio2BlobStore;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/**
+ * A real S3 server for the tests: S3Proxy in-process on 127.0.0.1 (free port) over a temp
+ * directory (filesystem-nio2 blob store), with SigV4 credentials. It can be stopped and started
+ * again on the same port and directory to inject outages.
+ */
+final class S3ProxyFixture implements AutoCloseable {
+    static final String ACCESS = "vfsgw-access";
+    static final String SECRET = "vfsgw-secret-key";
+    static final String BUCKET = "vfsgw-test";
+
+    final Path root;
+    private final int port;
+    private S3Proxy proxy;
+
+    private S3ProxyFixture(Path root, int port) {
+        this.root = root;
+        this.port = port;
+    }
+
+    static S3ProxyFixture start() throws Exception {
+        Path root = Files.createTempDirectory("s3proxy");
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        S3ProxyFixture f = new S3ProxyFixture(root, port);
+        f.startServer();
+        try (S3AsyncClient c = f.client(List.of())) {
+            c.createBucket(b -> b.bucket(BUCKET)).join();
+        }
+        return f;
+    }
+
+    URI endpoint() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    void startServer() throws Exception {
+        proxy = S3Proxy.builder()
+                .blobStore(new FilesystemNio2BlobStore(root.toString()))
+                .endpoint(endpoint())
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET)
+                .build();
+        proxy.start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!"STARTED".equals(proxy.getState())) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    void stopServer() throws Exception {
+        proxy.stop();
+    }
+
+    /** Options for a backend on this server; small retry budget so failures surface fast. */
+    S3Options.Builder options(Path cacheDir) {
+        return S3Options.builder(BUCKET)
+                .endpoint(endpoint())
+                .pathStyle(true)
+                .credentials(ACCESS, SECRET)
+                .cacheDir(cacheDir)
+                .maxRetries(2)
+                .attemptTimeout(Duration.ofSeconds(20))
+                .callTimeout(Duration.ofSeconds(40));
+    }
+
+    S3AsyncClient client(List<ExecutionInterceptor> interceptors) {
+        return S3Clients.build(options(root.resolve("unused")).build(), interceptors);
+    }
+
+    @Override
+    public void close() throws Exception {
+        if (proxy != null) {
+            proxy.stop();
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // temp dir cleanup is best effort
+                }
+            });
+        }
+    }
+}
