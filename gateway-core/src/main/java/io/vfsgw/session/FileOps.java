@@ -140,7 +140,7 @@ final class FileOps {
     void flush(Request req, Reply reply) throws FsException, MalformedRequestException {
         FlushIn in = FlushIn.decode(req.body);
         HandleTable.OpenHandle h = handle(req, in.fh());
-        s.backend.flush(req.ctx, h.node(), h.backendFh(), in.lockOwner());
+        s.backend.flush(req.ctx, h.node(), h.backendFh(), s.lockOwner(in.lockOwner()));
         reply.ok();
     }
 
@@ -151,9 +151,9 @@ final class FileOps {
             throw FsException.of(Errno.EBADF, "unknown file handle " + in.fh());
         }
         if ((in.releaseFlags() & RequestFlags.FUSE_RELEASE_FLUSH) != 0) {
-            s.backend.flush(req.ctx, h.node(), h.backendFh(), in.lockOwner());
+            s.backend.flush(req.ctx, h.node(), h.backendFh(), s.lockOwner(in.lockOwner()));
         }
-        s.backend.release(req.ctx, h.node(), h.backendFh(), in.flags(), in.lockOwner());
+        s.backend.release(req.ctx, h.node(), h.backendFh(), in.flags(), s.lockOwner(in.lockOwner()));
         reply.ok();
     }
 

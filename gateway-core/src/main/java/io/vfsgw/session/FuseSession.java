@@ -42,6 +42,9 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
     final NodeTable nodes = new NodeTable(StorageBackend.ROOT_ID);
     final HandleTable handles = new HandleTable();
     final Interrupts interrupts = new Interrupts();
+    /** Kernel lock owners are only unique per connection; the shared backend needs global ones. */
+    private final java.util.Map<Long, Long> lockOwners = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final AtomicLong LOCK_OWNERS = new AtomicLong();
     volatile NegotiatedProtocol protocol;
     private volatile boolean destroyed;
     private final AtomicLong malformed = new AtomicLong();
@@ -265,6 +268,14 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         }
     }
 
+    /** This connection's lock owner as a backend-wide unique value (0 stays 0: "no owner"). */
+    long lockOwner(long kernelOwner) {
+        if (kernelOwner == 0) {
+            return 0;
+        }
+        return lockOwners.computeIfAbsent(kernelOwner, k -> LOCK_OWNERS.incrementAndGet());
+    }
+
     /** Fails with ESTALE unless the kernel was given this node (or it is the root). */
     long requireNode(long nodeid) throws FsException {
         if (!nodes.isKnown(nodeid)) {
@@ -301,6 +312,10 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
                 if (h.directory()) {
                     backend.releasedir(io.vfsgw.spi.RequestContext.ROOT, h.node(), h.backendFh());
                 } else {
+                    // A vanished guest never sends FLUSH: drop the POSIX locks its owners hold here.
+                    for (long owner : lockOwners.values()) {
+                        backend.flush(io.vfsgw.spi.RequestContext.ROOT, h.node(), h.backendFh(), owner);
+                    }
                     backend.release(io.vfsgw.spi.RequestContext.ROOT, h.node(), h.backendFh(), h.flags(), 0);
                 }
             } catch (FsException e) {

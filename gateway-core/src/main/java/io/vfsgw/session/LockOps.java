@@ -31,7 +31,7 @@ final class LockOps {
         HandleTable.OpenHandle h = handle(req, in.fh());
         FileLock l = in.lk();
         Lock found = s.backend.getlk(req.ctx, h.node(), h.backendFh(),
-                new Lock(l.type(), l.start(), l.end(), in.owner(), l.pid()));
+                new Lock(l.type(), l.start(), l.end(), s.lockOwner(in.owner()), l.pid()));
         ByteBuffer b = Wire.buffer(LkOut.SIZE);
         new LkOut(new FileLock(found.start(), found.end(), found.type(), found.pid())).encodeTo(b);
         b.flip();
@@ -43,7 +43,7 @@ final class LockOps {
         HandleTable.OpenHandle h = handle(req, in.fh());
         FileLock l = in.lk();
         boolean flock = (in.lkFlags() & RequestFlags.FUSE_LK_FLOCK) != 0;
-        Lock lock = new Lock(l.type(), l.start(), l.end(), in.owner(), l.pid());
+        Lock lock = new Lock(l.type(), l.start(), l.end(), s.lockOwner(in.owner()), l.pid());
         if (sleep) {
             s.interrupts.begin(req.unique());
             try {
