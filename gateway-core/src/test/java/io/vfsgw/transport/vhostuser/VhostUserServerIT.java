@@ -46,8 +46,11 @@ class VhostUserServerIT {
         }
     }
 
+    int fdsBefore;
+
     @BeforeEach
     void start() throws Exception {
+        fdsBefore = openFds();
         socket = dir.resolve("vfsgw.sock");
         fuse = new EchoFuseHandler();
         long t0 = System.nanoTime();
@@ -61,6 +64,23 @@ class VhostUserServerIT {
     void stop() {
         server.close();
         assertFalse(Files.exists(socket), "close() removes the socket file");
+        assertEquals(fdsBefore, openFds(), "file descriptors leaked");
+        assertEquals(0, guestRamMappings(), "guest memory still mapped after the front end left");
+    }
+
+    /** mmaps of the test front end's RAM memfd in this JVM (the server's and the front end's own). */
+    static long guestRamMappings() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("memfd:guest-ram")).count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Open fds of this JVM: every fd the server received must be closed again. */
+    static int openFds() {
+        String[] l = new java.io.File("/proc/self/fd").list();
+        return l == null ? -1 : l.length;
     }
 
     /** Writes a FUSE in-header (and {@code extra} body bytes) at a fresh gpa; returns the gpa. */
