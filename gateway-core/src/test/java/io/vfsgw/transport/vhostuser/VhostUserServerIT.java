@@ -222,6 +222,43 @@ class VhostUserServerIT {
     }
 
     @Test
+    void batchesCompletedConcurrentlyComeBackExactlyOnce() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 64);
+            long[] outs = new long[32];
+            long[] ins = new long[32];
+            for (int i = 0; i < 32; i++) {
+                ins[i] = fe.alloc(40, 8);
+                outs[i] = fe.alloc(64, 8);
+            }
+            for (int batch = 0; batch < 10; batch++) {
+                java.util.Set<Integer> heads = new java.util.HashSet<>();
+                for (int i = 0; i < 32; i++) {
+                    long unique = batch * 100L + i;
+                    fe.ram.putInt(fe.off(ins[i]), 40).putInt(fe.off(ins[i]) + 4, 1).putLong(fe.off(ins[i]) + 8, unique);
+                    int head = q.submitChain(new long[] {ins[i], outs[i]}, new int[] {40, 64}, new boolean[] {false, true});
+                    heads.add(head);
+                    fe.ram.putLong(fe.off(outs[i]) + 8, -1);
+                }
+                q.kick();
+                java.util.Set<Integer> returned = new java.util.HashSet<>();
+                for (int i = 0; i < 32; i++) {
+                    TestVhostUserFrontend.Used u = q.awaitUsed(WAIT);
+                    assertNotNull(u, "batch " + batch + ": only " + i + " of 32 came back");
+                    assertTrue(returned.add(u.id()), "head " + u.id() + " returned twice");
+                    assertEquals(16, u.len());
+                }
+                assertEquals(heads, returned);
+                for (int i = 0; i < 32; i++) {
+                    assertEquals(batch * 100L + i, fe.ram.getLong(fe.off(outs[i]) + 8));
+                }
+            }
+            assertEquals(320, fuse.seen.size());
+            assertEquals(320, fe.getVringBase(1));
+        }
+    }
+
+    @Test
     void slowRequestDoesNotHoldBackLaterOnes() throws Exception {
         try (TestVhostUserFrontend fe = readyFrontend(socket)) {
             TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 16);
