@@ -158,7 +158,7 @@ class VhostUserServerIT {
         BackendOptions withConfig = new BackendOptions(b.workersPerQueue(), b.maxQueueSize(), b.maxMemSlots(),
                 b.drainTimeout(), true);
         try (VhostUserServer s = VhostUserServer.start(p, VhostUserOptions.defaults("x").withBackend(withConfig), fuse);
-             TestVhostUserFrontend fe = TestVhostUserFrontend.connect(p, MEM)) {
+             TestVhostUserFrontend fe = TestVhostUserFrontend.connect(s.socketPath(), MEM)) {
             long f = fe.getU64(FrontendRequest.GET_PROTOCOL_FEATURES);
             assertEquals(VhostUserFeatures.PROTOCOL_F_CONFIG, f & VhostUserFeatures.PROTOCOL_F_CONFIG);
         }
@@ -330,7 +330,7 @@ class VhostUserServerIT {
         UnixSockets.bind(fd, stale);
         UnixSockets.close(fd); // leaves the file, nobody listening
         try (VhostUserServer s = VhostUserServer.start(stale, VhostUserOptions.defaults("x"), fuse)) {
-            assertTrue(Files.exists(stale));
+            assertTrue(Files.exists(s.socketPath()));
             IOException e = assertThrows(IOException.class,
                     () -> VhostUserServer.start(stale, VhostUserOptions.defaults("x"), fuse));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
@@ -344,7 +344,7 @@ class VhostUserServerIT {
     void socketGroupSetsGroupAndMode() throws Exception {
         Path p = dir.resolve("grp.sock");
         try (VhostUserServer s = VhostUserServer.start(p, VhostUserOptions.defaults("x").withSocketGroup("root"), fuse)) {
-            assertEquals("root", Files.getAttribute(p, "posix:group").toString());
+            assertEquals("root", Files.getAttribute(s.socketPath(), "posix:group").toString());
             assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
         }
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
