@@ -142,11 +142,11 @@ public final class MemBackend implements StorageBackend {
 
     @Override
     public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
+        Node n;
         Lock r = namespace.readLock();
         r.lock();
         try {
             DirNode d = liveDir(parent);
-            Node n;
             if (name.isDotOrDotDot()) {
                 n = name.length() == 1 ? d : d.parent;
             } else {
@@ -155,10 +155,11 @@ public final class MemBackend implements StorageBackend {
             if (n == null) {
                 throw FsException.of(Errno.ENOENT);
             }
-            return entry(n);
+            takeRef(n);
         } finally {
             r.unlock();
         }
+        return entryOf(n); // outside the namespace lock: a busy writer of n must not stall lookups
     }
 
     @Override
@@ -431,10 +432,11 @@ public final class MemBackend implements StorageBackend {
 
     @Override
     public Entry link(RequestContext ctx, long node, long newParent, FileName newName) throws FsException {
+        Node n;
         Lock w = namespace.writeLock();
         w.lock();
         try {
-            Node n = node(node);
+            n = node(node);
             if (n.isDir()) {
                 throw FsException.of(Errno.EPERM, "hard link to a directory");
             }
@@ -456,10 +458,11 @@ public final class MemBackend implements StorageBackend {
             long now = nowNs();
             touchCtime(n, now);
             touchDir(d, now);
-            return entry(n);
+            takeRef(n);
         } finally {
             w.unlock();
         }
+        return entryOf(n);
     }
 
     // ---------------------------------------------------------------- files
@@ -482,31 +485,33 @@ public final class MemBackend implements StorageBackend {
     @Override
     public CreateResult create(RequestContext ctx, long parent, FileName name, int mode, int flags, int umask)
             throws FsException {
+        Node existing;
         Lock w = namespace.writeLock();
         w.lock();
         try {
-            Node existing = liveDir(parent).get(name);
-            if (existing != null && !name.isDotOrDotDot()) {
-                // Another creator won the race: O_EXCL fails, plain O_CREAT opens what is there.
-                if ((flags & OpenFlags.O_EXCL) != 0) {
-                    throw FsException.of(Errno.EEXIST);
-                }
-                if (existing.isDir()) {
-                    throw FsException.of(Errno.EISDIR);
-                }
-                Entry e = entry(existing);
-                try {
-                    return new CreateResult(e, open(ctx, existing.id, flags));
-                } catch (FsException ex) {
-                    forget(existing.id, 1);
-                    throw ex;
-                }
+            existing = liveDir(parent).get(name);
+            if (existing == null || name.isDotOrDotDot()) {
+                Entry e = createNamed(ctx, parent, name, INODE_COST, (id, gid, now) ->
+                        new FileNode(id, FileType.REGULAR.modeBits() | (mode & 07777), ctx.uid(), gid, now));
+                return new CreateResult(e, OpenResult.of(newHandle(nodes.get(e.nodeId()), flags)));
             }
-            Entry e = createNamed(ctx, parent, name, INODE_COST, (id, gid, now) ->
-                    new FileNode(id, FileType.REGULAR.modeBits() | (mode & 07777), ctx.uid(), gid, now));
-            return new CreateResult(e, OpenResult.of(newHandle(nodes.get(e.nodeId()), flags)));
+            // Another creator won the race: O_EXCL fails, plain O_CREAT opens what is there.
+            if ((flags & OpenFlags.O_EXCL) != 0) {
+                throw FsException.of(Errno.EEXIST);
+            }
+            if (existing.isDir()) {
+                throw FsException.of(Errno.EISDIR);
+            }
+            takeRef(existing);
         } finally {
             w.unlock();
+        }
+        try {
+            OpenResult opened = open(ctx, existing.id, flags); // may truncate: outside the namespace lock
+            return new CreateResult(entryOf(existing), opened);
+        } catch (FsException ex) {
+            forget(existing.id, 1);
+            throw ex;
         }
     }
 
@@ -1098,25 +1103,17 @@ public final class MemBackend implements StorageBackend {
         }
     }
 
-    private void touchDir(DirNode d, long now) {
-        Lock w = d.lock.writeLock();
-        w.lock();
-        try {
-            d.mtimeNs = now;
-            d.ctimeNs = now;
-        } finally {
-            w.unlock();
-        }
+    /**
+     * Name changes stamp times without the node lock (times are volatile), so a namespace change
+     * never waits behind a read or write of the file it renames or links.
+     */
+    private static void touchDir(DirNode d, long now) {
+        d.mtimeNs = now;
+        d.ctimeNs = now;
     }
 
     private static void touchCtime(Node n, long now) {
-        Lock w = n.lock.writeLock();
-        w.lock();
-        try {
-            n.ctimeNs = now;
-        } finally {
-            w.unlock();
-        }
+        n.ctimeNs = now;
     }
 
     /** relatime: bump atime only when it is not newer than mtime/ctime or is a day old. */
@@ -1135,13 +1132,17 @@ public final class MemBackend implements StorageBackend {
         n.mode = m;
     }
 
-    private Entry entry(Node n) throws FsException {
+    /** Takes one lookup reference (the caller holds the namespace lock, so n is still linked). */
+    private static void takeRef(Node n) throws FsException {
         synchronized (n) {
             if (n.freed) {
                 throw FsException.of(Errno.ESTALE);
             }
             n.lookupRefs++;
         }
+    }
+
+    private Entry entryOf(Node n) {
         return new Entry(n.id, 0, attr(n));
     }
 

@@ -10,9 +10,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * One inode of the in-memory tree: attributes, xattrs and reference counts. Symlinks, FIFOs,
  * sockets and device nodes are plain Nodes; {@link FileNode} and {@link DirNode} add contents.
  *
- * <p>Locking: {@link #lock} guards the attributes ({@code mode, uid, gid, times}), the xattrs and
- * the subclass contents; {@code atimeNs} is volatile so readers may bump it under the read lock
- * (relatime, last writer wins). The link/reference/open counts and {@code freed} are guarded by the
+ * <p>Locking: {@link #lock} guards the attributes ({@code mode, uid, gid}), the xattrs and the
+ * subclass contents (file pages and size). The times are volatile and may also be stamped without
+ * it: readers bump atime under the read lock (relatime) and namespace changes stamp ctime/mtime
+ * without waiting for the node lock. Two racing stamps leave one of two near-identical times;
+ * nothing depends on which. The link/reference/open counts and {@code freed} are guarded by the
  * node's monitor, because lookups (under the namespace read lock) and forgets (under no lock) race
  * on them and the "free now?" decision must see all three at once.
  */
@@ -24,8 +26,8 @@ class Node {
     int uid;
     int gid;
     volatile long atimeNs;
-    long mtimeNs;
-    long ctimeNs;
+    volatile long mtimeNs;
+    volatile long ctimeNs;
     /** Device number of char/block nodes; 0 otherwise. */
     final int rdev;
     /** Symlink target; null for other types. */

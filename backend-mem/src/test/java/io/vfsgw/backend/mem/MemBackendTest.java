@@ -691,6 +691,79 @@ class MemBackendTest {
         assertArrayEquals(data, read(fs, fb, b.open().fh(), 0, data.length));
     }
 
+    @Test
+    void aStalledReadBlocksNeitherOtherReadsNorTheNamespace() throws Exception {
+        MemBackend fs = new MemBackend(MemOptions.defaults());
+        CreateResult c = fs.create(ROOT, R, name("f"), 0644, OpenFlags.O_RDWR, 0);
+        long f = c.entry().nodeId();
+        long fh = c.open().fh();
+        fs.write(ROOT, f, fh, 0, BufferWriteSource.of("hello"), false);
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        // A sink that stalls mid-copy, as a slow reply buffer would, while the read holds its locks.
+        BufferReadSink slow = new BufferReadSink(5);
+        io.vfsgw.spi.ReadSink stalling = new io.vfsgw.spi.ReadSink() {
+            @Override
+            public int remaining() {
+                return slow.remaining();
+            }
+
+            @Override
+            public void put(java.nio.ByteBuffer src) {
+                inside.countDown();
+                try {
+                    letGo.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                slow.put(src);
+            }
+
+            @Override
+            public void putZeros(int count) {
+                slow.putZeros(count);
+            }
+
+            @Override
+            public java.nio.ByteBuffer[] views(int max) {
+                return slow.views(max);
+            }
+
+            @Override
+            public void advance(int n) {
+                slow.advance(n);
+            }
+        };
+        Thread stalled = new Thread(() -> {
+            try {
+                fs.read(ROOT, f, fh, 0, stalling);
+            } catch (FsException e) {
+                throw new AssertionError(e);
+            }
+        });
+        stalled.start();
+        assertTrue(inside.await(10, TimeUnit.SECONDS));
+        // Meanwhile: another read of the same file, and namespace changes touching it, must finish
+        // while the first read is still stalled (a timeout here means they waited behind it).
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            other.submit(() -> {
+                assertArrayEquals(bytes("hello"), read(fs, f, fh, 0, 5));
+                fs.mkdir(ROOT, R, name("d"), 0755, 0);
+                fs.rename(ROOT, R, name("f"), R, name("g"), 0);
+                assertEquals(f, fs.lookup(ROOT, R, name("g")).nodeId());
+                fs.link(ROOT, f, R, name("h"));
+                return null;
+            }).get(10, TimeUnit.SECONDS);
+            assertEquals(1, inside.getCount() + letGo.getCount(), "the first read was still stalled");
+        } finally {
+            letGo.countDown();
+            other.shutdown();
+        }
+        stalled.join(10_000);
+        assertArrayEquals(bytes("hello"), slow.bytes());
+    }
+
     /** A test step that may throw anything. */
     private interface Step {
         void run() throws Exception;

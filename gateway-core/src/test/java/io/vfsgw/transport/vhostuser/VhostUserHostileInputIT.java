@@ -34,8 +34,11 @@ class VhostUserHostileInputIT {
     EchoFuseHandler fuse;
     VhostUserServer server;
 
+    int fdsBefore;
+
     @BeforeEach
     void start() throws Exception {
+        fdsBefore = VhostUserServerIT.openFds();
         socket = dir.resolve("h.sock");
         fuse = new EchoFuseHandler();
         server = VhostUserServer.start(socket, VhostUserOptions.defaults("h"), fuse);
@@ -44,6 +47,8 @@ class VhostUserHostileInputIT {
     @AfterEach
     void stop() {
         server.close();
+        assertEquals(fdsBefore, VhostUserServerIT.openFds(), "file descriptors leaked");
+        assertEquals(0, VhostUserServerIT.guestRamMappings(), "guest memory still mapped");
     }
 
     /** Publishes {@code head} (whose descriptors the test wrote), expects it back with length 0, then a good request. */

@@ -46,8 +46,11 @@ class VhostUserServerIT {
         }
     }
 
+    int fdsBefore;
+
     @BeforeEach
     void start() throws Exception {
+        fdsBefore = openFds();
         socket = dir.resolve("vfsgw.sock");
         fuse = new EchoFuseHandler();
         long t0 = System.nanoTime();
@@ -61,6 +64,23 @@ class VhostUserServerIT {
     void stop() {
         server.close();
         assertFalse(Files.exists(socket), "close() removes the socket file");
+        assertEquals(fdsBefore, openFds(), "file descriptors leaked");
+        assertEquals(0, guestRamMappings(), "guest memory still mapped after the front end left");
+    }
+
+    /** mmaps of the test front end's RAM memfd in this JVM (the server's and the front end's own). */
+    static long guestRamMappings() {
+        try {
+            return Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("memfd:guest-ram")).count();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Open fds of this JVM: every fd the server received must be closed again. */
+    static int openFds() {
+        String[] l = new java.io.File("/proc/self/fd").list();
+        return l == null ? -1 : l.length;
     }
 
     /** Writes a FUSE in-header (and {@code extra} body bytes) at a fresh gpa; returns the gpa. */
@@ -138,7 +158,7 @@ class VhostUserServerIT {
         BackendOptions withConfig = new BackendOptions(b.workersPerQueue(), b.maxQueueSize(), b.maxMemSlots(),
                 b.drainTimeout(), true);
         try (VhostUserServer s = VhostUserServer.start(p, VhostUserOptions.defaults("x").withBackend(withConfig), fuse);
-             TestVhostUserFrontend fe = TestVhostUserFrontend.connect(p, MEM)) {
+             TestVhostUserFrontend fe = TestVhostUserFrontend.connect(s.socketPath(), MEM)) {
             long f = fe.getU64(FrontendRequest.GET_PROTOCOL_FEATURES);
             assertEquals(VhostUserFeatures.PROTOCOL_F_CONFIG, f & VhostUserFeatures.PROTOCOL_F_CONFIG);
         }
@@ -198,6 +218,43 @@ class VhostUserServerIT {
             assertEquals(head, u.id());
             assertEquals(16, u.len());
             assertEquals(77, fe.ram.getLong(fe.off(out) + 8));
+        }
+    }
+
+    @Test
+    void batchesCompletedConcurrentlyComeBackExactlyOnce() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 64);
+            long[] outs = new long[32];
+            long[] ins = new long[32];
+            for (int i = 0; i < 32; i++) {
+                ins[i] = fe.alloc(40, 8);
+                outs[i] = fe.alloc(64, 8);
+            }
+            for (int batch = 0; batch < 10; batch++) {
+                java.util.Set<Integer> heads = new java.util.HashSet<>();
+                for (int i = 0; i < 32; i++) {
+                    long unique = batch * 100L + i;
+                    fe.ram.putInt(fe.off(ins[i]), 40).putInt(fe.off(ins[i]) + 4, 1).putLong(fe.off(ins[i]) + 8, unique);
+                    int head = q.submitChain(new long[] {ins[i], outs[i]}, new int[] {40, 64}, new boolean[] {false, true});
+                    heads.add(head);
+                    fe.ram.putLong(fe.off(outs[i]) + 8, -1);
+                }
+                q.kick();
+                java.util.Set<Integer> returned = new java.util.HashSet<>();
+                for (int i = 0; i < 32; i++) {
+                    TestVhostUserFrontend.Used u = q.awaitUsed(WAIT);
+                    assertNotNull(u, "batch " + batch + ": only " + i + " of 32 came back");
+                    assertTrue(returned.add(u.id()), "head " + u.id() + " returned twice");
+                    assertEquals(16, u.len());
+                }
+                assertEquals(heads, returned);
+                for (int i = 0; i < 32; i++) {
+                    assertEquals(batch * 100L + i, fe.ram.getLong(fe.off(outs[i]) + 8));
+                }
+            }
+            assertEquals(320, fuse.seen.size());
+            assertEquals(320, fe.getVringBase(1));
         }
     }
 
@@ -273,7 +330,7 @@ class VhostUserServerIT {
         UnixSockets.bind(fd, stale);
         UnixSockets.close(fd); // leaves the file, nobody listening
         try (VhostUserServer s = VhostUserServer.start(stale, VhostUserOptions.defaults("x"), fuse)) {
-            assertTrue(Files.exists(stale));
+            assertTrue(Files.exists(s.socketPath()));
             IOException e = assertThrows(IOException.class,
                     () -> VhostUserServer.start(stale, VhostUserOptions.defaults("x"), fuse));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
@@ -287,7 +344,7 @@ class VhostUserServerIT {
     void socketGroupSetsGroupAndMode() throws Exception {
         Path p = dir.resolve("grp.sock");
         try (VhostUserServer s = VhostUserServer.start(p, VhostUserOptions.defaults("x").withSocketGroup("root"), fuse)) {
-            assertEquals("root", Files.getAttribute(p, "posix:group").toString());
+            assertEquals("root", Files.getAttribute(s.socketPath(), "posix:group").toString());
             assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
         }
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
