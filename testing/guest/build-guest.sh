@@ -7,7 +7,7 @@
 # Produces, in CACHE_DIR:
 #   vmlinuz          the kernel
 #   initrd.img       busybox + modules + /init (small: boots fastest)
-#   initrd-fio.img   initrd.img plus fio and its libraries (concatenated cpio archive)
+#   initrd-fio.img   fio and its libraries (raw cpio) followed by initrd.img
 #   guest.env        KERNEL=, INITRD=, INITRD_FIO=, KERNEL_RELEASE= (absolute paths), for scripts
 # Idempotent: a second run with unchanged inputs does nothing (it compares a stamp of the inputs).
 # The kernel package is fetched once and then pinned in the cache; VFSGW_GUEST_REFRESH=1 fetches
@@ -73,7 +73,7 @@ FIO=$(command -v fio)
 fio_libs() { ldd "$FIO" | awk '/=> \//{print $3} /^[[:space:]]*\/lib.*ld-linux/{print $1}'; }
 stamp() {
     {
-        echo "format 2"
+        echo "format 3"
         echo "modules $WANTED_MODULES / $WANTED_MODULES_9P"
         stat -L -c '%n %s %Y' "$DEB" "$BUSYBOX" "$FIO" $(fio_libs)
         sha256sum "$HERE/build-guest.sh" "$HERE/init.sh" "$HERE/vfsgw-lib.sh"
@@ -146,7 +146,7 @@ echo "root:x:0:" > "$R/etc/group"
 find "$R" -exec touch -h -d @0 {} +
 (cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -6 -n > "$WORK/initrd.img"
 
-# --- fio overlay: the kernel unpacks concatenated cpio archives one after the other ----------
+# --- fio: a second cpio archive; the kernel unpacks concatenated archives one after the other ----
 F="$WORK/fio"
 mkdir -p "$F/usr/bin"
 cp -L "$FIO" "$F/usr/bin/fio"
@@ -160,7 +160,9 @@ find "$F" -exec touch -h -d @0 {} +
 # Left uncompressed: gunzipping 85 MB under TCG costs the guest ~5 s on every boot, while QEMU
 # loads the bigger file through fw_cfg DMA in a fraction of that.
 (cd "$F" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$WORK/fio.cpio"
-cat "$WORK/initrd.img" "$WORK/fio.cpio" > "$WORK/initrd-fio.img"
+# Uncompressed archive first, as Debian does with early microcode: the kernel finds the gzip member
+# after it by its magic, whereas a raw archive after a gzip member is rejected ("invalid magic").
+cat "$WORK/fio.cpio" "$WORK/initrd.img" > "$WORK/initrd-fio.img"
 
 # --- uncompressed kernel ------------------------------------------------------------------------
 # TCG spends ~4 s decompressing bzImage. Debian kernels have CONFIG_PVH, so QEMU can boot the

@@ -58,7 +58,7 @@ class GuestVmIT {
 
     @Test
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
-    void twoVirtioFsSocketsAndNinepInOneGuest() throws Exception {
+    void twoVirtioFsSocketsNinepAndFioInOneGuest() throws Exception {
         Path a = Files.createDirectories(tmp.resolve("a"));
         Path b = Files.createDirectories(tmp.resolve("b"));
         Path nine = Files.createDirectories(tmp.resolve("nine"));
@@ -70,13 +70,16 @@ class GuestVmIT {
             GuestReport r = GuestVm.builder().socket(da.socket()).tag("share-a")
                     .virtioFs(db.socket(), "share-b", "/mnt2")
                     .ninep(nine, "nine", "/p9")
-                    .name("two-virtiofs-and-9p").timeout(Duration.ofSeconds(120))
+                    .withFio()
+                    .name("two-virtiofs-9p-fio").timeout(Duration.ofSeconds(150))
                     .script("""
                             expect a 'share a' cat /mnt/which.txt
                             expect b 'share b' cat /mnt2/which.txt
                             check ninemount grep ' /p9 ' /proc/mounts
                             check ninesha sh -c 'sha256sum /p9/data.bin | cut -d" " -f1'
                             check ninewrite sh -c 'echo from-guest-9p > /p9/back.txt'
+                            check fio fio --name=smoke --directory=/mnt2 --size=2M --bs=64k --rw=write \
+                                --ioengine=psync --minimal
                             """)
                     .build().run();
             r.assertOk();
@@ -84,6 +87,9 @@ class GuestVmIT {
             assertTrue(r.detail("ninemount").contains("trans=virtio"), r.detail("ninemount"));
             assertEquals(nineSha, r.detail("ninesha"));
             assertEquals("from-guest-9p\n", Files.readString(nine.resolve("back.txt")));
+            // fio's terse format: version 3, then the fio version and the job name.
+            assertTrue(r.detail("fio").startsWith("3;fio-"), r.detail("fio"));
+            assertEquals(2 << 20, Files.size(b.resolve("smoke.0.0")));
         }
     }
 
