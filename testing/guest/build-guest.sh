@@ -4,11 +4,15 @@
 #
 # Usage: build-guest.sh [CACHE_DIR]
 #   CACHE_DIR defaults to ${VFSGW_GUEST_CACHE:-$HOME/.cache/vfsgw-guest}.
-# Produces, in CACHE_DIR:
-#   vmlinuz          the kernel
+# Produces, in CACHE_DIR/builds/<stamp>/ (one directory per distinct set of inputs, so checkouts
+# with different versions of these scripts can share a cache without rebuilding in turn):
+#   vmlinuz          the kernel as Debian ships it (bzImage)
+#   vmlinux          the same kernel uncompressed (ELF, PVH entry): boots ~4 s faster under TCG
 #   initrd.img       busybox + modules + /init (small: boots fastest)
 #   initrd-fio.img   fio and its libraries (raw cpio) followed by initrd.img
 #   guest.env        KERNEL=, INITRD=, INITRD_FIO=, KERNEL_RELEASE= (absolute paths), for scripts
+# and prints the path of that guest.env on stdout (everything else goes to stderr). CACHE_DIR/guest.env
+# is a copy of the newest one, for people running guests by hand.
 # Idempotent: a second run with unchanged inputs does nothing (it compares a stamp of the inputs).
 # The kernel package is fetched once and then pinned in the cache; VFSGW_GUEST_REFRESH=1 fetches
 # the newest linux-image-amd64 again.
@@ -71,21 +75,27 @@ fi
 # --- stamp of every input: rebuild only when one changed ---------------------------------------
 FIO=$(command -v fio)
 fio_libs() { ldd "$FIO" | awk '/=> \//{print $3} /^[[:space:]]*\/lib.*ld-linux/{print $1}'; }
-stamp() {
-    {
-        echo "format 3"
-        echo "modules $WANTED_MODULES / $WANTED_MODULES_9P"
-        stat -L -c '%n %s %Y' "$DEB" "$BUSYBOX" "$FIO" $(fio_libs)
-        sha256sum "$HERE/build-guest.sh" "$HERE/init.sh" "$HERE/vfsgw-lib.sh"
-    } | sha256sum | cut -d' ' -f1
+stamp_inputs() {
+    echo "format 3"
+    echo "modules $WANTED_MODULES / $WANTED_MODULES_9P"
+    stat -L -c '%n %s %Y' "$DEB" "$BUSYBOX" "$FIO" $(fio_libs)
+    sha256sum "$HERE/build-guest.sh" "$HERE/init.sh" "$HERE/vfsgw-lib.sh"
 }
-STAMP=$(stamp)
-if [ -f "$CACHE/stamp" ] && [ "$(cat "$CACHE/stamp")" = "$STAMP" ] \
-   && [ -f "$CACHE/vmlinuz" ] && [ -f "$CACHE/initrd.img" ] && [ -f "$CACHE/initrd-fio.img" ] && [ -f "$CACHE/guest.env" ]; then
-    log "up to date ($CACHE)"
+INPUTS=$(stamp_inputs)
+STAMP=$(printf '%s\n' "$INPUTS" | sha256sum | cut -c1-16)
+OUT="$CACHE/builds/$STAMP"
+if [ -f "$OUT/guest.env" ]; then
+    log "up to date ($OUT)"
+    touch "$OUT"            # most recently used: kept by the clean-up below
+    echo "$OUT/guest.env"
     exit 0
 fi
-log "building guest in $CACHE from $(basename "$DEB")"
+log "building guest in $OUT from $(basename "$DEB")"
+LAST=$(ls -td "$CACHE"/builds/*/ 2>/dev/null | head -1 || true)
+if [ -n "$LAST" ] && [ -f "$LAST/stamp.inputs" ]; then
+    log "inputs changed since the last build ($LAST):"
+    diff "$LAST/stamp.inputs" <(printf '%s\n' "$INPUTS") | grep '^[<>]' | sed 's/^/  /' >&2 || true
+fi
 
 WORK=$(mktemp -d "$CACHE/.build.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
@@ -187,16 +197,25 @@ else
     BOOT_KERNEL=vmlinuz
 fi
 
-# --- publish atomically -------------------------------------------------------------------------
+# --- publish: build in a temp dir, rename it into place (readers never see half an image) ------
 cp "$VMLINUZ" "$WORK/vmlinuz"
+mkdir -p "$CACHE/builds"
+PUB=$(mktemp -d "$CACHE/builds/.new.XXXXXX")
 for f in vmlinuz vmlinux initrd.img initrd-fio.img; do
-    if [ -f "$WORK/$f" ]; then mv -f "$WORK/$f" "$CACHE/$f"; fi
+    if [ -f "$WORK/$f" ]; then mv -f "$WORK/$f" "$PUB/$f"; fi
 done
-cat > "$CACHE/guest.env" <<ENV
-KERNEL=$CACHE/$BOOT_KERNEL
-INITRD=$CACHE/initrd.img
-INITRD_FIO=$CACHE/initrd-fio.img
+cat > "$PUB/guest.env" <<ENV
+KERNEL=$OUT/$BOOT_KERNEL
+INITRD=$OUT/initrd.img
+INITRD_FIO=$OUT/initrd-fio.img
 KERNEL_RELEASE=$KREL
 ENV
-echo "$STAMP" > "$CACHE/stamp"
-log "done: kernel $KREL, initrd $(du -h "$CACHE/initrd.img" | cut -f1), initrd-fio $(du -h "$CACHE/initrd-fio.img" | cut -f1)"
+printf '%s\n' "$INPUTS" > "$PUB/stamp.inputs"
+chmod 755 "$PUB"
+rm -rf "$OUT"               # a leftover of an interrupted run, if any (we hold the lock)
+mv -T "$PUB" "$OUT"
+cp "$OUT/guest.env" "$CACHE/guest.env.tmp" && mv -f "$CACHE/guest.env.tmp" "$CACHE/guest.env"
+# Keep the 3 most recently used builds (~160 MB each).
+ls -td "$CACHE"/builds/*/ | tail -n +4 | xargs -r rm -rf
+log "done: kernel $KREL, initrd $(du -h "$OUT/initrd.img" | cut -f1), initrd-fio $(du -h "$OUT/initrd-fio.img" | cut -f1)"
+echo "$OUT/guest.env"

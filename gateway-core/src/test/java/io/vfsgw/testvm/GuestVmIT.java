@@ -95,7 +95,9 @@ class GuestVmIT {
 
     @Test
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
-    void failuresAndExitStatusReachTheReport() {
+    void failuresAndExitStatusReachTheReport() throws IOException {
+        GuestImage.get();   // the one-time build may open files of its own; count after it
+        long fdsBefore = openFds();
         // No share at all: the fixture must also boot a bare guest.
         GuestReport r = GuestVm.builder().name("failing-script").timeout(Duration.ofSeconds(90))
                 .script("""
@@ -111,6 +113,7 @@ class GuestVmIT {
         assertFalse(missing.ok());
         assertTrue(missing.detail().contains("No such file"), missing.detail());
         assertThrows(AssertionError.class, r::assertOk);
+        assertEquals(fdsBefore, openFds(), "file descriptors leaked by GuestVm.run()");
     }
 
     @Test
@@ -125,6 +128,12 @@ class GuestVmIT {
         assertTrue(seconds < 45, "took " + seconds + " s");
         assertTrue(e.getMessage().contains("timed out"), e.getMessage());
         assertTrue(e.getMessage().contains("VFSGW-RESULT started ok"), e.getMessage());
+    }
+
+    private static long openFds() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 
     /** Writes {@code size} seeded random bytes and returns their SHA-256 in hex, as sha256sum prints it. */
