@@ -136,6 +136,17 @@ class GuestVmIT {
         }
     }
 
+    @Test
+    @Timeout(value = 1, unit = TimeUnit.MINUTES)
+    void aSocketNobodyServesGivesAReportWithQemusError() {
+        GuestReport r = GuestVm.builder().socket(tmp.resolve("nobody.sock")).name("no-daemon")
+                .timeout(Duration.ofSeconds(45)).build().run();
+        assertFalse(r.ok());
+        assertTrue(r.scriptExit().isEmpty(), r.describe());
+        assertTrue(r.qemuExit() != 0, r.describe());
+        assertTrue(String.join("\n", r.console()).contains("nobody.sock"), r.describe());
+    }
+
     /** Writes {@code size} seeded random bytes and returns their SHA-256 in hex, as sha256sum prints it. */
     private static String writeRandom(Path file, int size, long seed) throws IOException, NoSuchAlgorithmException {
         byte[] data = new byte[size];
