@@ -61,7 +61,7 @@ class S3BackendIT {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = S3ProxyFixture.start();
+        server = S3ProxyFixture.shared();
         counter = new RequestCounter();
         client = server.client(List.of(counter));
         raw = server.client(List.of());
@@ -71,7 +71,6 @@ class S3BackendIT {
     static void stopServer() throws Exception {
         client.close();
         raw.close();
-        server.close();
     }
 
     @BeforeEach
