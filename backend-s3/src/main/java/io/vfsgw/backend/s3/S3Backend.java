@@ -1322,10 +1322,7 @@ public final class S3Backend implements StorageBackend {
             synchronized (n) {
                 n.opens--;
                 commit(n);   // a failure keeps writer and staging file: the node stays pinned for a retry
-                if (n.opens == 0 && n.writer != null && (!n.writer.dirty() || n.unlinked)) {
-                    n.writer.discard();
-                    n.writer = null;
-                }
+                settle(n);
             }
         } finally {
             dropIfUnused(n);
@@ -1403,6 +1400,14 @@ public final class S3Backend implements StorageBackend {
         return new StatFs(blocks, blocks, blocks, 1L << 40, 1L << 40, 4096, FileName.MAX_LENGTH, 4096);
     }
 
+    /** Drops the staging file of a closed node whose data is in S3 (or no longer wanted); holds the monitor. */
+    private void settle(S3Node n) {
+        if (n.opens == 0 && n.writer != null && (!n.writer.dirty() || n.unlinked)) {
+            n.writer.discard();
+            n.writer = null;
+        }
+    }
+
     @Override
     public void syncfs(RequestContext ctx) throws FsException {
         FsException first = null;
@@ -1410,10 +1415,12 @@ public final class S3Backend implements StorageBackend {
             synchronized (n) {
                 try {
                     commit(n);
+                    settle(n);   // a close that failed earlier left the staging file; now it is uploaded
                 } catch (FsException e) {
                     first = first == null ? e : first;
                 }
             }
+            dropIfUnused(n);
         }
         if (first != null) {
             throw first;
