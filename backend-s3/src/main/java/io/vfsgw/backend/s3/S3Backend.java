@@ -82,14 +82,20 @@ public final class S3Backend implements StorageBackend {
     private final Cache<String, ConcurrentSkipListMap<FileName, Listed>> listings;
     /**
      * Listings of directories that have an open handle. The session looks up every READDIRPLUS
-     * entry while the directory is open, so the snapshot answers those lookups however long the
-     * listing takes to read; on releasedir it goes back to the TTL-bound cache.
+     * entry while the directory is open, so the snapshot answers those lookups even when reading
+     * a huge directory takes longer than metadataTtl; but never for more than
+     * {@link #OPEN_LISTING_MAX_NS}, so a directory held open for hours still sees names other
+     * clients add. On releasedir it goes back to the TTL-bound cache.
      */
     private final ConcurrentHashMap<String, OpenListing> openListings = new ConcurrentHashMap<>();
+    private static final long OPEN_LISTING_MAX_NS = TimeUnit.SECONDS.toNanos(60);
 
     private static final class OpenListing {
         final ConcurrentSkipListMap<FileName, Listed> entries;
+        final long takenNs = System.nanoTime();
         int handles;
+        /** The directory was renamed or removed: the snapshot no longer describes its path. */
+        volatile boolean stale;
 
         OpenListing(ConcurrentSkipListMap<FileName, Listed> entries) {
             this.entries = entries;
@@ -379,6 +385,7 @@ public final class S3Backend implements StorageBackend {
                 FileType t = known != null ? known.type : FileType.REGULAR;
                 return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
             }
+            return headFile(path);   // the listing says it is an object: no need to LIST key/
         }
         if (negative.getIfPresent(path) != null) {
             throw FsException.of(Errno.ENOENT);
@@ -426,6 +433,19 @@ public final class S3Backend implements StorageBackend {
         throw FsException.of(Errno.ENOENT);
     }
 
+    private Found headFile(String path) throws FsException {
+        String key = fileKey(path);
+        HeadObjectResponse h;
+        try {
+            h = s3.headObject(b -> b.bucket(o.bucket()).key(key)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "HEAD " + key);
+        }
+        S3Metadata meta = S3Metadata.parse(h.metadata());
+        return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
+                meta, false);
+    }
+
     private S3Metadata markerMeta(String markerKey) {
         try {
             return S3Metadata.parse(s3.headObject(b -> b.bucket(o.bucket()).key(markerKey)).join().metadata());
@@ -468,17 +488,8 @@ public final class S3Backend implements StorageBackend {
      * looks the name up again.
      */
     private void refresh(S3Node n) throws FsException {
-        String key = fileKey(n.path);
-        HeadObjectResponse h;
-        try {
-            h = s3.headObject(b -> b.bucket(o.bucket()).key(key)).join();
-        } catch (RuntimeException e) {
-            throw S3Errors.toFsException(e, "HEAD " + key);
-        }
-        S3Metadata meta = S3Metadata.parse(h.metadata());
-        FileType t = objectType(meta);
-        Found f = new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
-                false);
+        Found f = headFile(n.path);
+        FileType t = f.type;
         if (t != n.type) {
             learn(bind(n.path, t), f);
             throw FsException.of(Errno.ESTALE, n.path + " is a " + t + ", not a " + n.type);
@@ -723,7 +734,7 @@ public final class S3Backend implements StorageBackend {
                 n.unlinked = true;
                 n.localOnly = false;
             }
-        } else if (cachedListing(dir.path) == null) {
+        } else {
             Found f = find(path);   // ENOENT / EISDIR need an answer before we delete blindly
             if (f.type == FileType.DIRECTORY) {
                 throw FsException.of(Errno.EISDIR);
@@ -1013,16 +1024,19 @@ public final class S3Backend implements StorageBackend {
     /** Drops what we know about a directory's contents (it was renamed or removed). */
     private void forgetListing(String dirPath) {
         listings.invalidate(dirPath);
-        openListings.computeIfPresent(dirPath, (p, open) -> {
-            open.entries.clear();
-            return open;
-        });
+        OpenListing open = openListings.get(dirPath);
+        if (open != null) {
+            open.stale = true;
+        }
     }
 
     /** A directory's listing from an open handle or the recent-listing cache, or null. */
     private ConcurrentSkipListMap<FileName, Listed> cachedListing(String dirPath) {
         OpenListing open = openListings.get(dirPath);
-        return open != null ? open.entries : listings.getIfPresent(dirPath);
+        if (open != null && !open.stale && System.nanoTime() - open.takenNs < Math.max(ttlNs, OPEN_LISTING_MAX_NS)) {
+            return open.entries;
+        }
+        return listings.getIfPresent(dirPath);
     }
 
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
@@ -1340,7 +1354,10 @@ public final class S3Backend implements StorageBackend {
         }
         ConcurrentSkipListMap<FileName, Listed> listing = l;
         openListings.compute(n.path, (p, open) -> {
-            OpenListing r = open != null ? open : new OpenListing(listing);
+            OpenListing r = open != null && !open.stale && open.entries == listing ? open : new OpenListing(listing);
+            if (open != null && r != open) {
+                r.handles = open.handles;   // other handles of this directory share the fresher snapshot
+            }
             r.handles++;
             return r;
         });
@@ -1389,7 +1406,9 @@ public final class S3Backend implements StorageBackend {
             if (--open.handles > 0) {
                 return open;
             }
-            listings.put(p, open.entries);   // trusted for one more TTL after the last close
+            if (!open.stale) {
+                listings.put(p, open.entries);   // trusted for one more TTL after the last close
+            }
             return null;
         });
     }
