@@ -21,6 +21,7 @@ import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -69,6 +70,7 @@ public final class S3Backend implements StorageBackend {
     private final S3Options o;
     private final boolean ownsClient;
     private final Path stagingDir;
+    private final String runId = Long.toString(System.currentTimeMillis(), 36);
     private final long ttlNs;
 
     private final ConcurrentHashMap<Long, S3Node> nodes = new ConcurrentHashMap<>();
@@ -137,6 +139,14 @@ public final class S3Backend implements StorageBackend {
         this.stagingDir = options.cacheDir().resolve("staging");
         try {
             Files.createDirectories(stagingDir);
+            try (var left = Files.list(stagingDir)) {
+                long n = left.count();
+                if (n > 0) {
+                    // Never deleted for the user: they hold data a previous run acknowledged but could not upload.
+                    LOG.warn("{} staging files from an earlier run are in {} (named <run>-<node>-<url-encoded key>); "
+                            + "they were not uploaded: copy them to the bucket by hand, then delete them", n, stagingDir);
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot create S3 staging directory " + stagingDir + ": " + e);
         }
@@ -1150,12 +1160,16 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
+    /**
+     * {@code <run>-<node id>-<URL-encoded key>}: after a crash a human can tell which object it
+     * was, and a later run (whose node ids start over) can never overwrite it.
+     */
     private Path stagingPath(S3Node n) {
-        String name = n.path.substring(n.path.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._-]", "_");
-        if (name.length() > 100) {
-            name = name.substring(0, 100);
+        String key = java.net.URLEncoder.encode(fileKey(n.path), StandardCharsets.UTF_8);
+        if (key.length() > 200) {
+            key = key.substring(0, 200);
         }
-        return stagingDir.resolve(n.id + "-" + name);
+        return stagingDir.resolve(runId + "-" + n.id + "-" + key);
     }
 
     /** The node's writer, staging the current object first unless {@code empty}; holds the node monitor. */

@@ -574,6 +574,40 @@ class S3BackendIT {
     }
 
     @Test
+    void largeObjectsCopyInParts() throws Exception {
+        byte[] data = random(12 << 20, 12);
+        rawPut(prefix + "src", data, Map.of("mode", "33152"));
+        S3Options o = server.options(cache).build();
+        counter.reset();
+        Uploads.copy(client, o, prefix + "src", prefix + "dst", data.length, null, null, 5 << 20, 5 << 20);
+        assertEquals(3, counter.get("UploadPartCopy"), counter.snapshot().toString());
+        assertArrayEquals(data, rawGet(prefix + "dst"));
+        assertEquals("33152", rawHead(prefix + "dst").metadata().get("mode"), "metadata carried over");
+    }
+
+    @Test
+    void guiceModuleProvidesOneBackendAndFailsClearlyWithoutBucket() throws Exception {
+        S3Options o = server.options(cache).prefix(prefix).build();
+        com.google.inject.Injector inj = com.google.inject.Guice.createInjector(new S3Module(o));
+        StorageBackend b = inj.getInstance(StorageBackend.class);
+        try {
+            assertEquals("s3", b.name());
+            assertTrue(b == inj.getInstance(StorageBackend.class), "singleton");
+            b.mkdir(CTX, ROOT, n("viaGuice"), 0755, 0);
+            assertEquals(0, rawGet(prefix + "viaGuice/").length);
+        } finally {
+            b.close();
+        }
+        S3Options missing = server.options(cache).build().toBuilder().build();
+        S3Options noBucket = S3Options.builder("absent-bucket").endpoint(missing.endpoint()).pathStyle(true)
+                .credentials(S3ProxyFixture.ACCESS, S3ProxyFixture.SECRET).cacheDir(cache).build();
+        com.google.inject.Injector bad = com.google.inject.Guice.createInjector(new S3Module(noBucket));
+        com.google.inject.ProvisionException e = assertThrows(com.google.inject.ProvisionException.class,
+                () -> bad.getInstance(StorageBackend.class));
+        assertTrue(e.getCause().getMessage().startsWith("S3 bucket 'absent-bucket' at "), e.getCause().getMessage());
+    }
+
+    @Test
     void missingBucketFailsWithOneClearLine() {
         S3Options o = server.options(cache).build().toBuilder().build();
         S3Options missing = S3Options.builder("no-such-bucket").endpoint(o.endpoint()).pathStyle(true)
