@@ -110,9 +110,13 @@ final class S3ProxyFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (proxy != null) {
-            proxy.stop();
+            try {
+                proxy.stop();
+            } catch (Exception e) {
+                throw new IOException("stopping S3Proxy", e);
+            }
         }
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
