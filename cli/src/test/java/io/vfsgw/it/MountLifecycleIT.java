@@ -26,7 +26,8 @@ class MountLifecycleIT {
     void sigkillTakesTheMountAwayEvenWithAFileOpen() throws Exception {
         try (MountedGateway gw = MountedGateway.separateProcess("--mem-size", "64M")) {
             Path f = Files.writeString(gw.dir().resolve("f"), "before the kill");
-            try (FileChannel open = FileChannel.open(f, StandardOpenOption.READ)) {
+            FileChannel open = FileChannel.open(f, StandardOpenOption.READ);
+            try {
                 gw.process().destroyForcibly(); // SIGKILL: no shutdown hook runs
                 int code = gw.awaitExit(GONE);
                 assertEquals(137, code, gw.log());
@@ -40,6 +41,10 @@ class MountLifecycleIT {
                 });
                 ExecutionException e = assertThrows(ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
                 assertTrue(e.getCause().getCause() instanceof IOException, e.toString());
+            } finally {
+                // close(2) reports the dead connection too (FLUSH fails with ENOTCONN); the fd is released anyway
+                IOException closing = assertThrows(IOException.class, open::close);
+                assertTrue(closing.getMessage().contains("not connected"), closing.toString());
             }
             assertTrue(Files.isDirectory(gw.dir()));
             try (Stream<Path> s = Files.list(gw.dir())) {
