@@ -340,6 +340,57 @@ class MemMountIT {
     }
 
     @Test
+    void spaceAndInodesComeBackWhenUnlinkedFilesAreClosed() {
+        try (MountedGateway small = MountedGateway.inProcess("--mem-size", "64M", "--mem-inodes", "1000")) {
+            String r = python("""
+                    import time
+                    def free():
+                        s = os.statvfs(a[0])
+                        return s.f_bfree * s.f_frsize, s.f_ffree
+                    base = free()
+                    d = a[0] + '/d'
+                    os.mkdir(d)
+                    fds = []
+                    for i in range(200):
+                        p = f'{d}/f{i}'
+                        with open(p, 'wb') as f:
+                            f.write(b'x' * 65536)
+                        if i % 4 == 0:
+                            os.link(p, p + '.hl')
+                            fds.append(os.open(p, os.O_RDONLY))
+                    for n in os.listdir(d):
+                        os.unlink(d + '/' + n)
+                    os.rmdir(d)
+                    held = free()
+                    readable = all(os.pread(fd, 1, 65535) == b'x' for fd in fds)
+                    for fd in fds:
+                        os.close(fd)
+                    deadline = time.time() + 10   # the kernel sends FORGET asynchronously after the last close
+                    while free() != base and time.time() < deadline:
+                        time.sleep(0.05)
+                    print(base[1] - held[1], (base[0] - held[0]) >> 16, readable, free() == base, base, free())
+                    # inode exhaustion is ENOSPC too
+                    n = 0
+                    try:
+                        while True:
+                            os.close(os.open(f'{a[0]}/i{n}', os.O_CREAT | os.O_WRONLY, 0o644))
+                            n += 1
+                    except OSError as e:
+                        print(errno.errorcode[e.errno], n)""", small.dir());
+            String[] lines = r.split("\n");
+            // held inodes (the 50 open files; the removed directory until its FORGET arrives), held 64K blocks,
+            // the open files readable, and everything freed after the last close
+            String[] held = lines[0].split(" ");
+            int inodes = Integer.parseInt(held[0]);
+            assertTrue(inodes == 50 || inodes == 51, r);
+            assertEquals("50 True True", held[1] + " " + held[2] + " " + held[3], r);
+            String[] full = lines[1].split(" ");
+            assertEquals("ENOSPC", full[0], r);
+            assertTrue(Integer.parseInt(full[1]) >= 990 && Integer.parseInt(full[1]) <= 1000, r);
+        }
+    }
+
+    @Test
     void largeDenseFileSurvivesByChecksum() throws IOException {
         Path ref = Files.createTempFile("vfsgw-dense-", ".bin");
         try {
