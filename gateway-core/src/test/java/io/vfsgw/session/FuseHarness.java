@@ -112,12 +112,15 @@ public final class FuseHarness {
      * Each view is a slice at an odd offset of a larger direct buffer, as guest memory is.
      */
     public record Layout(int pageSize, int replyCapacity) {
+        /** Reply room by default: 128 KiB of data plus headers (set more for larger READs). */
+        public static final int DEFAULT_REPLY_CAPACITY = (128 << 10) + 4096;
+
         public static Layout devFuse() {
-            return new Layout(0, (1 << 20) + 4096);
+            return new Layout(0, DEFAULT_REPLY_CAPACITY);
         }
 
         public static Layout virtio(int pageSize) {
-            return new Layout(pageSize, (1 << 20) + 4096);
+            return new Layout(pageSize, DEFAULT_REPLY_CAPACITY);
         }
 
         public Layout withReplyCapacity(int bytes) {
