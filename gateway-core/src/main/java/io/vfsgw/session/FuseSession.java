@@ -325,11 +325,14 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
 
     /**
      * Tears the connection down (guest gone, unmounted): releases every open handle and returns every
-     * lookup reference to the backend, so nothing this guest held leaks into the shared backend.
+     * lookup reference to the backend, so nothing this guest held leaks into the shared backend; a
+     * request blocked in SETLKW is woken and answers EINTR.
      */
     @Override
     public void close() {
         backend.removeListener(changeListener);
+        // A SETLKW still waiting would hang its worker thread: nobody is left to unlock or INTERRUPT.
+        interrupts.interruptAll();
         for (HandleTable.OpenHandle h : handles.drain()) {
             try {
                 if (h.directory()) {
