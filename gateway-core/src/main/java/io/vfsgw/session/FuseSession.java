@@ -311,6 +311,16 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         return FileName.of(raw);
     }
 
+    /** The kernel holds no reference to {@code node} any more: drop per-node state kept for it. */
+    void nodeForgotten(long node) {
+        fileOps.forgetNode(node);
+    }
+
+    /** Nodes whose close-to-open data version is remembered (tests: bounded by the known nodes). */
+    int trackedOpenVersions() {
+        return fileOps.trackedVersions();
+    }
+
     boolean isDestroyed() {
         return destroyed;
     }
