@@ -198,6 +198,18 @@ class SessionReferencesTest {
     }
 
     @Test
+    void forgottenNodesLeaveNothingBehindInTheSession() {
+        // A long-lived session over millions of files must not keep per-node state after FORGET.
+        for (int i = 0; i < 50; i++) {
+            FuseHarness.Created c = fuse.create(ROOT, "tmp" + i, 0644, O_RDWR);
+            fuse.release(c.nodeid(), c.fh());
+            fuse.forget(c.nodeid(), 1);
+        }
+        assertEquals(0, fx.session.knownNodeCount());
+        assertEquals(0, fx.session.trackedOpenVersions(), "close-to-open versions of forgotten nodes");
+    }
+
+    @Test
     void openOnANodeOfTheWrongKindIsRefusedWithoutLeakingAHandle() {
         long d = fuse.mkdir(ROOT, "d2", 0755).nodeid();
         FuseHarness.HarnessReply r = fuse.request(Opcode.OPEN, d, FuseHarness.args(new OpenIn(O_RDWR, 0)));
