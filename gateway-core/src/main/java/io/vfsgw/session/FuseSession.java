@@ -329,6 +329,10 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         destroyed = true;
     }
 
+    void clearDestroyed() {
+        destroyed = false;
+    }
+
     CacheMode cacheMode() {
         return config.cacheMode();
     }
@@ -343,6 +347,15 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         backend.removeListener(changeListener);
         // A SETLKW still waiting would hang its worker thread: nobody is left to unlock or INTERRUPT.
         interrupts.interruptAll();
+        releaseAll();
+    }
+
+    /**
+     * Releases every open handle and returns every lookup reference to the backend: at teardown, and
+     * when a new INIT starts a new mount on this connection (the old mount's node ids and handles mean
+     * nothing to the new one). Handle numbers are never reused, so an old handle stays EBADF.
+     */
+    void releaseAll() {
         for (HandleTable.OpenHandle h : handles.drain()) {
             try {
                 if (h.directory()) {
@@ -354,6 +367,9 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
                 LOG.warn("release of node {} at teardown failed: {}", h.node(), e.getMessage());
             }
         }
-        nodes.drain((node, count) -> backend.forget(node, count));
+        nodes.drain((node, count) -> {
+            nodeForgotten(node);
+            backend.forget(node, count);
+        });
     }
 }
