@@ -59,7 +59,7 @@ class SessionNamespaceTest {
                 int id = t;
                 all.add(pool.submit(() -> {
                     long dir = fuse.mkdir(ROOT, "t" + id, 0755).nodeid();
-                    for (int i = 0; i < 150; i++) {
+                    for (int i = 0; i < 80; i++) {
                         FuseHarness.Created c = fuse.create(dir, "f" + i, 0644, O_RDWR);
                         ByteBuffer data = ByteBuffer.allocate(3000 + i);
                         data.putInt(0, id * 1000 + i);
