@@ -63,19 +63,24 @@ public final class WireStrings {
         throw new MalformedRequestException(what + ": no NUL terminator in " + b.remaining() + " bytes");
     }
 
-    /** An entry name (at most {@link #NAME_MAX} bytes). */
+    /**
+     * An entry name, read up to {@code PATH_MAX - 1} bytes. The kernel's FUSE client does not enforce
+     * NAME_MAX (the filesystem does, as ext4 does), so a guest's {@code touch} of a 256-byte name
+     * arrives here well formed: {@code spi.FileName} answers it ENAMETOOLONG, as virtiofsd does,
+     * instead of the EIO a malformed request would get.
+     */
     public static byte[] readName(ByteBuffer b) throws MalformedRequestException {
-        return readCString(b, NAME_MAX, "name");
+        return readCString(b, PATH_MAX - 1, "name");
     }
 
-    /** RENAME/RENAME2 (after the struct): the old name then the new name. */
+    /** RENAME/RENAME2 (after the struct): the old name then the new name (each as {@link #readName}). */
     public static TwoNames readTwoNames(ByteBuffer b) throws MalformedRequestException {
-        return readTwo(b, NAME_MAX, "first name", NAME_MAX, "second name");
+        return readTwo(b, PATH_MAX - 1, "first name", PATH_MAX - 1, "second name");
     }
 
-    /** SYMLINK: the new entry's name, then the link target (at most {@code PATH_MAX - 1} bytes). */
+    /** SYMLINK: the new entry's name (as {@link #readName}), then the link target (at most {@code PATH_MAX - 1} bytes). */
     public static TwoNames readNameAndTarget(ByteBuffer b) throws MalformedRequestException {
-        return readTwo(b, NAME_MAX, "symlink name", PATH_MAX - 1, "symlink target");
+        return readTwo(b, PATH_MAX - 1, "symlink name", PATH_MAX - 1, "symlink target");
     }
 
     /** Both or neither: a failure leaves the position where it was, like every other decoder. */
