@@ -62,13 +62,16 @@ MOUNTS=() PIDS=()
 cleanup() {
     set +e
     local i
+    # FUSE mounts first (their daemons then exit), then the servers, then what they had open.
     for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
-        mountpoint -q "${MOUNTS[i]}" && { umount "${MOUNTS[i]}" || umount -l "${MOUNTS[i]}"; }
+        mountpoint -q "${MOUNTS[i]}" && umount "${MOUNTS[i]}" 2>/dev/null
     done
     for pid in "${PIDS[@]}"; do
-        kill -0 "$pid" 2>/dev/null || continue
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+        mountpoint -q "${MOUNTS[i]}" && { umount "${MOUNTS[i]}" || umount -l "${MOUNTS[i]}"; }
     done
     MOUNTS=() PIDS=()
 }
@@ -133,7 +136,7 @@ host_round() {
         fio_job "$out/$t.randread.$r.json" --filename="$f" --rw=randread --bs=4k --size="$H_SIZE" \
             --io_size="$H_RAND_IO" --runtime="$H_RAND_T"
         rm -rf "$d/meta" && mkdir "$d/meta"
-        "$BUILD/metaops" "$d/meta" "$H_META" >"$out/$t.meta.$r.txt" 2>&1 || log "metaops failed on $t"
+        "$BUILD/metaops" "$d/meta" "$H_META" 30 >"$out/$t.meta.$r.txt" 2>&1 || log "metaops failed on $t"
         rmdir "$d/meta" 2>/dev/null || true
     fi
     rm -f "$f"
@@ -190,7 +193,7 @@ while [ $r -le $R ]; do
         dropc
         job /tmp/res/$t.randread.$r.json --filename="$f" --rw=randread --bs=4k --size=$SIZE --io_size=$RIO --runtime=$RT
         rm -rf "$d/meta"; mkdir "$d/meta"
-        /tmp/metaops "$d/meta" $META > /tmp/res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
+        /tmp/metaops "$d/meta" $META 20 > /tmp/res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
         rmdir "$d/meta"; rm -f "$f"
     done
     mkdir -p /vfsd/.bench/res && cp /tmp/res/* /vfsd/.bench/res/
