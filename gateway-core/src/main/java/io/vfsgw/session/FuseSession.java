@@ -113,22 +113,51 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
 
     @Override
     public void handle(ByteBuffer[] request, ByteBuffer[] reply, ReplyCompletion completion) {
-        Request req;
+        int total = Segments.totalLength(request);
+        InHeader h;
         try {
-            req = decode(request);
+            h = decodeHeader(request, total);
         } catch (MalformedRequestException e) {
+            // Without a trustworthy header there is no unique to answer: return the buffers unanswered.
             malformed.incrementAndGet();
             LOG.warn("dropping malformed request: {}", e.getMessage());
             completion.complete(0);
             return;
         } catch (RuntimeException e) {
             bugs.incrementAndGet();
-            LOG.error("bug decoding a request; dropping it", e);
+            LOG.error("bug decoding a request header; dropping it", e);
             completion.complete(0);
             return;
         }
-        try (Reply r = new Reply(reply, req.unique(), completion)) {
+        try (Reply r = new Reply(reply, h.unique(), completion)) {
+            Request req;
+            try {
+                req = decodeArguments(h, request, total);
+            } catch (MalformedRequestException e) {
+                // The header is sound, so the kernel waits for this unique: answer it (STYLE section 6).
+                malformed.incrementAndGet();
+                LOG.warn("malformed {} request (unique={}): {}", Opcode.fromCode(h.opcode()), h.unique(), e.getMessage());
+                answerMalformed(Opcode.fromCode(h.opcode()), r);
+                return;
+            } catch (RuntimeException e) {
+                bugs.incrementAndGet();
+                LOG.error("bug decoding the arguments of opcode {} (unique={}); answering EIO", h.opcode(), h.unique(), e);
+                answerMalformed(Opcode.fromCode(h.opcode()), r);
+                return;
+            }
             serve(req, r);
+        }
+    }
+
+    /** EIO, except for the requests the kernel expects no reply to (FORGET, BATCH_FORGET, INTERRUPT...). */
+    private static void answerMalformed(Opcode op, Reply reply) {
+        if (reply.isDone()) {
+            return;
+        }
+        if (op != null && !op.expectsReply()) {
+            reply.none();
+        } else {
+            reply.error(Errno.EIO);
         }
     }
 
@@ -148,9 +177,7 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         } catch (MalformedRequestException e) {
             malformed.incrementAndGet();
             LOG.warn("malformed {} request (unique={}): {}", req.opcode, req.unique(), e.getMessage());
-            if (!reply.isDone()) {
-                reply.error(Errno.EIO);
-            }
+            answerMalformed(req.opcode, reply);
         } catch (RuntimeException | Error e) {
             bugs.incrementAndGet();
             LOG.error("bug serving {} node {} (unique={}); answering EIO", req.opcode, req.nodeid(), req.unique(), e);
@@ -165,19 +192,26 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         }
     }
 
-    /** Copies the header and arguments out of the transport views; WRITE data stays a view. */
-    private Request decode(ByteBuffer[] request) throws MalformedRequestException {
-        int total = Segments.totalLength(request);
-        Segments in = new Segments(request, total);
+    /** Reads and checks the in-header against the bytes that arrived (it may span several views). */
+    private static InHeader decodeHeader(ByteBuffer[] request, int total) throws MalformedRequestException {
         if (total < InHeader.SIZE) {
             throw new MalformedRequestException("request of " + total + " bytes is shorter than fuse_in_header");
         }
         ByteBuffer hdr = ByteBuffer.allocate(InHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        in.copyTo(hdr, InHeader.SIZE);
+        new Segments(request, total).copyTo(hdr, InHeader.SIZE);
         hdr.flip();
-        InHeader h = RequestDecoder.decodeHeader(hdr, total);
+        return RequestDecoder.decodeHeader(hdr, total);
+    }
+
+    /** Copies the arguments out of the transport views; WRITE data stays a view. */
+    private Request decodeArguments(InHeader h, ByteBuffer[] request, int total) throws MalformedRequestException {
+        Segments in = new Segments(request, total);
+        in.skip(InHeader.SIZE);
         Opcode op = Opcode.fromCode(h.opcode());
         int argLen = h.len() - InHeader.SIZE;
+        if (op == null) {
+            return new Request(h, null, ByteBuffer.allocate(0).order(ByteOrder.LITTLE_ENDIAN), null);  // ENOSYS
+        }
         if (op == Opcode.WRITE) {
             NegotiatedProtocol p = protocol;
             int fixed = (p != null && p.compatReadWriteIn()) ? WriteIn.COMPAT_SIZE : WriteIn.SIZE;
