@@ -13,8 +13,14 @@ public final class WireStrings {
     private WireStrings() {
     }
 
-    /** NAME_MAX: longest path component. */
+    /** NAME_MAX: longest path component; longer names get ENAMETOOLONG from {@code spi.FileName}. */
     public static final int NAME_MAX = 255;
+    /**
+     * FUSE_NAME_MAX (fs/fuse/fuse_i.h): the longest name the kernel sends. The kernel does not
+     * enforce NAME_MAX for FUSE, so a 256-byte name is a valid request that must be answered
+     * ENAMETOOLONG, not a malformed one (which would answer EIO).
+     */
+    public static final int FUSE_NAME_MAX = 1024;
     /** PATH_MAX counts the NUL, so a symlink target has at most 4095 bytes. */
     public static final int PATH_MAX = 4096;
     /** XATTR_NAME_MAX: longest xattr name, namespace prefix included. */
@@ -63,19 +69,19 @@ public final class WireStrings {
         throw new MalformedRequestException(what + ": no NUL terminator in " + b.remaining() + " bytes");
     }
 
-    /** An entry name (at most {@link #NAME_MAX} bytes). */
+    /** An entry name (at most {@link #FUSE_NAME_MAX} bytes on the wire). */
     public static byte[] readName(ByteBuffer b) throws MalformedRequestException {
-        return readCString(b, NAME_MAX, "name");
+        return readCString(b, FUSE_NAME_MAX, "name");
     }
 
     /** RENAME/RENAME2 (after the struct): the old name then the new name. */
     public static TwoNames readTwoNames(ByteBuffer b) throws MalformedRequestException {
-        return readTwo(b, NAME_MAX, "first name", NAME_MAX, "second name");
+        return readTwo(b, FUSE_NAME_MAX, "first name", FUSE_NAME_MAX, "second name");
     }
 
     /** SYMLINK: the new entry's name, then the link target (at most {@code PATH_MAX - 1} bytes). */
     public static TwoNames readNameAndTarget(ByteBuffer b) throws MalformedRequestException {
-        return readTwo(b, NAME_MAX, "symlink name", PATH_MAX - 1, "symlink target");
+        return readTwo(b, FUSE_NAME_MAX, "symlink name", PATH_MAX - 1, "symlink target");
     }
 
     /** Both or neither: a failure leaves the position where it was, like every other decoder. */

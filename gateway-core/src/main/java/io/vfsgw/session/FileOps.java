@@ -24,6 +24,7 @@ import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.OpenResult;
+import io.vfsgw.spi.SetAttr;
 import io.vfsgw.spi.StorageBackend;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -73,6 +74,11 @@ final class FileOps {
         long node = s.requireNode(req.nodeid());
         OpenIn in = OpenIn.decode(req.body);
         OpenResult r = s.backend.open(req.ctx, node, in.flags());
+        if ((in.openFlags() & RequestFlags.FUSE_OPEN_KILL_SUIDGID) != 0) {
+            // O_TRUNC by a caller without CAP_FSETID (HANDLE_KILLPRIV_V2): the kernel leaves it to us
+            s.backend.setattr(req.ctx, node, new SetAttr(null, null, null, null, null, false, null, false,
+                    null, r.fh(), true));
+        }
         HandleTable.OpenHandle h = s.handles.add(node, r.fh(), in.flags(), false);
         ByteBuffer b = Wire.buffer(OpenOut.SIZE);
         new OpenOut(h.fh(), openFlags(node, r)).encodeTo(b);
