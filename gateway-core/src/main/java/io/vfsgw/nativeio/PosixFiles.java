@@ -282,6 +282,10 @@ public final class PosixFiles {
                 continue;
             }
             ByteBuffer view = b.slice();
+            if (write && !view.hasArray()) {
+                // A read-only heap buffer has no accessible array and jnr cannot marshal it: copy it.
+                view = ByteBuffer.allocate(view.remaining()).put(view).flip();
+            }
             long r = write ? LIBC.pwrite(fd, view, view.remaining(), offset + total)
                     : LIBC.pread(fd, view, view.remaining(), offset + total);
             if (r < 0) {

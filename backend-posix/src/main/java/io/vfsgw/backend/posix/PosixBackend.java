@@ -813,6 +813,19 @@ public final class PosixBackend implements StorageBackend {
         }
     }
 
+    /** Cookie after our own "." entry; see {@link #readdir}. */
+    static final long COOKIE_AFTER_DOT = 1;
+    /** Cookie after our own ".." entry: the host's entries from the start follow. */
+    static final long COOKIE_AFTER_DOTDOT = 2;
+
+    /**
+     * Lists "." and ".." first, then the host's entries in the host's order with the host's d_off as
+     * cookies. ext4 hands out "." and ".." in hash order among the other names; the SPI's listings
+     * (and tools that expect it) start with them, so we make them ourselves and skip the host's.
+     * Cookies 1 and 2 mean "after our '.'" and "after our '..'"; tmpfs, btrfs and vfat use those very
+     * d_off values for their own dots, and ext4 never hands them out for a name (byte offsets of 12
+     * and up, or 64-bit hashes), so they do not clash with a host position in practice.
+     */
     @Override
     public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
         Handle h = pinHandle(fh, node);
@@ -820,26 +833,43 @@ public final class PosixBackend implements StorageBackend {
             if (!h.directory) {
                 throw FsException.of(Errno.ENOTDIR);
             }
-            boolean isRoot = node == ROOT_ID;
+            if (cookie <= COOKIE_AFTER_DOTDOT && PosixFiles.fstat(h.fd).nlink() == 0) {
+                throw FsException.of(Errno.ENOENT, "directory removed"); // what getdents64 says of it
+            }
+            if (cookie == 0 && !sink.add(new DirEntry(FileName.literal("."), node, FileType.DIRECTORY,
+                    COOKIE_AFTER_DOT))) {
+                return;
+            }
+            if ((cookie == 0 || cookie == COOKIE_AFTER_DOT) && !sink.add(new DirEntry(FileName.literal(".."),
+                    parentIno(h, node), FileType.DIRECTORY, COOKIE_AFTER_DOTDOT))) {
+                return;
+            }
+            long hostCookie = cookie <= COOKIE_AFTER_DOTDOT ? 0 : cookie;
             synchronized (h) { // the fd's position is shared by lseek + getdents64
-                PosixDirs.getdents(h.fd, cookie, h.dirBuffer, d -> {
+                PosixDirs.getdents(h.fd, hostCookie, h.dirBuffer, d -> {
                     FileName name = FileName.of(d.name());
-                    FileType type = direntType(h.fd, d);
-                    long ino = d.ino();
-                    if (isRoot && name.length() == 2 && name.isDotOrDotDot()) {
-                        ino = ROOT_ID; // the root's ".." is the root
-                    } else {
-                        long known = inodes.idOf(rootDevOf(), d.ino());
-                        if (known > 0) {
-                            ino = known;
-                        }
+                    if (name.isDotOrDotDot()) {
+                        return true; // listed above
                     }
+                    FileType type = direntType(h.fd, d);
+                    long known = inodes.idOf(rootDevOf(), d.ino());
+                    long ino = known > 0 ? known : d.ino();
                     return sink.add(new DirEntry(name, ino, type, d.nextOffset()));
                 });
             }
         } finally {
             h.unpin();
         }
+    }
+
+    /** The d_ino of "..": the root's is the root; others are our node id when held, else the host's. */
+    private long parentIno(Handle h, long node) throws FsException {
+        if (node == ROOT_ID) {
+            return ROOT_ID;
+        }
+        PosixFiles.Stat st = PosixFiles.statx(h.fd, DOTDOT, PosixFiles.AT_SYMLINK_NOFOLLOW);
+        long known = inodes.idOf(st.dev(), st.ino());
+        return known > 0 ? known : st.ino();
     }
 
     private long rootDevOf() {
