@@ -70,7 +70,9 @@ static int locks(const char *path) {
         struct flock w = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
         int waited = fcntl(cfd, F_SETLKW, &w) == 0;
         int bsd = flock(cfd, LOCK_EX | LOCK_NB) == 0;
-        printf("getlk-conflict=%d setlk-busy=%d other-range=%d setlkw=%d", conflict, busy, other, waited);
+        printf("getlk-conflict=%d (type %s pid %d, holder %d) setlk-busy=%d other-range=%d setlkw=%d", conflict,
+               q.l_type == F_WRLCK ? "W" : q.l_type == F_RDLCK ? "R" : "U", (int)q.l_pid, (int)getppid(),
+               busy, other, waited);
         printf(" flock=%d\n", bsd);
         fflush(stdout);
         _exit(conflict && busy && other && waited && bsd ? 0 : 1);
