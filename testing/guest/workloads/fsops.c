@@ -30,6 +30,7 @@ static const char *errname(int e) {
     case ERANGE: return "ERANGE"; case ENAMETOOLONG: return "ENAMETOOLONG"; case ENOSYS: return "ENOSYS";
     case ENOTEMPTY: return "ENOTEMPTY"; case ELOOP: return "ELOOP"; case ENODATA: return "ENODATA";
     case EOPNOTSUPP: return "EOPNOTSUPP"; case ENXIO: return "ENXIO"; case EDEADLK: return "EDEADLK";
+    case ENODEV: return "ENODEV"; case EROFS: return "EROFS"; case EFBIG: return "EFBIG";
     default: return "E?";
     }
 }
