@@ -370,6 +370,10 @@ public final class PosixBackend implements StorageBackend {
             }
             if (ch.size() != null) {
                 truncate(ctx, n, ch);
+            } else if (ch.killSuidGid() && ch.mode() == null && !n.isDirectory() && !n.isSymlink()) {
+                // An O_TRUNC open by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID) and a chown
+                // arrive without a size: the kernel leaves clearing the bits to us.
+                killPriv(n);
             }
             if (ch.changesTimes()) {
                 boolean aSpecial = ch.atimeNow() || ch.atimeNs() == null;
