@@ -15,9 +15,9 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${VFSGW_GUEST_CACHE:-$HOME/.cache/vfsgw-guest}
-"$HERE/build-guest.sh" "$CACHE"
-# shellcheck disable=SC1091
-. "$CACHE/guest.env"
+GUEST_ENV=$("$HERE/build-guest.sh" "$CACHE")
+# shellcheck disable=SC1090
+. "$GUEST_ENV"
 
 SOCKET= TAG=vfsgw OPTS= SCRIPT= MEM=1024 CPUS=2 FIO=0
 DEVICES=() CMDLINE=()

@@ -5,7 +5,7 @@
 vfsgw_result() {
     _n=$1 _s=$2
     shift 2
-    echo "VFSGW-RESULT $_n $_s $(printf '%s' "$*" | tr '\r\n' '  ' | cut -c1-900)"
+    echo "VFSGW-RESULT $_n $_s $(printf '%s' "$*" | tr '\r\n' '  ' | cut -c1-4000)"
 }
 
 # check NAME CMD ARGS...: runs CMD; reports ok with its output, or fail with its exit status and

@@ -91,6 +91,24 @@ class SessionLockAndRenameTest {
     }
 
     @Test
+    void closingTheSessionWakesAWaitingSetlkw() {
+        // The guest went away: nobody will INTERRUPT or unlock, and the worker thread must not hang.
+        FuseHarness.Created c = fuse.create(ROOT, "teardown", 0644, O_RDWR);
+        long n = c.nodeid();
+        long fh2 = fuse.open(n, O_RDWR).fh();
+        FileLock whole = new FileLock(0, Long.MAX_VALUE, F_WRLCK, 100);
+        try (SessionFixture holder = fx.sibling().initialized()) {
+            long hn = holder.fuse.lookup(ROOT, "teardown").nodeid();
+            long hfh = holder.fuse.open(hn, O_RDWR).fh();
+            assertTrue(holder.fuse.lock(Opcode.SETLK, hn, hfh, 9, whole, 0).ok());
+            CompletableFuture<FuseHarness.HarnessReply> blocked = fuse.lockOnThread(Opcode.SETLKW, n, fh2, 2, whole);
+            awaitCondition(() -> fx.session.interrupts.size() == 1, "the SETLKW to start waiting");
+            fx.session.close();
+            assertEquals(Errno.EINTR, fuse.join(blocked).errno());
+        }
+    }
+
+    @Test
     void setlkwIsGrantedWhenTheHolderUnlocks() {
         FuseHarness.Created c = fuse.create(ROOT, "l2", 0644, O_RDWR);
         long n = c.nodeid();

@@ -198,6 +198,34 @@ class SessionReferencesTest {
     }
 
     @Test
+    void aNewInitAfterDestroyStartsFromACleanSlate() {
+        // virtio-fs: the guest unmounts (DESTROY) and mounts again (INIT) on the same device. Whatever the
+        // old mount still held is meaningless to the new one and must go back to the backend.
+        long before = freeBlocks();
+        FuseHarness.Created c = fuse.create(ROOT, "left-open", 0644, O_RDWR);
+        fuse.write(c.nodeid(), c.fh(), 0, ByteBuffer.allocate(256 * 1024));
+        fuse.unlink(ROOT, "left-open");
+        assertTrue(fuse.request(Opcode.DESTROY, 0, FuseHarness.buf(0)).ok());
+        fuse.init();
+        assertEquals(0, fx.session.openHandleCount());
+        assertEquals(0, fx.session.knownNodeCount());
+        assertEquals(before, freeBlocks(), "the open-unlinked file of the old mount was freed");
+        assertErrno(Errno.EBADF, () -> fuse.read(ROOT, c.fh(), 0, 1));
+    }
+
+    @Test
+    void forgottenNodesLeaveNothingBehindInTheSession() {
+        // A long-lived session over millions of files must not keep per-node state after FORGET.
+        for (int i = 0; i < 50; i++) {
+            FuseHarness.Created c = fuse.create(ROOT, "tmp" + i, 0644, O_RDWR);
+            fuse.release(c.nodeid(), c.fh());
+            fuse.forget(c.nodeid(), 1);
+        }
+        assertEquals(0, fx.session.knownNodeCount());
+        assertEquals(0, fx.session.trackedOpenVersions(), "close-to-open versions of forgotten nodes");
+    }
+
+    @Test
     void openOnANodeOfTheWrongKindIsRefusedWithoutLeakingAHandle() {
         long d = fuse.mkdir(ROOT, "d2", 0755).nodeid();
         FuseHarness.HarnessReply r = fuse.request(Opcode.OPEN, d, FuseHarness.args(new OpenIn(O_RDWR, 0)));

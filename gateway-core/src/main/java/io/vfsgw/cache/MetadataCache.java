@@ -5,17 +5,14 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.CreateResult;
-import io.vfsgw.spi.DirSink;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.ForwardingBackend;
 import io.vfsgw.spi.FsException;
-import io.vfsgw.spi.Lock;
 import io.vfsgw.spi.OpenResult;
-import io.vfsgw.spi.ReadSink;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.SetAttr;
-import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
 import java.util.List;
@@ -52,14 +49,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * Time and executor are injected (Caffeine's Ticker/Executor) so tests advance time instead of
  * sleeping.
  */
-public final class MetadataCache implements StorageBackend {
+public final class MetadataCache extends ForwardingBackend {
     private record CachedAttr(Attr attr, long version) {
     }
 
     private record EntryKey(long parent, FileName name) {
     }
 
-    private final StorageBackend delegate;
     private final CacheConfig config;
     private final boolean enabled;
     private final AtomicLong versionSeq = new AtomicLong();
@@ -76,7 +72,7 @@ public final class MetadataCache implements StorageBackend {
     }
 
     public MetadataCache(StorageBackend delegate, CacheConfig config, Ticker ticker, Executor executor) {
-        this.delegate = delegate;
+        super(delegate);
         this.config = config;
         this.enabled = !config.timeout().isZero();
         java.time.Duration ttl = enabled ? config.timeout() : java.time.Duration.ofNanos(1);
@@ -88,10 +84,6 @@ public final class MetadataCache implements StorageBackend {
                 .expireAfterWrite(ttl).recordStats().build();
         this.children = Caffeine.newBuilder().executor(executor).maximumSize(config.maxEntries()).build();
         this.lastSeen = Caffeine.newBuilder().executor(executor).maximumSize(config.maxEntries()).build();
-    }
-
-    public StorageBackend delegate() {
-        return delegate;
     }
 
     public CacheConfig config() {
@@ -167,11 +159,6 @@ public final class MetadataCache implements StorageBackend {
     // ---- reads ----
 
     @Override
-    public String name() {
-        return delegate.name();
-    }
-
-    @Override
     public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
         EntryKey k = new EntryKey(parent, name);
         if (enabled && negatives.getIfPresent(k) != null) {
@@ -188,11 +175,6 @@ public final class MetadataCache implements StorageBackend {
             }
             throw ex;
         }
-    }
-
-    @Override
-    public void forget(long node, long nlookup) {
-        delegate.forget(node, nlookup);
     }
 
     @Override
@@ -221,98 +203,12 @@ public final class MetadataCache implements StorageBackend {
     }
 
     @Override
-    public byte[] readlink(RequestContext ctx, long node) throws FsException {
-        return delegate.readlink(ctx, node);
-    }
-
-    @Override
     public OpenResult open(RequestContext ctx, long node, int flags) throws FsException {
         OpenResult r = delegate.open(ctx, node, flags);
         if ((flags & io.vfsgw.spi.OpenFlags.O_TRUNC) != 0) {
             changed(node);
         }
         return r;
-    }
-
-    @Override
-    public void read(RequestContext ctx, long node, long fh, long offset, ReadSink sink) throws FsException {
-        delegate.read(ctx, node, fh, offset, sink);
-    }
-
-    @Override
-    public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
-        return delegate.opendir(ctx, node, flags);
-    }
-
-    @Override
-    public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
-        delegate.readdir(ctx, node, fh, cookie, sink);
-    }
-
-    @Override
-    public void releasedir(RequestContext ctx, long node, long fh) throws FsException {
-        delegate.releasedir(ctx, node, fh);
-    }
-
-    @Override
-    public void fsyncdir(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
-        delegate.fsyncdir(ctx, node, fh, datasync);
-    }
-
-    @Override
-    public StatFs statfs(RequestContext ctx, long node) throws FsException {
-        return delegate.statfs(ctx, node);
-    }
-
-    @Override
-    public void syncfs(RequestContext ctx) throws FsException {
-        delegate.syncfs(ctx);
-    }
-
-    @Override
-    public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
-        return delegate.getxattr(ctx, node, name);
-    }
-
-    @Override
-    public List<String> listxattr(RequestContext ctx, long node) throws FsException {
-        return delegate.listxattr(ctx, node);
-    }
-
-    @Override
-    public void access(RequestContext ctx, long node, int mask) throws FsException {
-        delegate.access(ctx, node, mask);
-    }
-
-    @Override
-    public long lseek(RequestContext ctx, long node, long fh, long offset, int whence) throws FsException {
-        return delegate.lseek(ctx, node, fh, offset, whence);
-    }
-
-    @Override
-    public Lock getlk(RequestContext ctx, long node, long fh, Lock lock) throws FsException {
-        return delegate.getlk(ctx, node, fh, lock);
-    }
-
-    @Override
-    public void setlk(RequestContext ctx, long node, long fh, Lock lock, boolean sleep, boolean flock)
-            throws FsException {
-        delegate.setlk(ctx, node, fh, lock, sleep, flock);
-    }
-
-    @Override
-    public void flush(RequestContext ctx, long node, long fh, long lockOwner) throws FsException {
-        delegate.flush(ctx, node, fh, lockOwner);
-    }
-
-    @Override
-    public void release(RequestContext ctx, long node, long fh, int flags, long lockOwner) throws FsException {
-        delegate.release(ctx, node, fh, flags, lockOwner);
-    }
-
-    @Override
-    public void fsync(RequestContext ctx, long node, long fh, boolean datasync) throws FsException {
-        delegate.fsync(ctx, node, fh, datasync);
     }
 
     // ---- mutations: delegate, then invalidate ----
@@ -399,11 +295,6 @@ public final class MetadataCache implements StorageBackend {
     }
 
     @Override
-    public CreateResult tmpfile(RequestContext ctx, long parent, int mode, int flags, int umask) throws FsException {
-        return delegate.tmpfile(ctx, parent, mode, flags, umask);
-    }
-
-    @Override
     public int write(RequestContext ctx, long node, long fh, long offset, WriteSource data, boolean killSuidGid)
             throws FsException {
         try {
@@ -451,8 +342,4 @@ public final class MetadataCache implements StorageBackend {
         }
     }
 
-    @Override
-    public void close() throws FsException {
-        delegate.close();
-    }
 }

@@ -74,12 +74,12 @@ public final class WireStrings {
         return readCString(b, FUSE_NAME_MAX, "name");
     }
 
-    /** RENAME/RENAME2 (after the struct): the old name then the new name. */
+    /** RENAME/RENAME2 (after the struct): the old name then the new name (each as {@link #readName}). */
     public static TwoNames readTwoNames(ByteBuffer b) throws MalformedRequestException {
         return readTwo(b, FUSE_NAME_MAX, "first name", FUSE_NAME_MAX, "second name");
     }
 
-    /** SYMLINK: the new entry's name, then the link target (at most {@code PATH_MAX - 1} bytes). */
+    /** SYMLINK: the new entry's name (as {@link #readName}), then the link target (at most {@code PATH_MAX - 1} bytes). */
     public static TwoNames readNameAndTarget(ByteBuffer b) throws MalformedRequestException {
         return readTwo(b, FUSE_NAME_MAX, "symlink name", PATH_MAX - 1, "symlink target");
     }

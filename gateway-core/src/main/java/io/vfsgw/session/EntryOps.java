@@ -90,6 +90,9 @@ final class EntryOps {
     private void forgetOne(long node, long n) {
         long released = s.nodes.forget(node, n);
         if (released > 0) {
+            if (!s.nodes.isKnown(node)) {
+                s.nodeForgotten(node);
+            }
             s.backend.forget(node, released);
         }
     }

@@ -40,6 +40,18 @@ final class FileOps {
         this.s = s;
     }
 
+    /**
+     * The kernel dropped the inode (and its page cache): forget its open version, so the map does not
+     * grow with every file ever opened. Racing with a new open only costs that open its keep_cache.
+     */
+    void forgetNode(long node) {
+        dataVersionAtOpen.remove(node);
+    }
+
+    int trackedVersions() {
+        return dataVersionAtOpen.size();
+    }
+
     /** Applies the cache mode to an open: direct I/O for none, keep_cache only while unchanged for auto. */
     private int openFlags(long node, OpenResult r) {
         int flags = 0;

@@ -322,6 +322,16 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         return FileName.of(raw);
     }
 
+    /** The kernel holds no reference to {@code node} any more: drop per-node state kept for it. */
+    void nodeForgotten(long node) {
+        fileOps.forgetNode(node);
+    }
+
+    /** Nodes whose close-to-open data version is remembered (tests: bounded by the known nodes). */
+    int trackedOpenVersions() {
+        return fileOps.trackedVersions();
+    }
+
     boolean isDestroyed() {
         return destroyed;
     }
@@ -330,17 +340,33 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         destroyed = true;
     }
 
+    void clearDestroyed() {
+        destroyed = false;
+    }
+
     CacheMode cacheMode() {
         return config.cacheMode();
     }
 
     /**
      * Tears the connection down (guest gone, unmounted): releases every open handle and returns every
-     * lookup reference to the backend, so nothing this guest held leaks into the shared backend.
+     * lookup reference to the backend, so nothing this guest held leaks into the shared backend; a
+     * request blocked in SETLKW is woken and answers EINTR.
      */
     @Override
     public void close() {
         backend.removeListener(changeListener);
+        // A SETLKW still waiting would hang its worker thread: nobody is left to unlock or INTERRUPT.
+        interrupts.interruptAll();
+        releaseAll();
+    }
+
+    /**
+     * Releases every open handle and returns every lookup reference to the backend: at teardown, and
+     * when a new INIT starts a new mount on this connection (the old mount's node ids and handles mean
+     * nothing to the new one). Handle numbers are never reused, so an old handle stays EBADF.
+     */
+    void releaseAll() {
         for (HandleTable.OpenHandle h : handles.drain()) {
             try {
                 if (h.directory()) {
@@ -356,6 +382,9 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
                 LOG.warn("release of node {} at teardown failed: {}", h.node(), e.getMessage());
             }
         }
-        nodes.drain((node, count) -> backend.forget(node, count));
+        nodes.drain((node, count) -> {
+            nodeForgotten(node);
+            backend.forget(node, count);
+        });
     }
 }

@@ -11,6 +11,8 @@ import java.util.List;
  * slices for zero-copy I/O. Never copies unless the method says so.
  */
 final class Segments {
+    /** Read-only source of zeros for holes; shared, never written. */
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(64 * 1024).asReadOnlyBuffer();
     private final ByteBuffer[] parts;
     private final int limitTotal;
     private int index;
@@ -39,66 +41,61 @@ final class Segments {
         return consumed;
     }
 
-    /** Copies n bytes into dst (at its position, advancing it). */
-    void copyTo(ByteBuffer dst, int n) {
-        if (n > remaining() || n > dst.remaining()) {
-            throw new IllegalArgumentException("copy of " + n + " bytes past the end");
+    /** One step of a walk: {@code k} bytes of {@code part} starting at {@code offset}. */
+    @FunctionalInterface
+    private interface Step {
+        void apply(ByteBuffer part, int offset, int k);
+    }
+
+    /** Visits the next n bytes view by view, advancing the cursor. */
+    private void walk(int n, String what, Step step) {
+        if (n < 0 || n > remaining()) {
+            throw new IllegalArgumentException(what + " of " + n + " bytes past the end (" + remaining() + " left)");
         }
         while (n > 0) {
             ByteBuffer p = parts[index];
             int avail = p.limit() - offsetInPart;
             if (avail == 0) {
-                nextPart();
+                index++;
+                offsetInPart = 0;
                 continue;
             }
             int k = Math.min(avail, n);
-            dst.put(dst.position(), p, offsetInPart, k);
-            dst.position(dst.position() + k);
-            advance(k);
+            step.apply(p, offsetInPart, k);
+            offsetInPart += k;
+            consumed += k;
             n -= k;
         }
+    }
+
+    /** Copies n bytes into dst (at its position, advancing it). */
+    void copyTo(ByteBuffer dst, int n) {
+        if (n > dst.remaining()) {
+            throw new IllegalArgumentException("copy of " + n + " bytes into " + dst.remaining());
+        }
+        walk(n, "copy", (p, off, k) -> {
+            dst.put(dst.position(), p, off, k);
+            dst.position(dst.position() + k);
+        });
     }
 
     /** Copies src (all of its remaining bytes, advancing it) into the views at the cursor. */
     void put(ByteBuffer src) {
-        int n = src.remaining();
-        if (n > remaining()) {
-            throw new IllegalArgumentException("write of " + n + " bytes past the end of the reply buffers");
-        }
-        while (n > 0) {
-            ByteBuffer p = parts[index];
-            int avail = p.limit() - offsetInPart;
-            if (avail == 0) {
-                nextPart();
-                continue;
-            }
-            int k = Math.min(avail, n);
-            p.put(offsetInPart, src, src.position(), k);
+        walk(src.remaining(), "write", (p, off, k) -> {
+            p.put(off, src, src.position(), k);
             src.position(src.position() + k);
-            advance(k);
-            n -= k;
-        }
+        });
     }
 
     /** Writes n zero bytes. */
     void putZeros(int n) {
-        if (n > remaining()) {
-            throw new IllegalArgumentException("zero fill past the end");
-        }
-        while (n > 0) {
-            ByteBuffer p = parts[index];
-            int avail = p.limit() - offsetInPart;
-            if (avail == 0) {
-                nextPart();
-                continue;
+        walk(n, "zero fill", (p, off, k) -> {
+            for (int done = 0; done < k; ) {
+                int c = Math.min(k - done, ZEROS.capacity());
+                p.put(off + done, ZEROS, 0, c);
+                done += c;
             }
-            int k = Math.min(avail, n);
-            for (int i = 0; i < k; i++) {
-                p.put(offsetInPart + i, (byte) 0);
-            }
-            advance(k);
-            n -= k;
-        }
+        });
     }
 
     /** Slices covering the next {@code max} bytes (or what remains), without advancing. */
@@ -122,29 +119,6 @@ final class Segments {
     }
 
     void skip(int n) {
-        if (n > remaining()) {
-            throw new IllegalArgumentException("skip past the end");
-        }
-        while (n > 0) {
-            ByteBuffer p = parts[index];
-            int avail = p.limit() - offsetInPart;
-            if (avail == 0) {
-                nextPart();
-                continue;
-            }
-            int k = Math.min(avail, n);
-            advance(k);
-            n -= k;
-        }
-    }
-
-    private void advance(int k) {
-        offsetInPart += k;
-        consumed += k;
-    }
-
-    private void nextPart() {
-        index++;
-        offsetInPart = 0;
+        walk(n, "skip", (p, off, k) -> { });
     }
 }

@@ -30,6 +30,12 @@ final class SessionOps {
         b.flip();
         b.limit(r.replySize());
         r.protocol().ifPresent(p -> {
+            if (s.protocol != null || s.isDestroyed()) {
+                // A new mount on this connection (virtio-fs remount after DESTROY, or a re-INIT).
+                LOG.info("{} session {}: new INIT, releasing what the previous mount held", s.config.transport(), s.id);
+                s.releaseAll();
+                s.clearDestroyed();
+            }
             s.protocol = p;
             LOG.info("{} session {}: FUSE {}.{} (kernel offered 7.{}), max_write {}, flags {}",
                     s.config.transport(), s.id, 7, p.minor(), p.kernelMinor(), p.maxWrite(),

@@ -1,5 +1,6 @@
 package io.vfsgw.testvm;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,28 +54,32 @@ public record GuestImage(Path kernel, Path initrd, Path initrdWithFio, String ke
     }
 
     private static GuestImage build(Path scripts, Path cache) {
-        Path log = null;
+        Path out = null;
+        Path err = null;
         try {
-            log = Files.createTempFile("vfsgw-build-guest", ".log");
+            out = Files.createTempFile("vfsgw-build-guest", ".out");
+            err = Files.createTempFile("vfsgw-build-guest", ".log");
             Process p = new ProcessBuilder(List.of("bash", scripts.resolve("build-guest.sh").toString(),
                     cache.toString()))
-                    .redirectErrorStream(true)
-                    .redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(out.toFile())      // stdout: only the path of the build's guest.env
+                    .redirectError(err.toFile())       // progress and errors
+                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .start();
             // A first build downloads ~70 MB and packs the initramfs: well under this on a CI machine.
             if (!p.waitFor(10, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("build-guest.sh did not finish in 10 minutes; log " + log);
+                throw new IllegalStateException("build-guest.sh did not finish in 10 minutes; log " + err);
             }
-            String output = Files.readString(log, StandardCharsets.UTF_8);
-            if (p.exitValue() != 0) {
-                throw new IllegalStateException("build-guest.sh failed (exit " + p.exitValue() + "):\n" + output);
+            String log = Files.readString(err, StandardCharsets.UTF_8);
+            List<String> stdout = Files.readAllLines(out, StandardCharsets.UTF_8);
+            if (p.exitValue() != 0 || stdout.isEmpty()) {
+                throw new IllegalStateException("build-guest.sh failed (exit " + p.exitValue() + "):\n" + log);
             }
-            Files.deleteIfExists(log);
-            return fromEnvFile(cache.resolve("guest.env"));
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+            return fromEnvFile(Path.of(stdout.get(stdout.size() - 1).trim()));
         } catch (IOException e) {
-            throw new IllegalStateException("cannot run build-guest.sh (log " + log + ")", e);
+            throw new IllegalStateException("cannot run build-guest.sh (log " + err + ")", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while building the guest", e);

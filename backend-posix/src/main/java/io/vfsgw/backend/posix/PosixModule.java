@@ -1,5 +1,7 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.spi.ReadOnlyBackend;
+
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;

@@ -1,5 +1,7 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.spi.ReadOnlyBackend;
+
 import static io.vfsgw.spi.StorageBackend.ROOT_ID;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,5 +1,7 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.spi.ReadOnlyBackend;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -33,6 +33,8 @@ final class RangeStream implements Subscriber<ByteBuffer> {
     private volatile Subscription subscription;
     private ByteBuffer current;
     private boolean done;
+    /** Set by cancel(), read by SDK threads: a body arriving after cancel is refused at once. */
+    private volatile boolean cancelled;
 
     private RangeStream(S3AsyncClient s3, String bucket, String key, String etag, long start, long end) {
         this.start = start;
@@ -115,6 +117,7 @@ final class RangeStream implements Subscriber<ByteBuffer> {
     /** Stops the transfer (read-ahead no longer wanted); the connection is closed by the SDK. */
     void cancel() {
         done = true;
+        cancelled = true;
         Subscription s = subscription;
         if (s != null) {
             s.cancel();
@@ -127,13 +130,19 @@ final class RangeStream implements Subscriber<ByteBuffer> {
     @Override
     public void onSubscribe(Subscription s) {
         subscription = s;
+        if (cancelled) {
+            s.cancel();   // read-ahead dropped before its response arrived
+            return;
+        }
         // Bounded by the range (at most one part): the SDK may deliver as fast as the wire allows.
         s.request(Long.MAX_VALUE);
     }
 
     @Override
     public void onNext(ByteBuffer b) {
-        queue.add(b);
+        if (!cancelled) {
+            queue.add(b);
+        }
     }
 
     @Override

@@ -21,6 +21,7 @@ import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -69,6 +70,7 @@ public final class S3Backend implements StorageBackend {
     private final S3Options o;
     private final boolean ownsClient;
     private final Path stagingDir;
+    private final String runId = Long.toString(System.currentTimeMillis(), 36);
     private final long ttlNs;
 
     private final ConcurrentHashMap<Long, S3Node> nodes = new ConcurrentHashMap<>();
@@ -82,14 +84,20 @@ public final class S3Backend implements StorageBackend {
     private final Cache<String, ConcurrentSkipListMap<FileName, Listed>> listings;
     /**
      * Listings of directories that have an open handle. The session looks up every READDIRPLUS
-     * entry while the directory is open, so the snapshot answers those lookups however long the
-     * listing takes to read; on releasedir it goes back to the TTL-bound cache.
+     * entry while the directory is open, so the snapshot answers those lookups even when reading
+     * a huge directory takes longer than metadataTtl; but never for more than
+     * {@link #OPEN_LISTING_MAX_NS}, so a directory held open for hours still sees names other
+     * clients add. On releasedir it goes back to the TTL-bound cache.
      */
     private final ConcurrentHashMap<String, OpenListing> openListings = new ConcurrentHashMap<>();
+    private static final long OPEN_LISTING_MAX_NS = TimeUnit.SECONDS.toNanos(60);
 
     private static final class OpenListing {
         final ConcurrentSkipListMap<FileName, Listed> entries;
+        final long takenNs = System.nanoTime();
         int handles;
+        /** The directory was renamed or removed: the snapshot no longer describes its path. */
+        volatile boolean stale;
 
         OpenListing(ConcurrentSkipListMap<FileName, Listed> entries) {
             this.entries = entries;
@@ -131,6 +139,14 @@ public final class S3Backend implements StorageBackend {
         this.stagingDir = options.cacheDir().resolve("staging");
         try {
             Files.createDirectories(stagingDir);
+            try (var left = Files.list(stagingDir)) {
+                long n = left.count();
+                if (n > 0) {
+                    // Never deleted for the user: they hold data a previous run acknowledged but could not upload.
+                    LOG.warn("{} staging files from an earlier run are in {} (named <run>-<node>-<url-encoded key>); "
+                            + "they were not uploaded: copy them to the bucket by hand, then delete them", n, stagingDir);
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot create S3 staging directory " + stagingDir + ": " + e);
         }
@@ -379,6 +395,7 @@ public final class S3Backend implements StorageBackend {
                 FileType t = known != null ? known.type : FileType.REGULAR;
                 return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
             }
+            return headFile(path);   // the listing says it is an object: no need to LIST key/
         }
         if (negative.getIfPresent(path) != null) {
             throw FsException.of(Errno.ENOENT);
@@ -426,6 +443,19 @@ public final class S3Backend implements StorageBackend {
         throw FsException.of(Errno.ENOENT);
     }
 
+    private Found headFile(String path) throws FsException {
+        String key = fileKey(path);
+        HeadObjectResponse h;
+        try {
+            h = s3.headObject(b -> b.bucket(o.bucket()).key(key)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "HEAD " + key);
+        }
+        S3Metadata meta = S3Metadata.parse(h.metadata());
+        return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
+                meta, false);
+    }
+
     private S3Metadata markerMeta(String markerKey) {
         try {
             return S3Metadata.parse(s3.headObject(b -> b.bucket(o.bucket()).key(markerKey)).join().metadata());
@@ -468,17 +498,8 @@ public final class S3Backend implements StorageBackend {
      * looks the name up again.
      */
     private void refresh(S3Node n) throws FsException {
-        String key = fileKey(n.path);
-        HeadObjectResponse h;
-        try {
-            h = s3.headObject(b -> b.bucket(o.bucket()).key(key)).join();
-        } catch (RuntimeException e) {
-            throw S3Errors.toFsException(e, "HEAD " + key);
-        }
-        S3Metadata meta = S3Metadata.parse(h.metadata());
-        FileType t = objectType(meta);
-        Found f = new Found(t, h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
-                false);
+        Found f = headFile(n.path);
+        FileType t = f.type;
         if (t != n.type) {
             learn(bind(n.path, t), f);
             throw FsException.of(Errno.ESTALE, n.path + " is a " + t + ", not a " + n.type);
@@ -723,7 +744,7 @@ public final class S3Backend implements StorageBackend {
                 n.unlinked = true;
                 n.localOnly = false;
             }
-        } else if (cachedListing(dir.path) == null) {
+        } else {
             Found f = find(path);   // ENOENT / EISDIR need an answer before we delete blindly
             if (f.type == FileType.DIRECTORY) {
                 throw FsException.of(Errno.EISDIR);
@@ -1013,16 +1034,19 @@ public final class S3Backend implements StorageBackend {
     /** Drops what we know about a directory's contents (it was renamed or removed). */
     private void forgetListing(String dirPath) {
         listings.invalidate(dirPath);
-        openListings.computeIfPresent(dirPath, (p, open) -> {
-            open.entries.clear();
-            return open;
-        });
+        OpenListing open = openListings.get(dirPath);
+        if (open != null) {
+            open.stale = true;
+        }
     }
 
     /** A directory's listing from an open handle or the recent-listing cache, or null. */
     private ConcurrentSkipListMap<FileName, Listed> cachedListing(String dirPath) {
         OpenListing open = openListings.get(dirPath);
-        return open != null ? open.entries : listings.getIfPresent(dirPath);
+        if (open != null && !open.stale && System.nanoTime() - open.takenNs < Math.max(ttlNs, OPEN_LISTING_MAX_NS)) {
+            return open.entries;
+        }
+        return listings.getIfPresent(dirPath);
     }
 
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
@@ -1136,12 +1160,16 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
+    /**
+     * {@code <run>-<node id>-<URL-encoded key>}: after a crash a human can tell which object it
+     * was, and a later run (whose node ids start over) can never overwrite it.
+     */
     private Path stagingPath(S3Node n) {
-        String name = n.path.substring(n.path.lastIndexOf('/') + 1).replaceAll("[^A-Za-z0-9._-]", "_");
-        if (name.length() > 100) {
-            name = name.substring(0, 100);
+        String key = java.net.URLEncoder.encode(fileKey(n.path), StandardCharsets.UTF_8);
+        if (key.length() > 200) {
+            key = key.substring(0, 200);
         }
-        return stagingDir.resolve(n.id + "-" + name);
+        return stagingDir.resolve(runId + "-" + n.id + "-" + key);
     }
 
     /** The node's writer, staging the current object first unless {@code empty}; holds the node monitor. */
@@ -1322,10 +1350,7 @@ public final class S3Backend implements StorageBackend {
             synchronized (n) {
                 n.opens--;
                 commit(n);   // a failure keeps writer and staging file: the node stays pinned for a retry
-                if (n.opens == 0 && n.writer != null && (!n.writer.dirty() || n.unlinked)) {
-                    n.writer.discard();
-                    n.writer = null;
-                }
+                settle(n);
             }
         } finally {
             dropIfUnused(n);
@@ -1343,7 +1368,10 @@ public final class S3Backend implements StorageBackend {
         }
         ConcurrentSkipListMap<FileName, Listed> listing = l;
         openListings.compute(n.path, (p, open) -> {
-            OpenListing r = open != null ? open : new OpenListing(listing);
+            OpenListing r = open != null && !open.stale && open.entries == listing ? open : new OpenListing(listing);
+            if (open != null && r != open) {
+                r.handles = open.handles;   // other handles of this directory share the fresher snapshot
+            }
             r.handles++;
             return r;
         });
@@ -1392,7 +1420,9 @@ public final class S3Backend implements StorageBackend {
             if (--open.handles > 0) {
                 return open;
             }
-            listings.put(p, open.entries);   // trusted for one more TTL after the last close
+            if (!open.stale) {
+                listings.put(p, open.entries);   // trusted for one more TTL after the last close
+            }
             return null;
         });
     }
@@ -1403,6 +1433,14 @@ public final class S3Backend implements StorageBackend {
         return new StatFs(blocks, blocks, blocks, 1L << 40, 1L << 40, 4096, FileName.MAX_LENGTH, 4096);
     }
 
+    /** Drops the staging file of a closed node whose data is in S3 (or no longer wanted); holds the monitor. */
+    private void settle(S3Node n) {
+        if (n.opens == 0 && n.writer != null && (!n.writer.dirty() || n.unlinked)) {
+            n.writer.discard();
+            n.writer = null;
+        }
+    }
+
     @Override
     public void syncfs(RequestContext ctx) throws FsException {
         FsException first = null;
@@ -1410,10 +1448,12 @@ public final class S3Backend implements StorageBackend {
             synchronized (n) {
                 try {
                     commit(n);
+                    settle(n);   // a close that failed earlier left the staging file; now it is uploaded
                 } catch (FsException e) {
                     first = first == null ? e : first;
                 }
             }
+            dropIfUnused(n);
         }
         if (first != null) {
             throw first;

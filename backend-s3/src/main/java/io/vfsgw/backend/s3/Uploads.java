@@ -113,8 +113,15 @@ final class Uploads {
      */
     static String copy(S3AsyncClient s3, S3Options o, String src, String dst, long size, Map<String, String> meta,
                        String contentType) throws FsException {
+        // 512 MiB copy parts: 10,000 of them reach the 5 TiB object limit
+        return copy(s3, o, src, dst, size, meta, contentType, MAX_SINGLE_COPY, 512L << 20);
+    }
+
+    /** As above with explicit limits, so a test can take the multipart path without a 5 GiB object. */
+    static String copy(S3AsyncClient s3, S3Options o, String src, String dst, long size, Map<String, String> meta,
+                       String contentType, long singleCopyLimit, long copyPartSize) throws FsException {
         try {
-            if (size <= MAX_SINGLE_COPY) {
+            if (size <= singleCopyLimit) {
                 return s3.copyObject(b -> {
                     b.sourceBucket(o.bucket()).sourceKey(src).destinationBucket(o.bucket()).destinationKey(dst);
                     if (meta != null) {
@@ -122,28 +129,33 @@ final class Uploads {
                     }
                 }).join().copyObjectResult().eTag();
             }
-            return multipartCopy(s3, o, src, dst, size, meta, contentType);
+            return multipartCopy(s3, o, src, dst, size, meta, contentType, copyPartSize);
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "COPY " + src + " -> " + dst);
         }
     }
 
     private static String multipartCopy(S3AsyncClient s3, S3Options o, String src, String dst, long size,
-                                        Map<String, String> meta, String contentType) throws FsException {
+                                        Map<String, String> meta, String contentType, long part)
+            throws FsException {
         Map<String, String> m = meta;
+        String ct = contentType;
         if (m == null) {
-            m = s3.headObject(b -> b.bucket(o.bucket()).key(src)).join().metadata();
+            // UploadPartCopy copies bytes only: carry the metadata over by hand
+            var head = s3.headObject(b -> b.bucket(o.bucket()).key(src)).join();
+            m = head.metadata();
+            ct = head.contentType();
         }
         Map<String, String> finalMeta = m;
+        String finalCt = ct;
         String uploadId;
         try {
             uploadId = s3.createMultipartUpload(b -> b.bucket(o.bucket()).key(dst).metadata(finalMeta)
-                    .contentType(contentType)).join().uploadId();
+                    .contentType(finalCt)).join().uploadId();
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "CreateMultipartUpload " + dst);
         }
         try {
-            long part = 512L << 20;   // 512 MiB copy parts: 10,000 parts reach the 5 TiB object limit
             List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
             int number = 1;
             for (long off = 0; off < size; off += part, number++) {

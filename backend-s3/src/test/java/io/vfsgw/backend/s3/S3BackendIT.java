@@ -61,7 +61,7 @@ class S3BackendIT {
 
     @BeforeAll
     static void startServer() throws Exception {
-        server = S3ProxyFixture.start();
+        server = S3ProxyFixture.shared();
         counter = new RequestCounter();
         client = server.client(List.of(counter));
         raw = server.client(List.of());
@@ -71,7 +71,6 @@ class S3BackendIT {
     static void stopServer() throws Exception {
         client.close();
         raw.close();
-        server.close();
     }
 
     @BeforeEach
@@ -572,6 +571,112 @@ class S3BackendIT {
         b.lookup(CTX, ROOT, n("five"));
         assertEquals(Errno.EMLINK, errno(() -> b.rename(CTX, ROOT, n("five"), ROOT, n("six"), 0)));
         assertArrayEquals(new byte[] {1}, rawGet(prefix + "five/k4"), "nothing moved");
+    }
+
+    @Test
+    void largeObjectsCopyInParts() throws Exception {
+        byte[] data = random(12 << 20, 12);
+        rawPut(prefix + "src", data, Map.of("mode", "33152"));
+        S3Options o = server.options(cache).build();
+        counter.reset();
+        Uploads.copy(client, o, prefix + "src", prefix + "dst", data.length, null, null, 5 << 20, 5 << 20);
+        assertEquals(3, counter.get("UploadPartCopy"), counter.snapshot().toString());
+        assertArrayEquals(data, rawGet(prefix + "dst"));
+        assertEquals("33152", rawHead(prefix + "dst").metadata().get("mode"), "metadata carried over");
+    }
+
+    @Test
+    void guiceModuleProvidesOneBackendAndFailsClearlyWithoutBucket() throws Exception {
+        S3Options o = server.options(cache).prefix(prefix).build();
+        com.google.inject.Injector inj = com.google.inject.Guice.createInjector(new S3Module(o));
+        StorageBackend b = inj.getInstance(StorageBackend.class);
+        try {
+            assertEquals("s3", b.name());
+            assertTrue(b == inj.getInstance(StorageBackend.class), "singleton");
+            b.mkdir(CTX, ROOT, n("viaGuice"), 0755, 0);
+            assertEquals(0, rawGet(prefix + "viaGuice/").length);
+        } finally {
+            b.close();
+        }
+        S3Options missing = server.options(cache).build().toBuilder().build();
+        S3Options noBucket = S3Options.builder("absent-bucket").endpoint(missing.endpoint()).pathStyle(true)
+                .credentials(S3ProxyFixture.ACCESS, S3ProxyFixture.SECRET).cacheDir(cache).build();
+        com.google.inject.Injector bad = com.google.inject.Guice.createInjector(new S3Module(noBucket));
+        com.google.inject.ProvisionException e = assertThrows(com.google.inject.ProvisionException.class,
+                () -> bad.getInstance(StorageBackend.class));
+        assertTrue(e.getCause().getMessage().startsWith("S3 bucket 'absent-bucket' at "), e.getCause().getMessage());
+    }
+
+    /**
+     * A seeded random sequence of file operations applied to the backend and to a trivial model
+     * (name -> bytes); after every step the touched file must read back as the model says, and
+     * at the end a fresh backend (nothing cached) must see exactly the model.
+     */
+    @Test
+    void randomOperationsMatchAReferenceModel() throws Exception {
+        S3Backend b = backend();
+        Map<String, byte[]> model = new java.util.TreeMap<>();
+        Random rnd = new Random(2026);
+        String[] names = {"a", "b", "c", "d"};
+        for (int step = 0; step < 80; step++) {
+            String name = names[rnd.nextInt(names.length)];
+            int op = rnd.nextInt(6);
+            String what = step + ": op " + op + " on " + name;
+            if (!model.containsKey(name) || op == 0) {
+                byte[] data = random(rnd.nextInt(3000), step);
+                if (model.containsKey(name)) {
+                    Entry e = b.lookup(CTX, ROOT, n(name));
+                    long fh = b.open(CTX, e.nodeId(), OpenFlags.O_WRONLY | OpenFlags.O_TRUNC).fh();
+                    b.write(CTX, e.nodeId(), fh, 0, new Buffers.Source(ByteBuffer.wrap(data)), false);
+                    b.release(CTX, e.nodeId(), fh, 0, 0);
+                } else {
+                    String absent = name;
+                    assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, ROOT, n(absent))), what);
+                    writeFile(b, ROOT, name, data);
+                }
+                model.put(name, data);
+            } else if (op == 1) {   // write somewhere inside or past the end
+                byte[] cur = model.get(name);
+                int off = rnd.nextInt(cur.length + 100);
+                byte[] patch = random(1 + rnd.nextInt(500), -step);
+                Entry e = b.lookup(CTX, ROOT, n(name));
+                long fh = b.open(CTX, e.nodeId(), OpenFlags.O_RDWR).fh();
+                b.write(CTX, e.nodeId(), fh, off, new Buffers.Source(ByteBuffer.wrap(patch)), false);
+                b.release(CTX, e.nodeId(), fh, 0, 0);
+                byte[] next = java.util.Arrays.copyOf(cur, Math.max(cur.length, off + patch.length));
+                System.arraycopy(patch, 0, next, off, patch.length);
+                model.put(name, next);
+            } else if (op == 2) {
+                int size = rnd.nextInt(4000);
+                Entry e = b.lookup(CTX, ROOT, n(name));
+                b.setattr(CTX, e.nodeId(), SetAttr.size(size));
+                model.put(name, java.util.Arrays.copyOf(model.get(name), size));
+            } else if (op == 3) {
+                String to = names[rnd.nextInt(names.length)];
+                b.rename(CTX, ROOT, n(name), ROOT, n(to), 0);
+                model.put(to, model.remove(name));
+                name = to;
+            } else if (op == 4) {
+                b.unlink(CTX, ROOT, n(name));
+                model.remove(name);
+                String gone = name;
+                assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, ROOT, n(gone))), what);
+                continue;
+            }
+            Entry e = b.lookup(CTX, ROOT, n(name));
+            assertEquals(model.get(name).length, e.attr().size(), what);
+            assertEquals(ByteBuffer.wrap(model.get(name)), readAll(b, e.nodeId()), what);
+        }
+        S3Backend fresh = backend();
+        Set<String> listed = new java.util.TreeSet<>();
+        for (DirEntry d : listDir(fresh, ROOT)) {
+            listed.add(d.name().toString());
+        }
+        listed.removeAll(Set.of(".", ".."));
+        assertEquals(model.keySet(), listed);
+        for (Map.Entry<String, byte[]> m : model.entrySet()) {
+            assertArrayEquals(m.getValue(), rawGet(prefix + m.getKey()), m.getKey());
+        }
     }
 
     @Test

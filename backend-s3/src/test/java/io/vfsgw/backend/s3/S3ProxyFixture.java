@@ -34,6 +34,27 @@ final class S3ProxyFixture implements AutoCloseable {
         this.port = port;
     }
 
+    private static S3ProxyFixture shared;
+
+    /**
+     * One server per test JVM (failsafe runs every IT class in one JVM): starting S3Proxy takes
+     * seconds. Tests isolate themselves by key prefix. Stopped by a shutdown hook.
+     */
+    static synchronized S3ProxyFixture shared() throws Exception {
+        if (shared == null) {
+            S3ProxyFixture f = start();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    f.close();
+                } catch (Exception e) {
+                    // the JVM is exiting; the temp dir is best effort
+                }
+            }));
+            shared = f;
+        }
+        return shared;
+    }
+
     static S3ProxyFixture start() throws Exception {
         Path root = Files.createTempDirectory("s3proxy");
         int port;
@@ -89,9 +110,13 @@ final class S3ProxyFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         if (proxy != null) {
-            proxy.stop();
+            try {
+                proxy.stop();
+            } catch (Exception e) {
+                throw new IOException("stopping S3Proxy", e);
+            }
         }
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {

@@ -1,0 +1,137 @@
+package io.vfsgw.backend.s3;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vfsgw.spi.CreateResult;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.OpenFlags;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.StorageBackend;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/** 500s injected on the wire (FaultProxy): retried when transient, EIO and no data lost when not. */
+class S3FaultIT {
+    private static final RequestContext CTX = new RequestContext(1000, 1000, 1);
+    private static final long ROOT = StorageBackend.ROOT_ID;
+
+    @TempDir
+    Path cache;
+    private S3ProxyFixture server;
+    private FaultProxy proxy;
+    private S3AsyncClient client;
+    private S3AsyncClient raw;
+    private RequestCounter counter;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        server = S3ProxyFixture.shared();
+        proxy = new FaultProxy(server.endpoint().getPort());
+        counter = new RequestCounter();
+        S3Options o = server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).build();
+        client = S3Clients.build(o, List.of(counter));
+        raw = server.client(List.of());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        client.close();
+        raw.close();
+        proxy.close();
+    }
+
+    private S3Backend backend(String prefix) {
+        return new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix(prefix).build(),
+                client);
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static void writeAll(S3Backend b, long node, long fh, byte[] data) throws FsException {
+        for (int off = 0; off < data.length; off += 128 << 10) {
+            int len = Math.min(128 << 10, data.length - off);
+            b.write(CTX, node, fh, off, new Buffers.Source(ByteBuffer.wrap(data, off, len)), false);
+        }
+    }
+
+    private byte[] rawGet(String key) {
+        return raw.getObject(r -> r.bucket(S3ProxyFixture.BUCKET).key(key), AsyncResponseTransformer.toBytes())
+                .join().asByteArray();
+    }
+
+    @Test
+    void aTransient500IsRetriedAndInvisible() throws Exception {
+        S3Backend b = backend("fault-transient/");
+        byte[] data = random(20 << 20, 1);
+        proxy.failNext(1, r -> r.method().equals("PUT") && r.target().contains("partNumber=2"));
+        CreateResult cr = b.create(CTX, ROOT, FileName.literal("f"), 0644, OpenFlags.O_WRONLY, 0);
+        writeAll(b, cr.entry().nodeId(), cr.open().fh(), data);
+        b.release(CTX, cr.entry().nodeId(), cr.open().fh(), 0, 0);
+        assertEquals(1, proxy.injected.get());
+        assertEquals(4, counter.get("UploadPart"), "3 parts + 1 retry: " + counter.snapshot());
+        assertArrayEquals(data, rawGet("fault-transient/f"));
+
+        proxy.failNext(1, r -> r.method().equals("GET") && r.target().contains("/f"));
+        Entry e = b.lookup(CTX, ROOT, FileName.literal("f"));
+        long fh = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY).fh();
+        Buffers.Sink s = new Buffers.Sink(4096);
+        b.read(CTX, e.nodeId(), fh, 12345, s);
+        assertEquals(ByteBuffer.wrap(data, 12345, 4096), s.filled());
+        b.release(CTX, e.nodeId(), fh, 0, 0);
+        assertEquals(2, proxy.injected.get());
+        b.close();
+    }
+
+    @Test
+    void persistent500sGiveEioAndTheDataSurvivesForTheRetry() throws Exception {
+        S3Backend b = backend("fault-persistent/");
+        byte[] small = random(100_000, 2);
+        CreateResult cr = b.create(CTX, ROOT, FileName.literal("small"), 0644, OpenFlags.O_WRONLY, 0);
+        long node = cr.entry().nodeId();
+        writeAll(b, node, cr.open().fh(), small);
+        proxy.failNext(Integer.MAX_VALUE, r -> r.method().equals("PUT"));
+        FsException e = assertThrows(FsException.class, () -> b.flush(CTX, node, cr.open().fh(), 0));
+        assertEquals(Errno.EIO, e.errno());
+        assertEquals(3, counter.get("PutObject"), "1 attempt + 2 retries: " + counter.snapshot());
+        Path staging = b.stagingFileOf(node);
+        assertNotNull(staging);
+        assertEquals(small.length, Files.size(staging));
+        assertEquals(Errno.EIO, assertThrows(FsException.class,
+                () -> b.release(CTX, node, cr.open().fh(), 0, 0)).errno(), "close reports it too");
+        assertTrue(Files.exists(staging), "staging kept after a failed release");
+        proxy.heal();
+        b.syncfs(CTX);   // the retry: the node stayed pinned with its dirty data
+        assertArrayEquals(small, rawGet("fault-persistent/small"));
+
+        // GETs that keep failing: EIO to the reader, nothing hangs
+        Entry en = b.lookup(CTX, ROOT, FileName.literal("small"));
+        proxy.failNext(Integer.MAX_VALUE, r -> r.method().equals("GET") && r.target().endsWith("/small"));
+        long fh = b.open(CTX, en.nodeId(), OpenFlags.O_RDONLY).fh();
+        assertEquals(Errno.EIO, assertThrows(FsException.class,
+                () -> b.read(CTX, en.nodeId(), fh, 5000, new Buffers.Sink(100))).errno());
+        b.release(CTX, en.nodeId(), fh, 0, 0);
+        assertTrue(proxy.injected.get() >= 6, "3 PUT + 3 GET attempts refused: " + proxy.injected.get());
+        proxy.heal();
+        b.close();
+    }
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Turns the raw results of one bench/run.sh run into the markdown tables (medians and ratios).
+
+Usage: report.py RUN_DIR
+RUN_DIR holds host/, posix/ and guest/ (any may be missing), each with one file per measurement:
+<target>.<test>.<round>.json (fio --output-format=json) or <target>.meta.<round>.txt (metaops).
+"""
+import json
+import os
+import re
+import statistics
+import sys
+
+TESTS = [  # (test, label, unit)
+    ("seqwrite", "seq write 1 MiB", "MiB/s"),
+    ("seqread", "seq read 1 MiB (cold)", "MiB/s"),
+    ("randread", "random read 4 KiB (cold)", "IOPS"),
+    ("meta", "create+stat+unlink", "files/s"),
+]
+
+# section dir -> (title, targets in column order, [(numerator, denominator), ...] ratio columns)
+SECTIONS = [
+    ("host", "Host mounts (/dev/fuse)", ["tmpfs", "vfsgw-mem", "passthrough"],
+     [("vfsgw-mem", "tmpfs"), ("passthrough", "tmpfs"), ("vfsgw-mem", "passthrough")]),
+    ("posix", "posix backend, host mount vs its raw source directory", ["raw", "vfsgw-posix"],
+     [("vfsgw-posix", "raw")]),
+    ("guest", "QEMU guest (TCG), one boot, all shares mounted at once",
+     ["virtiofsd", "vfsgw-mem", "vfsgw-posix", "9p"],
+     [("vfsgw-mem", "virtiofsd"), ("vfsgw-posix", "virtiofsd"), ("9p", "virtiofsd"), ("vfsgw-mem", "9p")]),
+]
+
+NAME = re.compile(r"^(?P<target>[\w-]+)\.(?P<test>\w+)\.(?P<round>\d+)\.(?P<ext>json|txt)$")
+
+
+def value(path, test):
+    """The figure of merit of one measurement file, or None if the run failed."""
+    try:
+        with open(path) as f:
+            text = f.read()
+        if test == "meta":
+            m = re.search(r"files_per_s=([\d.]+)", text)
+            return float(m.group(1)) if m else None
+        # fio may print warnings before the JSON object.
+        job = json.loads(text[text.index("{"):])["jobs"][0]
+        if job.get("error"):
+            return None
+        if test == "seqwrite":
+            return job["write"]["bw_bytes"] / 2**20
+        if test == "seqread":
+            return job["read"]["bw_bytes"] / 2**20
+        return job["read"]["iops"]
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+
+
+def collect(section_dir):
+    """{(target, test): [values...]} over every round found."""
+    out = {}
+    for name in sorted(os.listdir(section_dir)):
+        m = NAME.match(name)
+        if not m:
+            continue
+        v = value(os.path.join(section_dir, name), m["test"])
+        if v is not None:
+            out.setdefault((m["target"], m["test"]), []).append(v)
+    return out
+
+
+def fmt(v):
+    return "—" if v is None else (f"{v:,.0f}" if v >= 100 else f"{v:.1f}")
+
+
+def table(title, data, targets, ratios):
+    tests = [t for t in TESTS if any((tg, t[0]) in data for tg in targets)]
+    if not tests:
+        return ""
+    med = {k: statistics.median(v) for k, v in data.items()}
+    rounds = max(len(v) for v in data.values())
+    head = ["test", "unit"] + targets + [f"{a} / {b}" for a, b in ratios]
+    lines = [f"### {title}", "",
+             f"Median of {rounds} interleaved rounds; [min–max] below each median.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for test, label, unit in tests:
+        cells = [label, unit]
+        for tg in targets:
+            vals = data.get((tg, test))
+            cells.append(f"{fmt(med[(tg, test)])} [{fmt(min(vals))}–{fmt(max(vals))}]" if vals else "—")
+        for a, b in ratios:
+            if (a, test) in med and (b, test) in med and med[(b, test)] > 0:
+                cells.append(f"{med[(a, test)] / med[(b, test)]:.2f}x")
+            else:
+                cells.append("—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    run = sys.argv[1]
+    parts = []
+    for sub, title, targets, ratios in SECTIONS:
+        d = os.path.join(run, sub)
+        if os.path.isdir(d):
+            t = table(title, collect(d), targets, ratios)
+            if t:
+                parts.append(t)
+    print("\n".join(parts), end="")
+
+
+if __name__ == "__main__":
+    main()

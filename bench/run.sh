@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# The vfsgw benchmark suite: every target measured side by side in the same run, in interleaved
+# rounds, medians and ratios reported as one markdown document.
+#
+# Usage: bench/run.sh [host|guest|all] [--quick] [--rounds N]
+#   host   vfsgw (mem) on /dev/fuse vs kernel tmpfs (the ceiling) vs libfuse's C passthrough
+#          example over tmpfs (the FUSE reference); and vfsgw's posix backend mounted on the host
+#          vs its raw source directory (sequential only)
+#   guest  one QEMU (TCG) boot with four shares mounted at once: vfsgw mem, vfsgw posix,
+#          virtiofsd (cache=auto) and virtio-9p (msize 512000); ratios to virtiofsd
+#   all    both (default)
+#   --quick   small sizes and one round: a smoke run of the script itself, not a measurement
+#   --rounds N  rounds per target (default 3)
+# Each round runs, per target: fio psync sequential write (end_fsync) and, after dropping caches,
+# sequential read of one file in 1 MiB blocks; random 4 KiB reads of it (cold, size and time
+# bounded); create+stat+unlink of many empty files (bench/metaops.c).
+# Needs root (mounts, drop_caches), fio, gcc, libfuse3-dev, python3, qemu, and cli/target/vfsgw.jar
+# (built when missing). Output: stdout and bench/results/<date>.md (--quick: only $RUN); raw fio JSON stays in
+# $BENCH_WORK (default /var/tmp/vfsgw-bench). VFSGW_JAVA_OPTS is passed to the vfsgw JVMs.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+JAR=$ROOT/cli/target/vfsgw.jar
+BUILD=$HERE/.build
+MODE=all QUICK=0 ROUNDS=3
+while [ $# -gt 0 ]; do
+    case "$1" in
+        host|guest|all) MODE=$1 ;;
+        --quick) QUICK=1 ;;
+        --rounds) ROUNDS=$2; shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+if [ "$QUICK" = 1 ]; then
+    ROUNDS=1
+    H_SIZE=64M H_RAND_IO=8M H_RAND_T=3 H_META=1000
+    G_SIZE=32M G_RAND_IO=4M G_RAND_T=3 G_META=200
+else
+    H_SIZE=1G H_RAND_IO=128M H_RAND_T=10 H_META=10000
+    G_SIZE=256M G_RAND_IO=16M G_RAND_T=10 G_META=2000
+fi
+
+log() { echo "bench: $*" >&2; }
+die() { echo "bench: ERROR: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "run as root (mounts, drop_caches)"
+for tool in fio gcc python3 pkg-config mountpoint; do
+    command -v "$tool" >/dev/null || die "$tool not found"
+done
+
+WORK=${BENCH_WORK:-/var/tmp/vfsgw-bench}
+STAMP=$(date -u +%Y-%m-%d-%H%M)
+RUN=$WORK/run-$STAMP
+mkdir -p "$RUN" "$BUILD" "$HERE/results"
+
+# --- cleanup: only what this script mounted and started ----------------------------------------
+MOUNTS=() PIDS=()
+cleanup() {
+    set +e
+    local i
+    # FUSE mounts first (their daemons then exit), then the servers, then what they had open.
+    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+        mountpoint -q "${MOUNTS[i]}" && umount "${MOUNTS[i]}" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
+        mountpoint -q "${MOUNTS[i]}" && { umount "${MOUNTS[i]}" || umount -l "${MOUNTS[i]}"; }
+    done
+    MOUNTS=() PIDS=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# wait_for DESCRIPTION SECONDS CMD...: polls CMD until it succeeds or the deadline passes.
+wait_for() {
+    local what=$1 deadline=$((SECONDS + $2))
+    shift 2
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || die "timed out waiting for $what"
+        sleep 0.2
+    done
+}
+
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+
+build_tools() {
+    [ -f "$JAR" ] || (cd "$ROOT" && mvn -q -o install -DskipTests) || die "could not build $JAR"
+    gcc -O2 -Wall -o "$BUILD/metaops" "$HERE/metaops.c"
+    gcc -O2 -Wall -static -o "$BUILD/metaops-static" "$HERE/metaops.c"
+    local ex=/usr/share/doc/libfuse3-dev/examples
+    [ -f $ex/passthrough.c ] || die "$ex/passthrough.c missing: apt-get install libfuse3-dev"
+    cp $ex/passthrough.c $ex/passthrough_helpers.h "$BUILD/"
+    # libfuse 3.14 turns splice reads on by default and its high-level API takes no -o option to
+    # turn them off: clear them in the example's init, so both FUSE engines copy through user
+    # space. (3.14 has no kernel passthrough to turn off.)
+    grep -q '(void) conn;' "$BUILD/passthrough.c" || die "passthrough.c changed: cannot disable splice"
+    sed -i 's/(void) conn;/conn->want \&= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);/' \
+        "$BUILD/passthrough.c"
+    # shellcheck disable=SC2046
+    (cd "$BUILD" && gcc -Wall passthrough.c $(pkg-config fuse3 --cflags --libs) -o passthrough)
+}
+
+# vfsgw ARGS...: starts vfsgw in the background, logging to $RUN; sets LAST_PID.
+vfsgw() {
+    # shellcheck disable=SC2086
+    java ${VFSGW_JAVA_OPTS:-} -jar "$JAR" "$@" >>"$RUN/vfsgw.log" 2>&1 &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+# fio_job OUT ARGS...: one fio job, JSON result in OUT.
+fio_job() {
+    local out=$1
+    shift
+    fio --name=bench --ioengine=psync --direct=0 --output-format=json --output="$out" "$@" >/dev/null \
+        || log "fio failed: $out"
+}
+
+# host_round TARGET DIR ROUND SEQ_ONLY: one round of every workload on one host target.
+host_round() {
+    local t=$1 d=$2 r=$3 seq_only=$4 out=$RUN/$5 f=$2/bench.dat
+    log "round $r: $t"
+    rm -f "$f"
+    fio_job "$out/$t.seqwrite.$r.json" --filename="$f" --rw=write --bs=1M --size="$H_SIZE" --end_fsync=1
+    drop_caches
+    fio_job "$out/$t.seqread.$r.json" --filename="$f" --rw=read --bs=1M --size="$H_SIZE"
+    if [ "$seq_only" = 0 ]; then
+        drop_caches
+        fio_job "$out/$t.randread.$r.json" --filename="$f" --rw=randread --bs=4k --size="$H_SIZE" \
+            --io_size="$H_RAND_IO" --runtime="$H_RAND_T"
+        rm -rf "$d/meta" && mkdir "$d/meta"
+        "$BUILD/metaops" "$d/meta" "$H_META" 30 >"$out/$t.meta.$r.txt" 2>&1 || log "metaops failed on $t"
+        rmdir "$d/meta" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
+
+run_host() {
+    local H=$WORK/host
+    mkdir -p "$RUN/host" "$RUN/posix" "$H"/{tmpfs,vfsgw,ptsrc,pt,posixsrc,posix}
+    mount -t tmpfs -o size=3G bench-tmpfs "$H/tmpfs"; MOUNTS+=("$H/tmpfs")
+    mount -t tmpfs -o size=3G bench-ptsrc "$H/ptsrc"; MOUNTS+=("$H/ptsrc")
+    vfsgw mount "$H/vfsgw" --mem-size 4G; MOUNTS+=("$H/vfsgw")
+    # libfuse's high-level passthrough mirrors / at the mount point (default multi-threaded loop).
+    "$BUILD/passthrough" -f "$H/pt" \
+        >>"$RUN/passthrough.log" 2>&1 &
+    PIDS+=($!); MOUNTS+=("$H/pt")
+    # The posix source lives on the host disk (under $WORK), as a posix share would.
+    find "$H/posixsrc" -mindepth 1 -delete
+    vfsgw mount "$H/posix" --backend posix --source "$H/posixsrc"; MOUNTS+=("$H/posix")
+    wait_for "vfsgw mem mount" 120 mountpoint -q "$H/vfsgw"
+    wait_for "passthrough mount" 30 mountpoint -q "$H/pt"
+    wait_for "vfsgw posix mount" 120 mountpoint -q "$H/posix"
+
+    local r
+    for ((r = 1; r <= ROUNDS; r++)); do
+        host_round tmpfs "$H/tmpfs" "$r" 0 host
+        host_round vfsgw-mem "$H/vfsgw" "$r" 0 host
+        host_round passthrough "$H/pt$H/ptsrc" "$r" 0 host
+        host_round raw "$H/posixsrc" "$r" 1 posix
+        host_round vfsgw-posix "$H/posix" "$r" 1 posix
+    done
+    cleanup
+}
+
+# The guest script: runs every workload on every share, round by round, and copies the results
+# into the virtiofsd share after each round (the host reads them from there).
+guest_script() {
+    cat <<EOF
+R=$ROUNDS SIZE=$G_SIZE RIO=$G_RAND_IO RT=$G_RAND_T META=$G_META
+EOF
+    cat <<'EOF'
+cp /vfsd/.bench/metaops /tmp/metaops
+mkdir -p /tmp/res
+job() { out=$1; shift; fio --name=bench --ioengine=psync --direct=0 --output-format=json --output="$out" "$@" >/dev/null || echo "bench: fio failed: $out"; }
+dropc() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+r=1
+while [ $r -le $R ]; do
+    for spec in virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9; do
+        t=${spec%%:*} d=${spec#*:} f=${spec#*:}/bench.dat
+        echo "bench: guest round $r: $t"
+        rm -f "$f"
+        job /tmp/res/$t.seqwrite.$r.json --filename="$f" --rw=write --bs=1M --size=$SIZE --end_fsync=1
+        dropc
+        job /tmp/res/$t.seqread.$r.json --filename="$f" --rw=read --bs=1M --size=$SIZE
+        dropc
+        job /tmp/res/$t.randread.$r.json --filename="$f" --rw=randread --bs=4k --size=$SIZE --io_size=$RIO --runtime=$RT
+        rm -rf "$d/meta"; mkdir "$d/meta"
+        /tmp/metaops "$d/meta" $META 20 > /tmp/res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
+        rmdir "$d/meta"; rm -f "$f"
+    done
+    mkdir -p /vfsd/.bench/res && cp /tmp/res/* /vfsd/.bench/res/
+    r=$((r + 1))
+done
+vfsgw_result bench ok "rounds=$R"
+EOF
+}
+
+run_guest() {
+    local G=$WORK/guest
+    mkdir -p "$RUN/guest" "$G/fs"
+    # All host-side directories on one tmpfs: the transports differ, the storage does not.
+    mount -t tmpfs -o size=4G bench-guest "$G/fs"; MOUNTS+=("$G/fs")
+    mkdir -p "$G/fs"/{posix,vfsd/.bench,p9}
+    cp "$BUILD/metaops-static" "$G/fs/vfsd/.bench/metaops"
+    rm -f "$G"/*.sock
+    vfsgw serve --socket-path "$G/mem.sock" --tag vfsgw --mem-size 2G
+    vfsgw serve --socket-path "$G/posix.sock" --tag vposix --backend posix --source "$G/fs/posix"
+    /usr/lib/qemu/virtiofsd --socket-path="$G/vfsd.sock" -o source="$G/fs/vfsd" -o cache=auto \
+        >>"$RUN/virtiofsd.log" 2>&1 &
+    PIDS+=($!)
+    wait_for "vfsgw sockets" 120 test -S "$G/mem.sock" -a -S "$G/posix.sock" -a -S "$G/vfsd.sock"
+    guest_script >"$G/script.sh"
+    log "booting the guest (TCG; progress below)"
+    local rc=0
+    timeout 1800 "$ROOT/testing/guest/run-guest.sh" --fio --mem 2048 --socket "$G/mem.sock" --tag vfsgw \
+        --fs "$G/posix.sock:vposix:/vposix" --fs "$G/vfsd.sock:vfsd:/vfsd" --9p "$G/fs/p9:p9:/p9" \
+        --script "$G/script.sh" </dev/null 2>&1 | tee "$RUN/guest-console.log" \
+        | grep --line-buffered -E '^bench:|VFSGW-(RESULT|DONE)' >&2 || rc=$?
+    grep -q 'VFSGW-RESULT bench ok' "$RUN/guest-console.log" || log "guest run incomplete (rc=$rc): see $RUN/guest-console.log"
+    cp "$G/fs/vfsd/.bench/res/"* "$RUN/guest/" 2>/dev/null || log "no guest results"
+    cleanup
+}
+
+machine() {
+    echo "- machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, kernel $(uname -r)"
+    echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)"
+    echo "- $(fio --version), $(java -version 2>&1 | head -1), libfuse $(pkg-config --modversion fuse3), $(qemu-system-x86_64 --version | head -1)"
+}
+
+build_tools
+{
+    echo "## vfsgw benchmarks, $STAMP (UTC)"
+    echo
+    echo "\`bench/run.sh $MODE$([ "$QUICK" = 1 ] && echo ' --quick')\`: $ROUNDS round(s);" \
+         "host: $H_SIZE file, random reads $H_RAND_IO or ${H_RAND_T}s, $H_META files;" \
+         "guest: $G_SIZE file, random reads $G_RAND_IO or ${G_RAND_T}s, $G_META files."
+    echo
+    machine
+    echo
+} >"$RUN/header.md"
+T0=$SECONDS
+case "$MODE" in
+    host) run_host ;;
+    guest) run_guest ;;
+    all) run_host; run_guest ;;
+esac
+log "measured in $((SECONDS - T0)) s"
+OUT=$HERE/results/$STAMP.md
+[ "$QUICK" = 1 ] && OUT=$RUN/report.md   # smoke runs are not results
+{ cat "$RUN/header.md"; echo "- wall time: $((SECONDS - T0)) s"; echo; python3 "$HERE/report.py" "$RUN"; } >"$OUT"
+cat "$OUT"
+log "written to $OUT (raw results in $RUN)"

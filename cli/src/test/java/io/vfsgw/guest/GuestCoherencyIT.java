@@ -1,0 +1,42 @@
+package io.vfsgw.guest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.vfsgw.testvm.GuestReport;
+import io.vfsgw.testvm.GuestVm;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One vfsgw process serves two virtio-fs devices (two sockets, two sessions) over one backend and one
+ * metadata cache; a guest mounts both, and what it changes through one mount must show through the
+ * other within the 1 s cache timeout (testing/guest/workloads/coherency.sh). Two mounts in one guest
+ * have separate kernel caches, so this is the multi-guest case at the cost of a single boot.
+ */
+class GuestCoherencyIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void changesThroughOneDeviceShowThroughTheOther() throws Exception {
+        try (MemGateway gw = MemGateway.start(dir)) {
+            Path a = gw.serve("a");
+            Path b = gw.serve("b");
+            GuestReport r = GuestVm.builder().name("coherency").socket(a).tag("a").virtioFs(b, "b", "/mnt2")
+                    .script(GuestScripts.workload("coherency.sh"))
+                    .timeout(Duration.ofSeconds(120)).build().run();
+            System.out.printf("GuestCoherencyIT: boot %s, total %s; %s%n", r.bootTime().orElse(null), r.totalTime(),
+                    r.results());
+            r.assertOk();
+            for (String name : new String[] {"b-reads-new-file", "b-sees-created-file", "b-sees-new-content",
+                    "b-lists-new-dir", "b-sees-removal", "a-sees-b-file", "umount:/mnt", "umount:/mnt2"}) {
+                r.detail(name);
+            }
+            assertEquals(2, gw.sessions().size(), "one session per device");
+            assertEquals("from-b\n", new String(gw.read("back"), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+}
