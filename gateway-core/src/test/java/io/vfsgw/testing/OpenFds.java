@@ -45,7 +45,6 @@ public final class OpenFds {
         long deadline = System.nanoTime() + within.toNanos();
         Map<Integer, String> now = snapshot();
         while (now.size() > before.size() && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
             try {
                 Thread.sleep(20); // polling a condition with a deadline, not waiting instead of it
             } catch (InterruptedException e) {

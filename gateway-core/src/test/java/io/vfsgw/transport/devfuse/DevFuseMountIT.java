@@ -36,8 +36,7 @@ class DevFuseMountIT {
     @TempDir
     Path tmp;
     Path mp;
-    long fdsBefore;
-    String before;
+    java.util.Map<Integer, String> fdsBefore;
 
     /** One mount/close first, so lazily created JDK/jnr fds (a socket, /dev/random) are not counted as leaks. */
     @BeforeAll
@@ -48,8 +47,7 @@ class DevFuseMountIT {
     @BeforeEach
     void setUp() throws IOException {
         mp = Files.createDirectory(tmp.resolve("mnt"));
-        fdsBefore = openFds();
-        before = fdTargets();
+        fdsBefore = io.vfsgw.testing.OpenFds.snapshot();
     }
 
     @AfterEach
@@ -57,7 +55,7 @@ class DevFuseMountIT {
         String real = mp.toRealPath().toString();
         assertTrue(MountTable.topAt(real).filter(m -> m.fsType().startsWith("fuse")).isEmpty(),
                 "mount left behind at " + real);
-        assertEquals(fdsBefore, openFds(), () -> "fds leaked: " + fdTargets() + " before: " + before);
+        io.vfsgw.testing.OpenFds.assertNoLeak(fdsBefore, java.time.Duration.ofSeconds(5), "mount closed");
     }
 
     @Test
@@ -238,25 +236,7 @@ class DevFuseMountIT {
         return b;
     }
 
-    private static long openFds() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
-    }
 
-    private static String fdTargets() {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.map(p -> {
-                try {
-                    return p.getFileName() + "->" + Files.readSymbolicLink(p);
-                } catch (IOException e) {
-                    return p.getFileName() + "->?";
-                }
-            }).toList().toString();
-        } catch (IOException e) {
-            return e.toString();
-        }
-    }
 
     private static long countDevFuseFds() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
