@@ -41,7 +41,8 @@ final class Gateway implements AutoCloseable {
     /** A new FUSE session over the shared cache and backend. */
     FuseSession newSession(String transport, int maxWrite) {
         SessionConfig base = SessionConfig.defaults(transport).withCache(cache.config());
-        InitPolicy p = base.initPolicy().withMaxWrite(maxWrite, Math.min(256, maxWrite / 4096));
+        InitPolicy p = base.initPolicy().withMaxWrite(maxWrite, Math.min(256, maxWrite / 4096))
+                .withWritebackCache(options.writebackCache);
         return new FuseSession(cache, base.withInitPolicy(p));
     }
 

@@ -21,6 +21,11 @@ public final class GatewayOptions {
             description = "Bound of the metadata cache, entries (default: ${DEFAULT-VALUE}).")
     long cacheEntries;
 
+    @Option(names = "--writeback-cache",
+            description = "Let the kernel cache writes and send them in the background (faster writes). Only"
+                    + " when nothing else changes the files: the mem backend, or a source only this gateway writes.")
+    boolean writebackCache;
+
     @Option(names = {"--threads", "--thread-pool-size"}, paramLabel = "N", defaultValue = "4",
             description = "Worker threads serving requests (default: ${DEFAULT-VALUE}).")
     int threads;
