@@ -30,6 +30,7 @@ static const char *errname(int e) {
     case ERANGE: return "ERANGE"; case ENAMETOOLONG: return "ENAMETOOLONG"; case ENOSYS: return "ENOSYS";
     case ENOTEMPTY: return "ENOTEMPTY"; case ELOOP: return "ELOOP"; case ENODATA: return "ENODATA";
     case EOPNOTSUPP: return "EOPNOTSUPP"; case ENXIO: return "ENXIO"; case EDEADLK: return "EDEADLK";
+    case ENODEV: return "ENODEV"; case EROFS: return "EROFS"; case EFBIG: return "EFBIG";
     default: return "E?";
     }
 }
@@ -70,7 +71,9 @@ static int locks(const char *path) {
         struct flock w = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
         int waited = fcntl(cfd, F_SETLKW, &w) == 0;
         int bsd = flock(cfd, LOCK_EX | LOCK_NB) == 0;
-        printf("getlk-conflict=%d setlk-busy=%d other-range=%d setlkw=%d", conflict, busy, other, waited);
+        printf("getlk-conflict=%d (type %s pid %d, holder %d) setlk-busy=%d other-range=%d setlkw=%d", conflict,
+               q.l_type == F_WRLCK ? "W" : q.l_type == F_RDLCK ? "R" : "U", (int)q.l_pid, (int)getppid(),
+               busy, other, waited);
         printf(" flock=%d\n", bsd);
         fflush(stdout);
         _exit(conflict && busy && other && waited && bsd ? 0 : 1);

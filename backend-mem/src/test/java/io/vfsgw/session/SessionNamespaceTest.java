@@ -39,6 +39,21 @@ class SessionNamespaceTest {
     }
 
     @Test
+    void theCallersCredentialsReachTheBackend() {
+        long shared = fuse.mkdir(ROOT, "shared", 01777).nodeid();
+        fuse.credentials(1000, 1001, 77);
+        FuseHarness.Created c = fuse.create(shared, "mine", 0600, O_RDWR);
+        assertEquals(1000, c.entry().attr().uid());
+        assertEquals(1001, c.entry().attr().gid());
+        // Mode bits and the sticky bit are the kernel's job (virtio-fs and our /dev/fuse mounts use
+        // default_permissions); the backend takes the caller for the ownership of what it creates.
+        fuse.credentials(2000, 2002, 78);
+        assertEquals(2000, fuse.mkdir(shared, "theirs", 0755).attr().uid());
+        assertEquals(2002, fuse.lookup(shared, "theirs").attr().gid());
+        fuse.credentials(0, 0, 1);
+    }
+
+    @Test
     void badNamesGetClearErrors() {
         assertErrno(Errno.EINVAL, () -> fuse.mkdir(ROOT, "a/b", 0755));
         assertErrno(Errno.EINVAL, () -> fuse.mkdir(ROOT, "", 0755));

@@ -5,6 +5,7 @@ import io.vfsgw.backend.mem.MemOptions;
 import io.vfsgw.cache.CacheConfig;
 import io.vfsgw.cache.MetadataCache;
 import io.vfsgw.fuse.InitPolicy;
+import io.vfsgw.fuse.Opcode;
 import io.vfsgw.session.FuseRequestHandler;
 import io.vfsgw.session.FuseSession;
 import io.vfsgw.session.SessionConfig;
@@ -190,11 +191,17 @@ final class MemGateway implements AutoCloseable {
         }
     }
 
-    /** The FUSE session of one connection, with a latch that opens when the server closes it at disconnect. */
+    /**
+     * The FUSE session of one connection, with a latch that opens when the server closes it at
+     * disconnect, and a count of the opcodes the guest sent (to prove a workload reached vfsgw and was
+     * not answered by the guest kernel's caches).
+     */
     static final class TrackedSession implements FuseRequestHandler, AutoCloseable {
         final String tag;
         private final FuseSession session;
         private final CountDownLatch closed = new CountDownLatch(1);
+        private final java.util.concurrent.ConcurrentHashMap<Opcode, java.util.concurrent.atomic.LongAdder> opcodes =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         TrackedSession(String tag, FuseSession session) {
             this.tag = tag;
@@ -203,7 +210,21 @@ final class MemGateway implements AutoCloseable {
 
         @Override
         public void handle(ByteBuffer[] request, ByteBuffer[] reply, ReplyCompletion completion) {
+            // fuse_in_header: len u32, opcode u32 at offset 4 (views are LITTLE_ENDIAN).
+            if (request.length > 0 && request[0].limit() >= 8) {
+                Opcode op = Opcode.fromCode(request[0].getInt(4));
+                if (op != null) {
+                    opcodes.computeIfAbsent(op, k -> new java.util.concurrent.atomic.LongAdder()).increment();
+                }
+            }
             session.handle(request, reply, completion);
+        }
+
+        /** The opcodes received so far, with how often. */
+        java.util.Map<Opcode, Long> opcodes() {
+            java.util.Map<Opcode, Long> m = new java.util.EnumMap<>(Opcode.class);
+            opcodes.forEach((k, v) -> m.put(k, v.sum()));
+            return m;
         }
 
         @Override

@@ -111,15 +111,15 @@ class RequestDecoderTest {
         java.util.Arrays.fill(max, 0, 255, (byte) 'a');
         assertEquals(255, WireStrings.readName(ByteBuffer.wrap(max)).length);
         // Over NAME_MAX is well formed on the wire (the kernel does not check it); spi.FileName
-        // answers ENAMETOOLONG. Only a name without a NUL within PATH_MAX is malformed.
+        // answers ENAMETOOLONG. Only a name without a NUL within FUSE_NAME_MAX is malformed.
         byte[] over = new byte[257];
         java.util.Arrays.fill(over, 0, 256, (byte) 'a');
         assertEquals(256, WireStrings.readName(ByteBuffer.wrap(over)).length);
-        byte[] huge = new byte[4097];
-        java.util.Arrays.fill(huge, 0, 4096, (byte) 'a');
+        byte[] huge = new byte[WireStrings.FUSE_NAME_MAX + 2];
+        java.util.Arrays.fill(huge, 0, WireStrings.FUSE_NAME_MAX + 1, (byte) 'a');
         MalformedRequestException e = assertThrows(MalformedRequestException.class,
                 () -> WireStrings.readName(ByteBuffer.wrap(huge)));
-        assertTrue(e.getMessage().contains("longer than 4095"), e.getMessage());
+        assertTrue(e.getMessage().contains("longer than " + WireStrings.FUSE_NAME_MAX), e.getMessage());
 
         byte[] target = new byte[4095];
         java.util.Arrays.fill(target, (byte) 't');

@@ -363,9 +363,13 @@ public final class FuseHarness {
         return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     }
 
-    /** A direct LITTLE_ENDIAN view of {@code size} bytes at an odd offset of a larger buffer. */
+    /**
+     * A LITTLE_ENDIAN view of {@code size} bytes at an odd offset of a larger buffer, as guest memory
+     * is. Direct up to 64 KiB; larger areas are heap buffers, because allocating many large direct
+     * buffers makes the JDK stall in System.gc() (the session treats both kinds alike).
+     */
     static ByteBuffer guestMemory(int size) {
-        ByteBuffer backing = ByteBuffer.allocateDirect(size + 24);
+        ByteBuffer backing = size <= 65536 ? ByteBuffer.allocateDirect(size + 24) : ByteBuffer.allocate(size + 24);
         return backing.slice(7, size).order(ByteOrder.LITTLE_ENDIAN);
     }
 

@@ -8,6 +8,8 @@ package io.vfsgw.backend.posix;
 final class LockFd extends PinnedFd {
     /** False once the owner unlocked everything: then the fd may be closed to reclaim fds. */
     volatile boolean mayHoldLocks;
+    /** The guest pid of the owner's last lock, for getlk (OFD locks do not record one). */
+    volatile int pid;
 
     LockFd(int fd) {
         super(fd);

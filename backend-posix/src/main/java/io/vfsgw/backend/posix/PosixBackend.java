@@ -370,6 +370,10 @@ public final class PosixBackend implements StorageBackend {
             }
             if (ch.size() != null) {
                 truncate(ctx, n, ch);
+            } else if (ch.killSuidGid() && ch.mode() == null && !n.isDirectory() && !n.isSymlink()) {
+                // An O_TRUNC open by a caller without CAP_FSETID (FUSE_OPEN_KILL_SUIDGID) and a chown
+                // arrive without a size: the kernel leaves clearing the bits to us.
+                killPriv(n);
             }
             if (ch.changesTimes()) {
                 boolean aSpecial = ch.atimeNow() || ch.atimeNs() == null;
@@ -1101,13 +1105,41 @@ public final class PosixBackend implements StorageBackend {
                     return new Lock(Lock.F_UNLCK, lock.start(), lock.end(), lock.owner(), 0);
                 }
                 long end = r.len() == 0 ? Long.MAX_VALUE : r.start() + r.len() - 1;
-                return new Lock(r.type(), r.start(), end, 0, Math.max(r.pid(), 0));
+                int pid = r.pid() > 0 ? r.pid() : holderPid(n.id, lock.owner(), r);
+                return new Lock(r.type(), r.start(), end, 0, pid);
             } finally {
                 l.unpin();
             }
         } finally {
             n.unpin();
         }
+    }
+
+    /**
+     * The pid of the guest process holding the conflicting lock {@code r}: OFD locks carry none
+     * (l_pid -1), but the holder is one of our own owners when, asked from that owner's fd (which
+     * does not see its own locks), the same range is free. 0 when it is nobody we know (a host
+     * process holding an OFD lock).
+     */
+    private int holderPid(long node, long asking, PosixFiles.FlockInfo r) {
+        for (Map.Entry<LockKey, LockFd> e : lockFds.entrySet()) {
+            LockFd l = e.getValue();
+            if (e.getKey().node() != node || e.getKey().owner() == asking || !l.mayHoldLocks || !l.tryPin()) {
+                continue;
+            }
+            try {
+                PosixFiles.FlockInfo seen = PosixFiles.ofdLock(l.fd, PosixFiles.F_OFD_GETLK, Lock.F_WRLCK,
+                        r.start(), r.len());
+                if (seen.type() == Lock.F_UNLCK) {
+                    return l.pid;
+                }
+            } catch (FsException ignored) {
+                // a closing fd: not the holder
+            } finally {
+                l.unpin();
+            }
+        }
+        return 0;
     }
 
     @Override
@@ -1136,6 +1168,7 @@ public final class PosixBackend implements StorageBackend {
                 PosixFiles.ofdLock(l.fd, sleep ? PosixFiles.F_OFD_SETLKW : PosixFiles.F_OFD_SETLK, lock.type(),
                         lock.start(), lockLen(lock));
                 if (lock.type() != Lock.F_UNLCK) {
+                    l.pid = lock.pid();
                     l.mayHoldLocks = true;
                 } else if (lock.start() == 0 && lock.end() == Long.MAX_VALUE) {
                     l.mayHoldLocks = false;

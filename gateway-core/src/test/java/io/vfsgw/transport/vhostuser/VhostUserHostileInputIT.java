@@ -34,11 +34,11 @@ class VhostUserHostileInputIT {
     EchoFuseHandler fuse;
     VhostUserServer server;
 
-    int fdsBefore;
+    java.util.Map<Integer, String> fdsBefore;
 
     @BeforeEach
     void start() throws Exception {
-        fdsBefore = VhostUserServerIT.openFds();
+        fdsBefore = io.vfsgw.testing.OpenFds.snapshot();
         socket = dir.resolve("h.sock");
         fuse = new EchoFuseHandler();
         server = VhostUserServer.start(socket, VhostUserOptions.defaults("h"), fuse);
@@ -47,7 +47,7 @@ class VhostUserHostileInputIT {
     @AfterEach
     void stop() {
         server.close();
-        assertEquals(fdsBefore, VhostUserServerIT.openFds(), "file descriptors leaked");
+        io.vfsgw.testing.OpenFds.assertNoLeak(fdsBefore, java.time.Duration.ofSeconds(5), "server closed");
         assertEquals(0, VhostUserServerIT.guestRamMappings(), "guest memory still mapped");
     }
 

@@ -46,11 +46,11 @@ class VhostUserServerIT {
         }
     }
 
-    int fdsBefore;
+    java.util.Map<Integer, String> fdsBefore;
 
     @BeforeEach
     void start() throws Exception {
-        fdsBefore = openFds();
+        fdsBefore = io.vfsgw.testing.OpenFds.snapshot();
         socket = dir.resolve("vfsgw.sock");
         fuse = new EchoFuseHandler();
         long t0 = System.nanoTime();
@@ -64,7 +64,7 @@ class VhostUserServerIT {
     void stop() {
         server.close();
         assertFalse(Files.exists(socket), "close() removes the socket file");
-        assertEquals(fdsBefore, openFds(), "file descriptors leaked");
+        io.vfsgw.testing.OpenFds.assertNoLeak(fdsBefore, java.time.Duration.ofSeconds(5), "server closed");
         assertEquals(0, guestRamMappings(), "guest memory still mapped after the front end left");
     }
 
