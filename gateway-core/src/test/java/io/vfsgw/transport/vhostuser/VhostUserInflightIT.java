@@ -13,6 +13,7 @@ import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.nativeio.MemoryMaps;
 import io.vfsgw.nativeio.PosixFiles;
 import io.vfsgw.nativeio.UnixSockets;
+import io.vfsgw.testing.OpenFds;
 import io.vfsgw.transport.vhostuser.device.BackendOptions;
 import io.vfsgw.transport.vhostuser.device.InflightRegion;
 import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
@@ -27,6 +28,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,23 +50,9 @@ class VhostUserInflightIT {
     Path socket;
     EchoFuseHandler fuse;
     VhostUserServer server;
-    int fdsBefore;
+    Map<Integer, String> fdsBefore;
     final List<Integer> fdsToClose = new ArrayList<>();
     final List<MemoryMaps.Mapping> maps = new ArrayList<>();
-
-    java.util.Set<String> fdListBefore;
-
-    static java.util.Set<String> fdList() {
-        java.util.Set<String> out = new java.util.TreeSet<>();
-        for (String f : new java.io.File("/proc/self/fd").list()) {
-            try {
-                out.add(f + " -> " + Files.readSymbolicLink(Path.of("/proc/self/fd", f)));
-            } catch (IOException e) {
-                out.add(f);
-            }
-        }
-        return out;
-    }
 
     /** Native set-up done once per JVM (jnr stubs; it leaves a socket open) must not count as a leak. */
     @org.junit.jupiter.api.BeforeAll
@@ -74,8 +62,7 @@ class VhostUserInflightIT {
 
     @BeforeEach
     void start() throws Exception {
-        fdListBefore = fdList();
-        fdsBefore = VhostUserServerIT.openFds();
+        fdsBefore = OpenFds.snapshot();
         socket = dir.resolve("i.sock");
         fuse = new EchoFuseHandler();
         // One worker per queue: requests reach the handler in the order they were popped. A short
@@ -89,9 +76,7 @@ class VhostUserInflightIT {
         server.close();
         maps.forEach(MemoryMaps.Mapping::close);
         fdsToClose.forEach(UnixSockets::close);
-        java.util.Set<String> now = fdList();
-        now.removeAll(fdListBefore);
-        assertEquals(fdsBefore, VhostUserServerIT.openFds(), "file descriptors leaked: " + now);
+        OpenFds.assertNoLeak(fdsBefore, Duration.ofSeconds(5), "server closed");
         assertEquals(0, VhostUserServerIT.guestRamMappings(), "guest memory still mapped");
         assertEquals(0, mappingsOf("memfd:vfsgw-inflight"), "inflight buffer still mapped");
     }
