@@ -21,10 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The vhost-user back end for one front-end connection: memory table, rings, features, status and
- * the back-end request channel, around a {@link VirtioDevice}. One instance per connection; {@link
- * #close()} when the connection ends stops every ring, unmaps memory (once no request uses it) and
- * closes every fd, so the next front end starts from nothing.
+ * The vhost-user back end for one front-end connection: memory table, rings, features, status, the
+ * inflight-tracking buffer (GET/SET_INFLIGHT_FD) and the back-end request channel, around a
+ * {@link VirtioDevice}. One instance per connection; {@link #close()} when the connection ends stops
+ * every ring, unmaps memory (once no request uses it) and closes every fd, so the next front end
+ * starts from nothing (the inflight buffer's contents live on in the front end's copy of the memfd).
  */
 public final class VhostUserBackend implements VhostUserBackendHandler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VhostUserBackend.class);

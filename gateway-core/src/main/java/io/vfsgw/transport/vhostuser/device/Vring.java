@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * the connection thread only. Completions run on any thread and take {@link #lock}, which also
  * guards the call fd and the current {@link SplitVirtqueue}; a completion for a chain of an earlier
  * start (the queue object differs) is dropped rather than written into a restarted ring.
+ *
+ * <p>With an inflight buffer attached ({@link #setInflight}, while stopped), each start hands the
+ * queue's region to the new {@link SplitVirtqueue}, which resubmits what the buffer shows in flight;
+ * the kick thread is woken for those, since the driver will not kick again for them.
  */
 final class Vring {
     private static final Logger LOG = LoggerFactory.getLogger(Vring.class);
@@ -168,8 +172,8 @@ final class Vring {
         }
         int n = q.trackInflight(inflightQueue);
         if (n > 0) {
-            LOG.info("queue {}: resubmitting {} requests left in flight by the previous connection; resuming at "
-                    + "avail index {} (SET_VRING_BASE said {})", index, n, q.nextAvail(), base);
+            LOG.info("queue {}: resubmitting {} requests left in flight before this start (a reconnect or a ring "
+                    + "restart); resuming at avail index {} (SET_VRING_BASE said {})", index, n, q.nextAvail(), base);
         }
         return n;
     }
