@@ -10,6 +10,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A stand-in for the FUSE session: answers every request with an out-header carrying -ENOSYS and
  * the request's unique, except opcode {@link #SLOW_OPCODE}, whose reply waits for {@link #release}.
+ * The same unique may be parked more than once (a request resubmitted after a reconnect while the
+ * dead connection's copy is still parked); {@link #release} answers every copy.
  */
 final class EchoFuseHandler implements FuseRequestHandler {
     static final int IN_HEADER = 40;
@@ -19,7 +21,7 @@ final class EchoFuseHandler implements FuseRequestHandler {
 
     /** Uniques in the order requests arrived, with the byte count of each request. */
     final List<long[]> seen = new CopyOnWriteArrayList<>();
-    private final Map<Long, Runnable> parked = new ConcurrentHashMap<>();
+    private final Map<Long, List<Runnable>> parked = new ConcurrentHashMap<>();
 
     @Override
     public void handle(ByteBuffer[] request, ByteBuffer[] reply, ReplyCompletion completion) {
@@ -37,18 +39,24 @@ final class EchoFuseHandler implements FuseRequestHandler {
             completion.complete(OUT_HEADER);
         };
         if (opcode == SLOW_OPCODE) {
-            parked.put(unique, answer);
+            parked.computeIfAbsent(unique, u -> new CopyOnWriteArrayList<>()).add(answer);
         } else {
             answer.run();
         }
     }
 
     boolean isParked(long unique) {
-        return parked.containsKey(unique);
+        return parkedCount(unique) > 0;
     }
 
-    /** Answers a parked request from this (test) thread, as an asynchronous backend would. */
+    /** How many copies of request {@code unique} wait for {@link #release}. */
+    int parkedCount(long unique) {
+        List<Runnable> l = parked.get(unique);
+        return l == null ? 0 : l.size();
+    }
+
+    /** Answers every parked copy of a request, oldest first, from this (test) thread, as an asynchronous backend would. */
     void release(long unique) {
-        parked.remove(unique).run();
+        parked.remove(unique).forEach(Runnable::run);
     }
 }

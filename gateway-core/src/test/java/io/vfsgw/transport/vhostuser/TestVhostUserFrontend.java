@@ -8,6 +8,7 @@ import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
 import io.vfsgw.transport.vhostuser.protocol.MemoryRegionDescriptor;
 import io.vfsgw.transport.vhostuser.protocol.MessageHeader;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserFeatures;
+import io.vfsgw.transport.vhostuser.protocol.VhostUserInflight;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
 import io.vfsgw.transport.vhostuser.protocol.VringState;
 import java.io.IOException;
@@ -36,7 +37,7 @@ public final class TestVhostUserFrontend implements AutoCloseable {
             | VhostUserFeatures.PROTOCOL_F_CONFIGURE_MEM_SLOTS
             | VhostUserFeatures.PROTOCOL_F_STATUS | VhostUserFeatures.PROTOCOL_F_BACKEND_REQ;
 
-    private final int sock;
+    private int sock;
     private final int memfd;
     private final long memSize;
     private final MemoryMaps.Mapping mapping;
@@ -72,6 +73,24 @@ public final class TestVhostUserFrontend implements AutoCloseable {
             throw e;
         }
         return new TestVhostUserFrontend(s, memSize);
+    }
+
+    /**
+     * Drops the connection and opens a new one to {@code socket}, keeping guest memory and the
+     * driver side of every ring: what QEMU does when its back end went away and came back.
+     */
+    public void reconnect(Path socket) throws FsException {
+        UnixSockets.close(sock);
+        sock = -1;
+        int s = UnixSockets.socket();
+        try {
+            UnixSockets.connect(s, socket);
+        } catch (FsException e) {
+            UnixSockets.close(s);
+            throw e;
+        }
+        sock = s;
+        replyAck = false;
     }
 
     /** Allocates {@code len} bytes of guest memory aligned to {@code align}; returns the gpa. */
@@ -110,19 +129,28 @@ public final class TestVhostUserFrontend implements AutoCloseable {
     }
 
     public Reply readReply() throws FsException, IOException {
+        return readReply(null);
+    }
+
+    /** Reads a reply; fds that came with it are added to {@code fds} (or closed when it is null). */
+    public Reply readReply(List<Integer> fds) throws FsException, IOException {
         ByteBuffer h = ByteBuffer.allocateDirect(MessageHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(h);
+        readFully(h, fds);
         MessageHeader hdr = MessageHeader.decode(h);
         ByteBuffer p = ByteBuffer.allocateDirect(hdr.size()).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(p);
+        readFully(p, fds);
         return new Reply(hdr, p);
     }
 
-    private void readFully(ByteBuffer b) throws FsException, IOException {
+    private void readFully(ByteBuffer b, List<Integer> fds) throws FsException, IOException {
         while (b.hasRemaining()) {
             UnixSockets.Received r = UnixSockets.recvmsg(sock, b);
             for (int fd : r.fds()) {
-                UnixSockets.close(fd);
+                if (fds != null) {
+                    fds.add(fd);
+                } else {
+                    UnixSockets.close(fd);
+                }
             }
             if (r.bytes() == 0) {
                 throw new IOException("server closed the connection");
@@ -178,11 +206,16 @@ public final class TestVhostUserFrontend implements AutoCloseable {
 
     /** The usual opening: features, protocol features with REPLY_ACK, owner. */
     public void negotiate() throws FsException, IOException {
+        negotiate(0);
+    }
+
+    /** As {@link #negotiate()}, also accepting {@code extraProtocolFeatures} when offered (e.g. INFLIGHT_SHMFD). */
+    public void negotiate(long extraProtocolFeatures) throws FsException, IOException {
         long offered = getU64(FrontendRequest.GET_FEATURES);
         if ((offered & FEATURES) != FEATURES) {
             throw new IOException("server lacks features: 0x" + Long.toHexString(offered));
         }
-        long proto = getU64(FrontendRequest.GET_PROTOCOL_FEATURES) & PROTOCOL_FEATURES;
+        long proto = getU64(FrontendRequest.GET_PROTOCOL_FEATURES) & (PROTOCOL_FEATURES | extraProtocolFeatures);
         send(FrontendRequest.SET_PROTOCOL_FEATURES.code(), MessageHeader.VERSION, u64(proto));
         replyAck = (proto & VhostUserFeatures.PROTOCOL_F_REPLY_ACK) != 0;
         send(FrontendRequest.SET_OWNER.code(), flags(), null);
@@ -238,6 +271,33 @@ public final class TestVhostUserFrontend implements AutoCloseable {
         return readReply();
     }
 
+    /** A GET_INFLIGHT_FD answer: the layout replied and the fd that came with it (-1 for none). */
+    public record Inflight(VhostUserInflight layout, int fd) {
+    }
+
+    /** GET_INFLIGHT_FD for {@code numQueues} queues of {@code queueSize}, as QEMU sends it (no NEED_REPLY). */
+    public Inflight getInflightFd(int numQueues, int queueSize) throws FsException, IOException {
+        ByteBuffer p = ByteBuffer.allocate(VhostUserInflight.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        new VhostUserInflight(0, 0, numQueues, queueSize).encodeTo(p, 0);
+        send(FrontendRequest.GET_INFLIGHT_FD.code(), MessageHeader.VERSION, p);
+        List<Integer> fds = new ArrayList<>();
+        Reply r = readReply(fds);
+        if (r.header().request() != FrontendRequest.GET_INFLIGHT_FD.code() || r.header().size() != VhostUserInflight.SIZE
+                || fds.size() > 1) {
+            fds.forEach(UnixSockets::close);
+            throw new IOException("bad reply to GET_INFLIGHT_FD: " + r.header() + " with " + fds.size() + " fds");
+        }
+        return new Inflight(VhostUserInflight.decode(r.payload(), 0), fds.isEmpty() ? -1 : fds.get(0));
+    }
+
+    /** SET_INFLIGHT_FD of {@code layout} in {@code fd} (which stays ours); returns the ack (0 = success). */
+    public long setInflightFd(VhostUserInflight layout, int fd) throws FsException, IOException {
+        ByteBuffer p = ByteBuffer.allocate(VhostUserInflight.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        layout.encodeTo(p, 0);
+        send(FrontendRequest.SET_INFLIGHT_FD.code(), flags(), p, fd);
+        return ack(FrontendRequest.SET_INFLIGHT_FD);
+    }
+
     private static void check(long ack, String what) throws IOException {
         if (ack != 0) {
             throw new IOException(what + " refused");
@@ -254,8 +314,24 @@ public final class TestVhostUserFrontend implements AutoCloseable {
     /** As {@link #setUpQueue(int, int)}, optionally without SET_VRING_ENABLE (QEMU before 7.2 style). */
     public Queue setUpQueue(int index, int size, boolean sendEnable) throws FsException, IOException {
         Queue q = new Queue(index, size);
+        startQueue(q, 0, sendEnable);
+        queues.add(q);
+        return q;
+    }
+
+    /**
+     * Sets an existing ring up again on the (new) connection, starting at avail index {@code base}:
+     * after a back-end crash QEMU cannot ask for the base and sends the used idx instead.
+     */
+    public void resumeQueue(Queue q, int base) throws FsException, IOException {
+        startQueue(q, base, true);
+    }
+
+    private void startQueue(Queue q, int base, boolean sendEnable) throws FsException, IOException {
+        int index = q.index;
+        int size = q.size;
         check(vringState(FrontendRequest.SET_VRING_NUM, index, size), "SET_VRING_NUM");
-        check(vringState(FrontendRequest.SET_VRING_BASE, index, 0), "SET_VRING_BASE");
+        check(vringState(FrontendRequest.SET_VRING_BASE, index, base), "SET_VRING_BASE");
         ByteBuffer a = ByteBuffer.allocate(VringAddress.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         new VringAddress(index, 0, uva(q.desc), uva(q.used), uva(q.avail), 0).encodeTo(a, 0);
         send(FrontendRequest.SET_VRING_ADDR.code(), flags(), a);
@@ -265,8 +341,6 @@ public final class TestVhostUserFrontend implements AutoCloseable {
         if (sendEnable) {
             check(vringState(FrontendRequest.SET_VRING_ENABLE, index, 1), "SET_VRING_ENABLE");
         }
-        queues.add(q);
-        return q;
     }
 
     public static long uva(long gpa) {

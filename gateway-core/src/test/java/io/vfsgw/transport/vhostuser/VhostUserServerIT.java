@@ -120,7 +120,7 @@ class VhostUserServerIT {
             assertEquals(0, f & (1L << 33), "VIRTIO_F_IOMMU_PLATFORM must not be offered");
             long p = fe.getU64(FrontendRequest.GET_PROTOCOL_FEATURES);
             assertEquals(TestVhostUserFrontend.PROTOCOL_FEATURES, p & TestVhostUserFrontend.PROTOCOL_FEATURES);
-            assertEquals(0, p & VhostUserFeatures.PROTOCOL_F_INFLIGHT_SHMFD);
+            assertEquals(VhostUserFeatures.PROTOCOL_F_INFLIGHT_SHMFD, p & VhostUserFeatures.PROTOCOL_F_INFLIGHT_SHMFD);
             assertEquals(0, p & VhostUserFeatures.PROTOCOL_F_CONFIG, "CONFIG only on request (QEMU 7.2 warns)");
             fe.negotiate();
             assertEquals(2, fe.getU64(FrontendRequest.GET_QUEUE_NUM));

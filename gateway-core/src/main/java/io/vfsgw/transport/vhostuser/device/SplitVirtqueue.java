@@ -49,6 +49,15 @@ import java.util.List;
  * {@link #pop} is called by one thread only (the queue's kick thread). {@link #pushUsed} and
  * {@link #needsNotification} may be called from any worker, under the caller's lock (completions
  * arrive out of order and concurrently; the used ring is one shared producer index).
+ *
+ * <h2>Inflight tracking (VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)</h2>
+ * With an {@link InflightQueue} attached by {@link #trackInflight} (before the ring starts), pop
+ * marks each head in flight before the chain leaves this class, and pushUsed clears it after
+ * publishing the used idx (see InflightQueue for the exact order). When the buffer shows heads
+ * still in flight from before a reconnect, those chains are popped first, oldest first, and the
+ * next avail index becomes {@code used idx + heads in flight}: every head popped is either returned
+ * (counted by used idx) or still in flight, whatever SET_VRING_BASE said (after a back-end crash
+ * QEMU can only guess the base from the used idx). libvhost-user resumes the same way.
  */
 public final class SplitVirtqueue {
     static final int DESC_SIZE = 16;
@@ -67,6 +76,10 @@ public final class SplitVirtqueue {
     private int nextAvail;
     private int nextUsed;
     private boolean broken;
+    private InflightQueue inflight;
+    /** Heads found in flight at {@link #trackInflight}, popped before the avail ring (kick thread). */
+    private int[] resubmit = new int[0];
+    private int resubmitNext;
 
     /** Thrown by {@link #pop} for a bad chain; {@code head} is -1 when even the head index was bad. */
     public static final class BadChainException extends Exception {
@@ -131,6 +144,24 @@ public final class SplitVirtqueue {
         return Math.max(size, MIN_INDIRECT_LIMIT);
     }
 
+    /**
+     * Tracks popped heads in {@code t} from now on; call before the ring's first pop. Returns the
+     * number of chains found still in flight, which the next pops return again before any new
+     * avail entry, and which move {@link #nextAvail()} to {@code used idx + that number}; 0 for a
+     * fresh buffer (and SET_VRING_BASE's base stands).
+     */
+    int trackInflight(InflightQueue t) {
+        int[] heads = t.recover(size, nextUsed);
+        inflight = t;
+        if (heads == null) {
+            return 0;
+        }
+        resubmit = heads;
+        resubmitNext = 0;
+        nextAvail = (nextUsed + heads.length) & 0xffff;
+        return heads.length;
+    }
+
     private int availIdx() {
         int idx = avail.getShort(2) & 0xffff;
         VarHandle.acquireFence();
@@ -142,6 +173,14 @@ public final class SplitVirtqueue {
      * broken). A bad chain is consumed and reported as {@link BadChainException}.
      */
     public DescriptorChain pop(GuestMemory mem) throws BadChainException {
+        if (resubmitNext < resubmit.length) {
+            int head = resubmit[resubmitNext++];
+            try {
+                return walk(head, mem); // still marked in flight, with its original counter
+            } catch (BadDescriptorException e) {
+                throw new BadChainException(head, "resubmitted chain at head " + head + ": " + e.getMessage());
+            }
+        }
         if (broken) {
             return null;
         }
@@ -158,6 +197,9 @@ public final class SplitVirtqueue {
         nextAvail = (nextAvail + 1) & 0xffff;
         if (head >= size) {
             throw new BadChainException(-1, "avail ring names head " + head + " on a ring of " + size);
+        }
+        if (inflight != null) {
+            inflight.markInflight(head); // even a bad chain: it is returned (and cleared) like a good one
         }
         try {
             return walk(head, mem);
@@ -226,12 +268,18 @@ public final class SplitVirtqueue {
 
     /** Publishes chain {@code head} as used with {@code len} bytes written. Caller holds the queue lock. */
     public void pushUsed(int head, int len) {
+        if (inflight != null) {
+            inflight.beforeUsed(head);
+        }
         int slot = 4 + 8 * (nextUsed & (size - 1));
         used.putInt(slot, head);
         used.putInt(slot + 4, len);
         VarHandle.releaseFence();
         nextUsed = (nextUsed + 1) & 0xffff;
         used.putShort(2, (short) nextUsed);
+        if (inflight != null) {
+            inflight.afterUsed(head, nextUsed);
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import io.vfsgw.nativeio.UnixSockets;
 import io.vfsgw.transport.vhostuser.protocol.MemoryRegionDescriptor;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserBackendHandler;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
+import io.vfsgw.transport.vhostuser.protocol.VhostUserInflight;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
 import io.vfsgw.transport.vhostuser.protocol.VringState;
 import java.nio.ByteBuffer;
@@ -20,10 +21,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The vhost-user back end for one front-end connection: memory table, rings, features, status and
- * the back-end request channel, around a {@link VirtioDevice}. One instance per connection; {@link
- * #close()} when the connection ends stops every ring, unmaps memory (once no request uses it) and
- * closes every fd, so the next front end starts from nothing.
+ * The vhost-user back end for one front-end connection: memory table, rings, features, status, the
+ * inflight-tracking buffer (GET/SET_INFLIGHT_FD) and the back-end request channel, around a
+ * {@link VirtioDevice}. One instance per connection; {@link #close()} when the connection ends stops
+ * every ring, unmaps memory (once no request uses it) and closes every fd, so the next front end
+ * starts from nothing (the inflight buffer's contents live on in the front end's copy of the memfd).
  */
 public final class VhostUserBackend implements VhostUserBackendHandler, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VhostUserBackend.class);
@@ -32,12 +34,12 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     public static final long FRAMEWORK_FEATURES = VIRTIO_F_VERSION_1 | VIRTIO_RING_F_INDIRECT_DESC
             | VIRTIO_RING_F_EVENT_IDX | VHOST_USER_F_PROTOCOL_FEATURES;
     /**
-     * Protocol features offered (plus CONFIG when {@link BackendOptions#offerConfig()}). INFLIGHT_SHMFD
-     * and LOG_SHMFD are not: no inflight tracking, no migration.
+     * Protocol features offered (plus CONFIG when {@link BackendOptions#offerConfig()}). LOG_SHMFD is
+     * not: no migration.
      */
     public static final long PROTOCOL_FEATURES = PROTOCOL_F_MQ | PROTOCOL_F_REPLY_ACK | PROTOCOL_F_BACKEND_REQ
             | PROTOCOL_F_BACKEND_SEND_FD | PROTOCOL_F_RESET_DEVICE | PROTOCOL_F_CONFIGURE_MEM_SLOTS
-            | PROTOCOL_F_STATUS;
+            | PROTOCOL_F_STATUS | PROTOCOL_F_INFLIGHT_SHMFD;
 
     private final VirtioDevice device;
     private final BackendOptions options;
@@ -48,6 +50,8 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     private long ackedProtocolFeatures;
     private int status;
     private int backendReqFd = -1;
+    /** The inflight buffer rings track into (GET/SET_INFLIGHT_FD), or null. Connection thread only. */
+    private InflightRegion inflight;
 
     public VhostUserBackend(VirtioDevice device, BackendOptions options) {
         this.device = device;
@@ -144,6 +148,7 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
             v.reset();
         }
         replaceMemory(GuestMemory.empty());
+        attachInflight(null); // every ring is stopped: nothing touches the buffer any more
         ackedFeatures = 0;
         status = 0;
     }
@@ -291,6 +296,48 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     public void setBackendReqFd(int fd) {
         UnixSockets.close(backendReqFd);
         backendReqFd = fd;
+    }
+
+    @Override
+    public InflightBuffer getInflightFd(VhostUserInflight request) throws VhostUserException {
+        requireRingsStopped("GET_INFLIGHT_FD");
+        InflightRegion.Created c = InflightRegion.create(request.numQueues(), request.queueSize(), vrings.length,
+                options.maxQueueSize());
+        // Track into it right away; SET_INFLIGHT_FD with the same fd (QEMU sends it next) replaces it.
+        attachInflight(c.region());
+        LOG.info("inflight buffer created: {}", c.region().layout());
+        return new InflightBuffer(c.region().layout(), c.fd());
+    }
+
+    @Override
+    public void setInflightFd(VhostUserInflight layout, int fd) throws VhostUserException {
+        try {
+            requireRingsStopped("SET_INFLIGHT_FD");
+        } catch (VhostUserException e) {
+            UnixSockets.close(fd);
+            throw e;
+        }
+        attachInflight(InflightRegion.map(layout, fd, vrings.length, options.maxQueueSize()));
+        LOG.info("inflight buffer set: {}", layout);
+    }
+
+    private void requireRingsStopped(String what) throws VhostUserException {
+        for (int i = 0; i < vrings.length; i++) {
+            if (vrings[i].isStarted()) {
+                throw new VhostUserException(what + " while queue " + i + " runs");
+            }
+        }
+    }
+
+    /** Points every ring at its region of {@code r} (null: none) and unmaps the previous buffer. */
+    private void attachInflight(InflightRegion r) {
+        for (int i = 0; i < vrings.length; i++) {
+            vrings[i].setInflight(r == null ? null : r.queue(i));
+        }
+        if (inflight != null) {
+            inflight.close();
+        }
+        inflight = r;
     }
 
     /** Ends this connection's device: stops rings, waits for workers briefly, releases everything. */

@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * the connection thread only. Completions run on any thread and take {@link #lock}, which also
  * guards the call fd and the current {@link SplitVirtqueue}; a completion for a chain of an earlier
  * start (the queue object differs) is dropped rather than written into a restarted ring.
+ *
+ * <p>With an inflight buffer attached ({@link #setInflight}, while stopped), each start hands the
+ * queue's region to the new {@link SplitVirtqueue}, which resubmits what the buffer shows in flight;
+ * the kick thread is woken for those, since the driver will not kick again for them.
  */
 final class Vring {
     private static final Logger LOG = LoggerFactory.getLogger(Vring.class);
@@ -42,6 +46,8 @@ final class Vring {
     private int wakeFd = -1;
     private Thread kickThread;
     private GuestMemory ringMemory;
+    /** This queue's region of the inflight buffer (SET_INFLIGHT_FD), or null: no tracking. */
+    private InflightQueue inflightQueue;
 
     /** Bad chains seen since the ring started; only the first few and then every 1000th are logged. */
     private long badChains;
@@ -87,6 +93,14 @@ final class Vring {
         base = b;
     }
 
+    /** Attaches (or with null detaches) inflight tracking; only while the ring is stopped. */
+    void setInflight(InflightQueue q) {
+        if (isStarted()) {
+            throw new IllegalStateException("queue " + index + ": inflight buffer changed while the ring runs");
+        }
+        inflightQueue = q;
+    }
+
     void setErr(int fd) {
         EventFds.close(errFd);
         errFd = fd;
@@ -114,6 +128,7 @@ final class Vring {
             throw new VhostUserException("queue " + index + ": kick fd before size and addresses");
         }
         GuestMemory mem = memory.get();
+        int resubmitted;
         try {
             long descGpa = mem.userToGuest(address.descUserAddr());
             long availGpa = mem.userToGuest(address.availUserAddr());
@@ -126,6 +141,7 @@ final class Vring {
                     mem.viewContiguous(availGpa, SplitVirtqueue.availBytes(num)),
                     mem.viewContiguous(usedGpa, SplitVirtqueue.usedBytes(num)),
                     base, eventIdx, indirect);
+            resubmitted = trackInflight(q);
             synchronized (lock) {
                 queue = q;
             }
@@ -138,7 +154,28 @@ final class Vring {
             enabled = true;
         }
         startKickThread();
+        if (resubmitted > 0) {
+            wake(); // no kick will come for requests the driver already kicked us for
+        }
         LOG.debug("queue {} started: size {}, base {}", index, num, base);
+    }
+
+    /** Starts inflight tracking on a new ring; returns how many chains it will resubmit. */
+    private int trackInflight(SplitVirtqueue q) {
+        if (inflightQueue == null) {
+            return 0;
+        }
+        if (inflightQueue.descNum() < num) {
+            LOG.warn("queue {}: inflight buffer tracks {} entries but the ring has {}; requests on this queue are "
+                    + "not tracked and will not be resubmitted after a reconnect", index, inflightQueue.descNum(), num);
+            return 0;
+        }
+        int n = q.trackInflight(inflightQueue);
+        if (n > 0) {
+            LOG.info("queue {}: resubmitting {} requests left in flight before this start (a reconnect or a ring "
+                    + "restart); resuming at avail index {} (SET_VRING_BASE said {})", index, n, q.nextAvail(), base);
+        }
+        return n;
     }
 
     void setEnabled(boolean on) {

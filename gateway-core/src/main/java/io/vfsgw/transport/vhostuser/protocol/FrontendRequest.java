@@ -36,8 +36,8 @@ public enum FrontendRequest {
     POSTCOPY_ADVISE(28, Size.UNSUPPORTED),
     POSTCOPY_LISTEN(29, Size.UNSUPPORTED),
     POSTCOPY_END(30, Size.UNSUPPORTED),
-    GET_INFLIGHT_FD(31, Size.UNSUPPORTED),
-    SET_INFLIGHT_FD(32, Size.UNSUPPORTED),
+    GET_INFLIGHT_FD(31, Size.INFLIGHT),
+    SET_INFLIGHT_FD(32, Size.INFLIGHT),
     GPU_SET_SOCKET(33, Size.UNSUPPORTED),
     RESET_DEVICE(34, Size.EMPTY),
     VRING_KICK(35, Size.UNSUPPORTED),
@@ -49,7 +49,7 @@ public enum FrontendRequest {
 
     /** How the payload size of a request is checked before dispatch. */
     enum Size {
-        EMPTY, U64, EMPTY_OR_U64, VRING_STATE, VRING_ADDR, SINGLE_MEM_REGION,
+        EMPTY, U64, EMPTY_OR_U64, VRING_STATE, VRING_ADDR, SINGLE_MEM_REGION, INFLIGHT,
         /** Checked by the decoder (SET_MEM_TABLE, GET/SET_CONFIG). */
         VARIABLE,
         /** We do not serve it: answered as an unknown request. */
@@ -94,6 +94,7 @@ public enum FrontendRequest {
             case VRING_STATE -> payloadSize == VringState.SIZE;
             case VRING_ADDR -> payloadSize == VringAddress.SIZE;
             case SINGLE_MEM_REGION -> payloadSize == 8 + MemoryRegionDescriptor.SIZE;
+            case INFLIGHT -> payloadSize == VhostUserInflight.SIZE;
             case VARIABLE, UNSUPPORTED -> true;
         };
     }

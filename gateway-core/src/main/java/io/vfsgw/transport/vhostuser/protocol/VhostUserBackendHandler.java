@@ -69,4 +69,18 @@ public interface VhostUserBackendHandler {
 
     /** The back-end request channel (a connected socket) the front end gives us for SHMEM_MAP etc. */
     void setBackendReqFd(int fd) throws VhostUserException;
+
+    /**
+     * GET_INFLIGHT_FD: a new, zeroed inflight-tracking buffer for {@code request.numQueues()} queues of
+     * {@code request.queueSize()} entries. The returned fd belongs to the connection, which sends it
+     * and closes its copy. Only called once PROTOCOL_F_INFLIGHT_SHMFD was negotiated.
+     */
+    InflightBuffer getInflightFd(VhostUserInflight request) throws VhostUserException;
+
+    /** SET_INFLIGHT_FD: track inflight requests in (and resubmit those found in) this buffer. */
+    void setInflightFd(VhostUserInflight layout, int fd) throws VhostUserException;
+
+    /** A GET_INFLIGHT_FD answer: the buffer's layout and the memfd holding it. */
+    record InflightBuffer(VhostUserInflight layout, int fd) {
+    }
 }

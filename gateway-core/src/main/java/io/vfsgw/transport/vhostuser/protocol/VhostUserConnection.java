@@ -235,6 +235,16 @@ public final class VhostUserConnection {
                     requireFds(req, fds, 1);
                     handler.setBackendReqFd(fds.remove(0));
                 }
+                case GET_INFLIGHT_FD -> {
+                    noFds(req, fds);
+                    getInflightFd(h);
+                    replied = true;
+                }
+                case SET_INFLIGHT_FD -> {
+                    requireFds(req, fds, 1);
+                    requireProtocolFeature(req, VhostUserFeatures.PROTOCOL_F_INFLIGHT_SHMFD);
+                    handler.setInflightFd(VhostUserInflight.decode(in, p), fds.remove(0));
+                }
                 default -> throw new IllegalStateException("size table lists " + req + " as served");
             }
         } catch (VhostUserException e) {
@@ -307,6 +317,38 @@ public final class VhostUserConnection {
         o.putInt(p, c[0]).putInt(p + 4, c[1]).putInt(p + 8, c[2]);
         o.put(p + CONFIG_HEADER, data, data.position(), Math.min(c[1], data.remaining()));
         send(o);
+    }
+
+    private void getInflightFd(MessageHeader h) throws FsException {
+        VhostUserInflight request = VhostUserInflight.decode(in, MessageHeader.SIZE);
+        VhostUserBackendHandler.InflightBuffer buffer;
+        try {
+            requireProtocolFeature(FrontendRequest.GET_INFLIGHT_FD, VhostUserFeatures.PROTOCOL_F_INFLIGHT_SHMFD);
+            buffer = handler.getInflightFd(request);
+        } catch (VhostUserException e) {
+            // QEMU reads mmap_size 0 (and no fd) as "no inflight buffer"; it is the only failure reply.
+            LOG.warn("GET_INFLIGHT_FD for {} queues of {} refused: {}", request.numQueues(), request.queueSize(),
+                    e.getMessage());
+            ByteBuffer o = replyBuffer(h, VhostUserInflight.SIZE);
+            new VhostUserInflight(0, 0, request.numQueues(), request.queueSize()).encodeTo(o, MessageHeader.SIZE);
+            send(o);
+            return;
+        }
+        try {
+            ByteBuffer o = replyBuffer(h, VhostUserInflight.SIZE);
+            buffer.layout().encodeTo(o, MessageHeader.SIZE);
+            o.position(0);
+            UnixSockets.sendmsg(fd, o, buffer.fd());
+        } finally {
+            UnixSockets.close(buffer.fd());
+        }
+    }
+
+    private void requireProtocolFeature(FrontendRequest req, long feature) throws VhostUserException {
+        if ((ackedProtocolFeatures & feature) == 0) {
+            throw new VhostUserException(req + " without the protocol feature 0x" + Long.toHexString(feature)
+                    + " negotiated");
+        }
     }
 
     /** offset, size, flags of a GET/SET_CONFIG payload, checked against the message size. */
