@@ -88,6 +88,13 @@ public final class GuestMemory {
             } catch (ArithmeticException e) {
                 throw new BadDescriptorException("memory region " + d + ": offset + size overflows");
             }
+            // Touching a mapped page past the end of the file raises SIGBUS, which kills the JVM:
+            // a front end must not be able to do that with a region larger than its fd.
+            long fileSize = io.vfsgw.nativeio.PosixFiles.fstat(fd).size();
+            if (Long.compareUnsigned(mapped, fileSize) > 0) {
+                throw new BadDescriptorException("memory region " + d + " needs " + mapped
+                        + " bytes but its fd holds " + fileSize);
+            }
             // Map from file offset 0 so an mmap_offset that is not page-aligned still works
             // (libvhost-user does the same); the region starts mmapOffset bytes in.
             MemoryMaps.Mapping m = MemoryMaps.map(fd, 0, mapped, true);
