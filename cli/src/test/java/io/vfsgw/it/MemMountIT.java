@@ -294,6 +294,42 @@ class MemMountIT {
         }
     }
 
+    /**
+     * --mem-size larger than the JVM heap: filling the mount must end in a clean errno (or the
+     * mount must refuse to start), never in a hung writer. Today an OutOfMemoryError kills the
+     * worker threads without a reply and the writer hangs in the kernel for good.
+     */
+    @Test
+    void memSizeBeyondTheHeapFailsCleanly() throws Exception {
+        MountedGateway gw;
+        try {
+            gw = MountedGateway.separateProcess(List.of("-Xmx256m"), "--mem-size", "1G");
+        } catch (AssertionError refused) {
+            assertTrue(refused.getMessage().contains("heap"), refused.getMessage());
+            return; // refusing to start with a clear message is a fine answer too
+        }
+        try {
+            String r = python("""
+                    import subprocess, time
+                    w = subprocess.Popen([sys.executable, '-c', 'import os,sys,errno\\n'
+                        'fd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT,0o644)\\nb=b"z"*(1<<20)\\n'
+                        'try:\\n for i in range(600): os.write(fd,b)\\n print("no error")\\n'
+                        'except OSError as e: print(errno.errorcode[e.errno])', a[0] + '/big'],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                    end = time.time() + 30   # 600 MiB take about a second when all is well
+                    while w.poll() is None and time.time() < end:
+                        time.sleep(0.05)
+                    print(w.stdout.read().strip() if w.poll() is not None else 'writer hung')
+                    os._exit(0)""", gw.dir());
+            assertTrue(r.equals("ENOSPC") || r.equals("ENOMEM"), "filling a 1G mount on a 256M heap: " + r);
+            assertTrue(Files.isDirectory(gw.dir()), "still serving after the failure");
+        } finally {
+            gw.process().destroyForcibly();
+            gw.awaitExit(Duration.ofSeconds(15));
+            gw.close();
+        }
+    }
+
     @Test
     void statfsShowsCapacity() {
         String[] df = bash("df -B1 --output=size,used,avail " + mnt + " | tail -1").trim().split("\\s+");
