@@ -20,6 +20,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -234,6 +235,99 @@ class MemMountIT {
                     'except OSError as e: print(e.errno)', a[0]], capture_output=True, text=True).stdout.strip()
                 print(busy, free, child)""", f);
         assertEquals("1 0 11", held);
+    }
+
+    /**
+     * A process waiting in F_SETLKW must not take a FUSE worker away from everyone else: with
+     * {@code --threads 2}, three blocked waiters must still leave stat(2) and the holder's unlock
+     * answered, and then each waiter gets the lock in turn. Runs against its own gateway process,
+     * which is SIGKILLed at the end so a hung mount cannot outlive the test.
+     */
+    @Test
+    void blockingLockWaitersDoNotStallTheMount() throws Exception {
+        MountedGateway gw = MountedGateway.separateProcess("--mem-size", "64M", "--threads", "2");
+        try {
+            Path f = Files.writeString(gw.dir().resolve("lk"), "x");
+            // Never wait for a child that may hang in the file system: a process killed while its FUSE
+            // request is in flight stays in D state until the server answers.
+            String r = python("""
+                    import subprocess, time
+                    P, Q = sys.executable, subprocess.DEVNULL
+                    holder = subprocess.Popen([P, '-c', 'import fcntl,os,sys\\nfd=os.open(sys.argv[1],os.O_RDWR)\\n'
+                        'fcntl.lockf(fd,fcntl.LOCK_EX)\\nprint("locked",flush=True)\\nsys.stdin.readline()\\n'
+                        'fcntl.lockf(fd,fcntl.LOCK_UN)\\nprint("unlocked",flush=True)', a[0]],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=Q, text=True)
+                    assert holder.stdout.readline().strip() == 'locked'
+                    waiters = [subprocess.Popen([P, '-c', 'import fcntl,os,sys,time\\nfd=os.open(sys.argv[1],os.O_RDWR)\\n'
+                        'fcntl.lockf(fd,fcntl.LOCK_EX)\\ntime.sleep(0.05)\\nfcntl.lockf(fd,fcntl.LOCK_UN)\\nprint("got")', a[0]],
+                        stdout=subprocess.PIPE, stderr=Q, text=True) for i in range(3)]
+                    def waiting(p):
+                        try:
+                            return open(f'/proc/{p.pid}/wchan').read() == 'request_wait_answer'
+                        except OSError:
+                            return False
+                    end = time.time() + 10
+                    while not all(waiting(w) for w in waiters) and time.time() < end:
+                        time.sleep(0.02)
+                    st = subprocess.Popen(['stat', '-c', '%s', a[0]], stdout=Q, stderr=Q)
+                    try:
+                        print('stat', 'answered' if st.wait(timeout=5) == 0 else 'failed')
+                    except subprocess.TimeoutExpired:
+                        print('stat hung')
+                    holder.stdin.write('\\n')
+                    holder.stdin.flush()
+                    end = time.time() + 5
+                    while holder.poll() is None and time.time() < end:
+                        time.sleep(0.02)
+                    print('unlock', 'done' if holder.poll() == 0 else 'hung')
+                    end = time.time() + 5
+                    while any(w.poll() is None for w in waiters) and time.time() < end:
+                        time.sleep(0.02)
+                    print('waiters', sum(1 for w in waiters if w.poll() == 0))
+                    os._exit(0)   # skip the interpreter's wait for stuck children""", f);
+            assertEquals("stat answered\nunlock done\nwaiters 3", r,
+                    "blocked F_SETLKW waiters occupy every FUSE worker; nothing else is served");
+        } finally {
+            gw.process().destroyForcibly();
+            gw.awaitExit(Duration.ofSeconds(15));
+            gw.close();
+        }
+    }
+
+    /**
+     * --mem-size larger than the JVM heap: filling the mount must end in a clean errno (or the
+     * mount must refuse to start), never in a hung writer. Today an OutOfMemoryError kills the
+     * worker threads without a reply and the writer hangs in the kernel for good.
+     */
+    @Test
+    void memSizeBeyondTheHeapFailsCleanly() throws Exception {
+        MountedGateway gw;
+        try {
+            gw = MountedGateway.separateProcess(List.of("-Xmx256m"), "--mem-size", "1G");
+        } catch (AssertionError refused) {
+            assertTrue(refused.getMessage().contains("heap"), refused.getMessage());
+            return; // refusing to start with a clear message is a fine answer too
+        }
+        try {
+            String r = python("""
+                    import subprocess, time
+                    w = subprocess.Popen([sys.executable, '-c', 'import os,sys,errno\\n'
+                        'fd=os.open(sys.argv[1],os.O_WRONLY|os.O_CREAT,0o644)\\nb=b"z"*(1<<20)\\n'
+                        'try:\\n for i in range(600): os.write(fd,b)\\n print("no error")\\n'
+                        'except OSError as e: print(errno.errorcode[e.errno])', a[0] + '/big'],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                    end = time.time() + 30   # 600 MiB take about a second when all is well
+                    while w.poll() is None and time.time() < end:
+                        time.sleep(0.05)
+                    print(w.stdout.read().strip() if w.poll() is not None else 'writer hung')
+                    os._exit(0)""", gw.dir());
+            assertTrue(r.equals("ENOSPC") || r.equals("ENOMEM"), "filling a 1G mount on a 256M heap: " + r);
+            assertTrue(Files.isDirectory(gw.dir()), "still serving after the failure");
+        } finally {
+            gw.process().destroyForcibly();
+            gw.awaitExit(Duration.ofSeconds(15));
+            gw.close();
+        }
     }
 
     @Test

@@ -58,9 +58,16 @@ final class MountedGateway implements AutoCloseable {
 
     /** Mounts the mem backend in a child {@code java -jar vfsgw.jar mount DIR options...}. */
     static MountedGateway separateProcess(String... options) {
+        return separateProcess(List.of(), options);
+    }
+
+    /** {@link #separateProcess(String...)} with JVM options for the child, e.g. {@code -Xmx256m}. */
+    static MountedGateway separateProcess(List<String> jvmOptions, String... options) {
         Path jar = jar();
         Path dir = newMountPoint();
-        List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(), "mount", dir.toString()));
+        List<String> cmd = new ArrayList<>(List.of(javaBinary()));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-jar", jar.toString(), "mount", dir.toString()));
         cmd.addAll(List.of(options));
         try {
             Path log = Files.createTempFile("vfsgw-it-", ".log");

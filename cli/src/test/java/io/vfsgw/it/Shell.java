@@ -48,12 +48,23 @@ final class Shell {
                 p.destroyForcibly();
                 throw new AssertionError("timed out after " + timeout + ": " + cmd);
             }
-            return new Result(p.exitValue(), out.join(), err.join());
+            // A grandchild stuck on a hung mount may keep the pipes open: take what is there after 5 s.
+            return new Result(p.exitValue(), collect(out), collect(err));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
+        }
+    }
+
+    private static String collect(CompletableFuture<String> f) throws InterruptedException {
+        try {
+            return f.get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return "<output still open: a child process is stuck>";
+        } catch (java.util.concurrent.ExecutionException e) {
+            return "<" + e.getCause() + ">";
         }
     }
 
