@@ -81,7 +81,16 @@ public final class BackendOptions {
     /** The Guice module of the chosen backend; a missing required option is a one-line SetupException. */
     public Module module() {
         return switch (backend) {
-            case mem -> new MemModule(new MemOptions(memSize, memInodes));
+            case mem -> {
+                // File data lives on the heap: a --mem-size the heap cannot hold would fail mid-write.
+                long heap = Runtime.getRuntime().maxMemory();
+                if (memSize > heap - (heap >> 3)) {
+                    throw new SetupException(String.format("--mem-size %d MiB does not fit in the JVM heap (%d MiB);"
+                            + " lower --mem-size or give the JVM more heap (VFSGW_JAVA_OPTS=-Xmx%dm)",
+                            memSize >> 20, heap >> 20, (memSize + (memSize >> 2)) >> 20));
+                }
+                yield new MemModule(new MemOptions(memSize, memInodes));
+            }
             case posix -> {
                 if (source == null) {
                     throw new SetupException("--backend posix needs --source DIR: the host directory to share");

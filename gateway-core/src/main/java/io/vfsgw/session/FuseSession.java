@@ -42,6 +42,12 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
     final NodeTable nodes = new NodeTable(StorageBackend.ROOT_ID);
     final HandleTable handles = new HandleTable();
     final Interrupts interrupts = new Interrupts();
+    /** Threads for contended SETLKW waits; each waits as long as the lock holder keeps the lock. */
+    final java.util.concurrent.ExecutorService lockWaiters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "vfsgw-lock-wait");
+        t.setDaemon(true);
+        return t;
+    });
     /** Kernel lock owners are only unique per connection; the shared backend needs global ones. */
     private final java.util.Map<Long, Long> lockOwners = new java.util.concurrent.ConcurrentHashMap<>();
     private static final AtomicLong LOCK_OWNERS = new AtomicLong();
@@ -178,6 +184,14 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
             malformed.incrementAndGet();
             LOG.warn("malformed {} request (unique={}): {}", req.opcode, req.unique(), e.getMessage());
             answerMalformed(req.opcode, reply);
+        } catch (OutOfMemoryError e) {
+            // The heap is full (a mem backend past what the JVM can hold): this request fails, the
+            // daemon keeps serving everyone else.
+            LOG.error("out of memory serving {} node {} (unique={}); answering ENOMEM", req.opcode, req.nodeid(),
+                    req.unique());
+            if (!reply.isDone()) {
+                reply.error(Errno.ENOMEM);
+            }
         } catch (RuntimeException | Error e) {
             bugs.incrementAndGet();
             LOG.error("bug serving {} node {} (unique={}); answering EIO", req.opcode, req.nodeid(), req.unique(), e);
@@ -358,6 +372,7 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         backend.removeListener(changeListener);
         // A SETLKW still waiting would hang its worker thread: nobody is left to unlock or INTERRUPT.
         interrupts.interruptAll();
+        lockWaiters.shutdown();
         releaseAll();
     }
 

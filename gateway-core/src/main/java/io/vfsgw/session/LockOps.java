@@ -44,16 +44,35 @@ final class LockOps {
         FileLock l = in.lk();
         boolean flock = (in.lkFlags() & RequestFlags.FUSE_LK_FLOCK) != 0;
         Lock lock = new Lock(l.type(), l.start(), l.end(), s.lockOwner(in.owner()), l.pid());
-        if (sleep) {
+        if (!sleep) {
+            s.backend.setlk(req.ctx, h.node(), h.backendFh(), lock, false, flock);
+            reply.ok();
+            return;
+        }
+        try {
+            s.backend.setlk(req.ctx, h.node(), h.backendFh(), lock, false, flock);
+            reply.ok();
+            return;
+        } catch (FsException e) {
+            if (e.errno() != Errno.EAGAIN) {
+                throw e;
+            }
+        }
+        // Contended: wait on a thread of our own, so blocked waiters never hold the transport's
+        // workers (with as many waiters as workers, the unlock that frees them could not get in).
+        Reply later = reply.detach();
+        s.lockWaiters.execute(() -> {
             s.interrupts.begin(req.unique());
             try {
                 s.backend.setlk(req.ctx, h.node(), h.backendFh(), lock, true, flock);
+                later.ok();
+            } catch (FsException e) {
+                later.error(e.errno());
+            } catch (RuntimeException e) {
+                later.error(Errno.EIO);
             } finally {
                 s.interrupts.end(req.unique());
             }
-        } else {
-            s.backend.setlk(req.ctx, h.node(), h.backendFh(), lock, false, flock);
-        }
-        reply.ok();
+        });
     }
 }

@@ -20,7 +20,8 @@ final class Reply implements AutoCloseable {
     private final long unique;
     private final FuseRequestHandler.ReplyCompletion completion;
     private final int capacity;
-    private boolean done;
+    private volatile boolean done;
+    private volatile boolean detached;
     private SegmentsReadSink sink;
 
     Reply(ByteBuffer[] views, long unique, FuseRequestHandler.ReplyCompletion completion) {
@@ -82,9 +83,18 @@ final class Reply implements AutoCloseable {
         return done;
     }
 
+    /**
+     * Hands the reply to another thread that will answer later (a lock wait): the dispatcher's
+     * {@link #close()} then leaves it alone, and the transport's worker moves on.
+     */
+    Reply detach() {
+        detached = true;
+        return this;
+    }
+
     @Override
     public void close() {
-        if (!done) {
+        if (!done && !detached) {
             LOG.warn("no reply for unique={}, answering EIO", unique);
             error(Errno.EIO);
         }
@@ -105,7 +115,7 @@ final class Reply implements AutoCloseable {
         completion.complete(len);
     }
 
-    private void markDone() {
+    private synchronized void markDone() {
         if (done) {
             throw new IllegalStateException("second reply for unique=" + unique);
         }

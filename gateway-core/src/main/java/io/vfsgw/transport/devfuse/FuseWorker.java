@@ -6,7 +6,6 @@ import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -16,8 +15,9 @@ import org.slf4j.LoggerFactory;
  * One reader thread's loop: read a request from its own /dev/fuse fd, hand it to the session,
  * write the reply to the same fd (the kernel matches a reply only on the fd that read its request).
  *
- * <p>The request and reply buffers belong to this worker, so it waits for each request's completion
- * (possibly signalled from another thread) before reading the next one.
+ * <p>The request and reply buffers belong to this worker. A request the handler answers later (a
+ * lock wait) keeps the reply buffer it was given, and the worker goes on with a fresh one, so a
+ * blocked request never holds a reader thread.
  */
 final class FuseWorker implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(FuseWorker.class);
@@ -28,8 +28,8 @@ final class FuseWorker implements Runnable {
     private final FuseDevice device;
     private final FuseRequestHandler handler;
     private final ByteBuffer requestBuffer;
-    private final ByteBuffer replyBuffer;
-    private final Semaphore completed = new Semaphore(0);
+    private final int bufferSize;
+    private ByteBuffer replyBuffer;
     private final LongAdder served = new LongAdder();
 
     FuseWorker(int index, FuseDevice device, FuseRequestHandler handler, int bufferSize) {
@@ -37,6 +37,7 @@ final class FuseWorker implements Runnable {
         this.device = device;
         this.handler = handler;
         this.requestBuffer = ByteBuffer.allocateDirect(bufferSize);
+        this.bufferSize = bufferSize;
         this.replyBuffer = ByteBuffer.allocateDirect(bufferSize).order(ByteOrder.LITTLE_ENDIAN);
     }
 
@@ -73,13 +74,13 @@ final class FuseWorker implements Runnable {
         }
     }
 
-    /** Hands one request to the session and waits for its reply; false if interrupted meanwhile. */
+    /** Hands one request to the session; false if the worker was interrupted meanwhile. */
     private boolean serve(int length) {
         ByteBuffer request = requestBuffer.duplicate().clear().limit(length).slice()
                 .asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
         ByteBuffer reply = replyBuffer.duplicate().clear().slice().order(ByteOrder.LITTLE_ENDIAN);
         long unique = length >= IN_HEADER_SIZE ? request.getLong(8) : 0;
-        Completion completion = new Completion(unique);
+        Completion completion = new Completion(unique, replyBuffer);
         try {
             handler.handle(new ByteBuffer[] {request}, new ByteBuffer[] {reply}, completion);
         } catch (RuntimeException e) {
@@ -88,22 +89,28 @@ final class FuseWorker implements Runnable {
                     length >= IN_HEADER_SIZE ? request.getInt(4) : -1, unique, e);
             completion.answerEio();
         }
-        try {
-            completed.acquire();
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+        if (!completion.isFinished()) {
+            // Answered later from another thread: that reply owns the buffer now.
+            replyBuffer = ByteBuffer.allocateDirect(bufferSize).order(ByteOrder.LITTLE_ENDIAN);
         }
+        return !Thread.currentThread().isInterrupted();
     }
 
     /** The once-only completion of one request; writes the reply from the worker's reply buffer. */
     private final class Completion implements FuseRequestHandler.ReplyCompletion {
         private final long unique;
+        private final ByteBuffer replyBuffer;
         private final AtomicBoolean done = new AtomicBoolean();
+        /** Set once the reply left the buffer (written or dropped): only then may the worker reuse it. */
+        private volatile boolean finished;
 
-        Completion(long unique) {
+        Completion(long unique, ByteBuffer replyBuffer) {
             this.unique = unique;
+            this.replyBuffer = replyBuffer;
+        }
+
+        boolean isFinished() {
+            return finished;
         }
 
         @Override
@@ -120,8 +127,10 @@ final class FuseWorker implements Runnable {
                 } else if (replyLength > 0) {
                     write(replyLength);
                 }
+            } catch (RuntimeException e) {
+                LOG.error("worker {}: writing the reply to unique {} failed", index, unique, e);
             } finally {
-                completed.release();
+                finished = true;
             }
         }
 
@@ -130,7 +139,7 @@ final class FuseWorker implements Runnable {
                 try {
                     writeEio();
                 } finally {
-                    completed.release();
+                    finished = true;
                 }
             }
         }
