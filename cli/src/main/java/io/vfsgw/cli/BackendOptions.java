@@ -6,6 +6,7 @@ import io.vfsgw.backend.mem.MemOptions;
 import io.vfsgw.backend.posix.IdMap;
 import io.vfsgw.backend.posix.PosixModule;
 import io.vfsgw.backend.posix.PosixOptions;
+import io.vfsgw.backend.posix.XattrMap;
 import io.vfsgw.backend.s3.S3Module;
 import io.vfsgw.backend.s3.S3Options;
 import java.net.URI;
@@ -55,6 +56,11 @@ public final class BackendOptions {
             description = "posix: map guest gids to host gids (repeatable).")
     java.util.List<String> gidMap = new java.util.ArrayList<>();
 
+    @Option(names = "--xattrmap", paramLabel = "RULES",
+            description = "posix: rename xattrs between guest and host, virtiofsd's rule syntax "
+                    + "(e.g. ':prefix:all::user.virtiofs.::bad:all:::').")
+    String xattrMap;
+
     // ---- s3 ----
     @Option(names = {"--bucket", "--s3-bucket"}, paramLabel = "NAME", description = "s3: the bucket to expose.")
     String bucket;
@@ -90,7 +96,8 @@ public final class BackendOptions {
                     PosixOptions o = PosixOptions.of(source.toAbsolutePath()).withReadonly(readonly)
                             .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)
                             .withAllowDirectIo(allowDirectIo)
-                            .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap));
+                            .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap))
+                            .withXattrMap(xattrMap == null ? null : XattrMap.parse(xattrMap));
                     o.checkSource();
                     yield new PosixModule(o);
                 } catch (IllegalArgumentException e) {

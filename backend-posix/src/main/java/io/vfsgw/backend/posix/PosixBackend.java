@@ -66,6 +66,8 @@ public final class PosixBackend implements StorageBackend {
     private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
     private static final int S_IXGRP = 00010;
+    static final String ACL_ACCESS = "system.posix_acl_access";
+    static final String ACL_DEFAULT = "system.posix_acl_default";
 
     private final PosixOptions options;
     private final int procFd;
@@ -111,9 +113,10 @@ public final class PosixBackend implements StorageBackend {
                     OpenFlags.O_PATH | OpenFlags.O_DIRECTORY, 0);
             PosixBackend b = new PosixBackend(options, procFd, rootFd, PosixFiles.fstat(rootFd));
             b.rootPath = b.kernelPath(rootFd);
-            LOG.info("posix backend: sharing {} (readonly={}, xattr={}, devices={}, directIo={})",
-                    options.source(), options.readonly(), options.xattr(), options.allowDevices(),
-                    options.allowDirectIo());
+            LOG.info("posix backend: sharing {} (readonly={}, xattr={}, devices={}, directIo={}, xattrmap={},"
+                    + " posixAcl={})", options.source(), options.readonly(), options.xattr(), options.allowDevices(),
+                    options.allowDirectIo(), options.xattrMap() == null ? "none" : options.xattrMap(),
+                    options.posixAcl());
             return b;
         } catch (FsException e) {
             PosixFiles.closeQuietly(procFd);
@@ -947,15 +950,61 @@ public final class PosixBackend implements StorageBackend {
         return name.startsWith("trusted.") || name.startsWith("security.");
     }
 
+    private static boolean isPosixAcl(String name) {
+        return name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT);
+    }
+
+    /**
+     * The host name of a guest xattr name, after the ACL switch and {@code --xattrmap}. ACL names are
+     * refused with EOPNOTSUPP unless --posix-acl (what a filesystem without ACLs answers); with it
+     * they pass through unmapped, as virtiofsd keeps them out of its map too.
+     */
+    private String hostXattrName(String name) throws FsException {
+        if (isPosixAcl(name)) {
+            if (!options.posixAcl()) {
+                throw FsException.of(Errno.EOPNOTSUPP, name + " (POSIX ACLs are off; --posix-acl)");
+            }
+            return name;
+        }
+        XattrMap map = options.xattrMap();
+        return map == null ? name : map.toHost(name);
+    }
+
+    /** A host name listxattr returned as the guest sees it; null when hidden. */
+    private String clientXattrName(String hostName) {
+        if (isPosixAcl(hostName)) {
+            return options.posixAcl() ? hostName : null;
+        }
+        XattrMap map = options.xattrMap();
+        return map == null ? hostName : map.toClient(hostName).orElse(null);
+    }
+
+    /**
+     * For set/remove by a non-root caller: EPERM on privileged namespaces, judged on the guest's name
+     * (the guest kernel's own rule) and on the host's (so a map cannot turn user.* into trusted.*).
+     */
+    private static void checkPrivileged(RequestContext ctx, String name, String hostName) throws FsException {
+        if (!ctx.isRoot() && (privilegedNamespace(name) || privilegedNamespace(hostName))) {
+            throw FsException.of(Errno.EPERM, name);
+        }
+    }
+
     @Override
     public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
         requireXattr();
-        if (!ctx.isRoot() && name.startsWith("trusted.")) {
+        String hostName;
+        try {
+            hostName = hostXattrName(name);
+        } catch (FsException e) {
+            // virtiofsd: a name the map refuses simply does not exist for readers
+            throw e.errno() == Errno.EPERM ? FsException.of(Errno.ENODATA, name) : e;
+        }
+        if (!ctx.isRoot() && (name.startsWith("trusted.") || hostName.startsWith("trusted."))) {
             throw FsException.of(Errno.ENODATA); // what Linux answers an unprivileged reader
         }
         Inode n = inodes.pin(node);
         try {
-            return Xattrs.get(procPath(n.fd), name);
+            return Xattrs.get(procPath(n.fd), hostName);
         } finally {
             n.unpin();
         }
@@ -964,12 +1013,11 @@ public final class PosixBackend implements StorageBackend {
     @Override
     public void setxattr(RequestContext ctx, long node, String name, byte[] value, int flags) throws FsException {
         requireXattr();
-        if (!ctx.isRoot() && privilegedNamespace(name)) {
-            throw FsException.of(Errno.EPERM, name);
-        }
+        String hostName = hostXattrName(name);
+        checkPrivileged(ctx, name, hostName);
         Inode n = inodes.pin(node);
         try {
-            Xattrs.set(procPath(n.fd), name, value, flags);
+            Xattrs.set(procPath(n.fd), hostName, value, flags);
         } finally {
             n.unpin();
         }
@@ -981,13 +1029,14 @@ public final class PosixBackend implements StorageBackend {
         Inode n = inodes.pin(node);
         try {
             List<String> all = Xattrs.list(procPath(n.fd));
-            if (ctx.isRoot()) {
-                return all;
-            }
             List<String> visible = new ArrayList<>(all.size());
             for (String s : all) {
-                if (!s.startsWith("trusted.")) {
-                    visible.add(s);
+                if (!ctx.isRoot() && s.startsWith("trusted.")) {
+                    continue;
+                }
+                String client = clientXattrName(s);
+                if (client != null && (ctx.isRoot() || !client.startsWith("trusted."))) {
+                    visible.add(client);
                 }
             }
             return visible;
@@ -999,12 +1048,11 @@ public final class PosixBackend implements StorageBackend {
     @Override
     public void removexattr(RequestContext ctx, long node, String name) throws FsException {
         requireXattr();
-        if (!ctx.isRoot() && privilegedNamespace(name)) {
-            throw FsException.of(Errno.EPERM, name);
-        }
+        String hostName = hostXattrName(name);
+        checkPrivileged(ctx, name, hostName);
         Inode n = inodes.pin(node);
         try {
-            Xattrs.remove(procPath(n.fd), name);
+            Xattrs.remove(procPath(n.fd), hostName);
         } finally {
             n.unpin();
         }
