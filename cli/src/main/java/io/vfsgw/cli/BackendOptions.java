@@ -61,6 +61,16 @@ public final class BackendOptions {
                     + "(e.g. ':prefix:all::user.virtiofs.::bad:all:::').")
     String xattrMap;
 
+    @Option(names = "--inode-file-handles", paramLabel = "never|prefer|mandatory", defaultValue = "prefer",
+            description = "posix: past the --max-fds budget, idle nodes keep a file handle instead of an fd "
+                    + "(needs CAP_DAC_READ_SEARCH; mandatory: fail at start without it) (default: ${DEFAULT-VALUE}).")
+    String inodeFileHandles;
+
+    @Option(names = "--max-fds", paramLabel = "N", defaultValue = "0",
+            description = "posix: fds idle nodes may keep before trading them for file handles "
+                    + "(default: half the open-files limit).")
+    int maxFds;
+
     // ---- s3 ----
     @Option(names = {"--bucket", "--s3-bucket"}, paramLabel = "NAME", description = "s3: the bucket to expose.")
     String bucket;
@@ -97,7 +107,8 @@ public final class BackendOptions {
                             .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)
                             .withAllowDirectIo(allowDirectIo)
                             .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap))
-                            .withXattrMap(xattrMap == null ? null : XattrMap.parse(xattrMap));
+                            .withXattrMap(xattrMap == null ? null : XattrMap.parse(xattrMap))
+                            .withFileHandles(PosixOptions.InodeFileHandles.parse(inodeFileHandles), maxFds);
                     o.checkSource();
                     yield new PosixModule(o);
                 } catch (IllegalArgumentException e) {

@@ -1,5 +1,6 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.nativeio.FileHandles;
 import io.vfsgw.nativeio.FsCredentials;
 import io.vfsgw.nativeio.PosixDirs;
 import io.vfsgw.nativeio.PosixFiles;
@@ -71,7 +72,7 @@ public final class PosixBackend implements StorageBackend {
 
     private final PosixOptions options;
     private final int procFd;
-    private final InodeTable inodes = new InodeTable();
+    private final InodeTable inodes;
     private final Inode root;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -85,9 +86,10 @@ public final class PosixBackend implements StorageBackend {
     private record LockKey(long node, long owner) {
     }
 
-    private PosixBackend(PosixOptions options, int procFd, int rootFd, PosixFiles.Stat rootStat) {
+    private PosixBackend(PosixOptions options, int procFd, InodeTable inodes, int rootFd, PosixFiles.Stat rootStat) {
         this.options = options;
         this.procFd = procFd;
+        this.inodes = inodes;
         this.root = inodes.addRoot(rootFd, rootStat);
     }
 
@@ -111,12 +113,20 @@ public final class PosixBackend implements StorageBackend {
             int rootFd = PosixFiles.openat(PosixFiles.AT_FDCWD,
                     PosixFiles.cstr(options.source().toAbsolutePath().toString()),
                     OpenFlags.O_PATH | OpenFlags.O_DIRECTORY, 0);
-            PosixBackend b = new PosixBackend(options, procFd, rootFd, PosixFiles.fstat(rootFd));
+            InodeTable table;
+            try {
+                table = inodeTable(options, procFd, rootFd);
+            } catch (RuntimeException e) {
+                PosixFiles.closeQuietly(rootFd);
+                PosixFiles.closeQuietly(procFd);
+                throw e;
+            }
+            PosixBackend b = new PosixBackend(options, procFd, table, rootFd, PosixFiles.fstat(rootFd));
             b.rootPath = b.kernelPath(rootFd);
             LOG.info("posix backend: sharing {} (readonly={}, xattr={}, devices={}, directIo={}, xattrmap={},"
-                    + " posixAcl={})", options.source(), options.readonly(), options.xattr(), options.allowDevices(),
-                    options.allowDirectIo(), options.xattrMap() == null ? "none" : options.xattrMap(),
-                    options.posixAcl());
+                    + " posixAcl={}, inodeFileHandles={})", options.source(), options.readonly(), options.xattr(),
+                    options.allowDevices(), options.allowDirectIo(),
+                    options.xattrMap() == null ? "none" : options.xattrMap(), options.posixAcl(), table.describe());
             return b;
         } catch (FsException e) {
             PosixFiles.closeQuietly(procFd);
@@ -125,9 +135,70 @@ public final class PosixBackend implements StorageBackend {
         }
     }
 
+    /**
+     * The node table for {@code --inode-file-handles}: with {@code prefer}/{@code mandatory}, checks
+     * that handles can be made and re-opened on the source (a filesystem that makes handles, and
+     * CAP_DAC_READ_SEARCH for open_by_handle_at) and keeps a read fd on the source's mount for
+     * open_by_handle_at.
+     *
+     * @throws IllegalArgumentException with {@code mandatory} when handles cannot be used
+     */
+    private static InodeTable inodeTable(PosixOptions options, int procFd, int rootFd) {
+        if (options.fileHandles() == PosixOptions.InodeFileHandles.NEVER) {
+            return new InodeTable(-1, 0, Integer.MAX_VALUE);
+        }
+        int budget = options.maxFds() > 0 ? options.maxFds() : defaultFdBudget();
+        int mountFd = -1;
+        try {
+            // open_by_handle_at wants a real fd on the mount, not an O_PATH one
+            mountFd = PosixFiles.openat(procFd, procName(rootFd), OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, 0);
+            FileHandles.FileHandle h = FileHandles.of(rootFd);
+            PosixFiles.close(FileHandles.open(mountFd, h, OpenFlags.O_PATH));
+            return new InodeTable(mountFd, h.mountId(), budget);
+        } catch (FsException e) {
+            PosixFiles.closeQuietly(mountFd);
+            String why = switch (e.errno()) {
+                case EPERM -> "open_by_handle_at needs CAP_DAC_READ_SEARCH (run as root)";
+                case EOPNOTSUPP -> "the filesystem of --source makes no file handles";
+                default -> e.getMessage();
+            };
+            if (options.fileHandles() == PosixOptions.InodeFileHandles.MANDATORY) {
+                throw new IllegalArgumentException("posix backend: --inode-file-handles=mandatory, but " + why);
+            }
+            LOG.warn("posix backend: no file handles ({}); every node the guest holds keeps an fd", why);
+            return new InodeTable(-1, 0, Integer.MAX_VALUE);
+        }
+    }
+
+    /** Half the soft RLIMIT_NOFILE (the JVM has raised it to the hard limit by now), at least 64. */
+    static int defaultFdBudget() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    long n = soft.equals("unlimited") ? 1 << 20 : Long.parseLong(soft);
+                    return (int) Math.max(64, Math.min(n / 2, Integer.MAX_VALUE));
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            LOG.warn("posix backend: cannot read RLIMIT_NOFILE from /proc/self/limits ({}); fd budget 512", e.toString());
+        }
+        return 512;
+    }
+
     @Override
     public String name() {
         return "posix";
+    }
+
+    /** O_PATH fds nodes hold now, the root's not counted (tests and metrics). */
+    public int nodeFdCount() {
+        return inodes.openFds();
+    }
+
+    /** Times a node got its fd back from its file handle (tests and metrics). */
+    public long handleReopenCount() {
+        return inodes.reopens();
     }
 
     /** Nodes currently held (for tests and metrics). */
@@ -191,7 +262,7 @@ public final class PosixBackend implements StorageBackend {
             checkInside(d);
             return d;
         } catch (FsException e) {
-            d.unpin();
+            inodes.unpin(d);
             throw e;
         }
     }
@@ -318,7 +389,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -352,7 +423,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             return attr(n.id, PosixFiles.fstat(n.fd));
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -387,7 +458,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return attr(n.id, PosixFiles.fstat(n.fd));
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -457,7 +528,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return PosixFiles.readlink(n.fd);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -484,7 +555,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -509,7 +580,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -523,7 +594,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -534,7 +605,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             PosixDirs.unlinkat(dir.fd, c(name), 0);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -547,7 +618,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             PosixDirs.unlinkat(dir.fd, c(name), PosixFiles.AT_REMOVEDIR);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -565,10 +636,10 @@ public final class PosixBackend implements StorageBackend {
             try {
                 PosixDirs.renameat2(from.fd, c(name), to.fd, c(newName), flags);
             } finally {
-                to.unpin();
+                inodes.unpin(to);
             }
         } finally {
-            from.unpin();
+            inodes.unpin(from);
         }
     }
 
@@ -589,10 +660,10 @@ public final class PosixBackend implements StorageBackend {
                 }
                 return lookupChild(dir, newName);
             } finally {
-                dir.unpin();
+                inodes.unpin(dir);
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -633,7 +704,7 @@ public final class PosixBackend implements StorageBackend {
             int fd = reopen(n, hostOpenFlags(flags));
             return addHandle(fd, n, flags);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -660,14 +731,14 @@ public final class PosixBackend implements StorageBackend {
                 try {
                     return new CreateResult(entry, addHandle(fd, n, flags));
                 } finally {
-                    n.unpin();
+                    inodes.unpin(n);
                 }
             } catch (FsException e) {
                 PosixFiles.closeQuietly(fd);
                 throw e;
             }
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -699,14 +770,14 @@ public final class PosixBackend implements StorageBackend {
                 try {
                     return new CreateResult(entry, addHandle(fd, n, flags));
                 } finally {
-                    n.unpin();
+                    inodes.unpin(n);
                 }
             } catch (FsException e) {
                 PosixFiles.closeQuietly(fd);
                 throw e;
             }
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -766,7 +837,7 @@ public final class PosixBackend implements StorageBackend {
                 try {
                     killPriv(n);
                 } finally {
-                    n.unpin();
+                    inodes.unpin(n);
                 }
             }
             return total;
@@ -816,7 +887,7 @@ public final class PosixBackend implements StorageBackend {
             int fd = reopen(n, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY);
             return addHandle(fd, n, 0);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -918,7 +989,7 @@ public final class PosixBackend implements StorageBackend {
             return new StatFs(s.blocks(), s.bfree(), s.bavail(), s.files(), s.ffree(), (int) s.bsize(),
                     (int) s.namelen(), (int) s.frsize());
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -933,7 +1004,7 @@ public final class PosixBackend implements StorageBackend {
                 PosixFiles.closeQuietly(fd);
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1006,7 +1077,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             return Xattrs.get(procPath(n.fd), hostName);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1019,7 +1090,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             Xattrs.set(procPath(n.fd), hostName, value, flags);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1041,7 +1112,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return visible;
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1054,7 +1125,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             Xattrs.remove(procPath(n.fd), hostName);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1159,7 +1230,7 @@ public final class PosixBackend implements StorageBackend {
                 l.unpin();
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1225,7 +1296,7 @@ public final class PosixBackend implements StorageBackend {
                 l.unpin();
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
