@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * Passthrough of a host directory, held to virtiofsd's standard.
  *
  * <h2>The jail</h2>
- * Every node holds an O_PATH fd; a name is resolved one component at a time relative to its
+ * Every node holds an O_PATH fd (past the fd budget, a file handle re-opened on use: {@link InodeTable});
+ * a name is resolved one component at a time relative to its
  * parent's fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and
  * O_NOFOLLOW, so a symlink is a node of its own and is never followed here (the guest kernel follows
  * symlinks itself, inside its own mount). Names never contain '/' ({@link FileName}); "." and ".."
@@ -54,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Lifetimes</h2>
  * Inodes live while the guest holds lookups ({@link InodeTable}); handles from open to release. Both
- * are {@link PinnedFd}s, so a FORGET/RELEASE racing an operation never closes an fd in use.
+ * are pinned for each operation ({@link Inode}, {@link PinnedFd}), so a FORGET/RELEASE or an fd
+ * eviction racing an operation never closes an fd in use.
  */
 public final class PosixBackend implements StorageBackend {
     private static final Logger LOG = LoggerFactory.getLogger(PosixBackend.class);
