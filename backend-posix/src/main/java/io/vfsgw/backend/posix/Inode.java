@@ -30,6 +30,8 @@ final class Inode {
     final long dev;
     final long ino;
     final int type;
+    /** The root of a mount inside the source, announced as a submount ({@link io.vfsgw.spi.Attr#mountRoot}). */
+    final boolean mountRoot;
     /** Guarded by the {@link InodeTable}'s lock. */
     long lookups;
     /**
@@ -43,8 +45,9 @@ final class Inode {
     private FileHandles.FileHandle handle;
     private boolean noHandle;
 
-    Inode(long id, int fd, long dev, long ino, int mode) {
+    Inode(long id, int fd, long dev, long ino, int mode, boolean mountRoot) {
         this.id = id;
+        this.mountRoot = mountRoot;
         this.fd = fd;
         this.dev = dev;
         this.ino = ino;

@@ -58,7 +58,7 @@ final class InodeTable {
 
     /** Installs the root; it is never forgotten and never gives up its fd. */
     synchronized Inode addRoot(int fd, PosixFiles.Stat st) {
-        Inode root = new Inode(StorageBackend.ROOT_ID, fd, st.dev(), st.ino(), st.mode());
+        Inode root = new Inode(StorageBackend.ROOT_ID, fd, st.dev(), st.ino(), st.mode(), false);
         root.lookups = Long.MAX_VALUE / 2;
         byId.put(root.id, root);
         byKey.put(new Key(st.dev(), st.ino()), root);
@@ -127,8 +127,10 @@ final class InodeTable {
     /**
      * Takes one lookup reference on the object {@code fd} (an O_PATH fd) refers to: the known inode
      * for (dev, ino), closing or keeping {@code fd}, or a new inode that owns {@code fd}.
+     *
+     * @param mountRoot the object is the root of a mount inside the source (kept for its life)
      */
-    Inode adopt(int fd, PosixFiles.Stat st) {
+    Inode adopt(int fd, PosixFiles.Stat st, boolean mountRoot) {
         Inode n;
         boolean kept;
         synchronized (this) {
@@ -140,7 +142,7 @@ final class InodeTable {
                 kept = offered == 1;
             } else {
                 // new, or the ino of a deleted object we kept a handle of: that node stays ESTALE
-                n = new Inode(nextId.getAndIncrement(), fd, st.dev(), st.ino(), st.mode());
+                n = new Inode(nextId.getAndIncrement(), fd, st.dev(), st.ino(), st.mode(), mountRoot);
                 n.lookups = 1;
                 byId.put(n.id, n);
                 byKey.put(k, n);

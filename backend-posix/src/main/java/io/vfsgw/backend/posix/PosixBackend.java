@@ -329,10 +329,27 @@ public final class PosixBackend implements StorageBackend {
         return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
     }
 
-    private Attr attr(long id, PosixFiles.Stat st) {
-        return new Attr(id, st.size(), st.blocks(), st.atimeNs(), st.mtimeNs(), st.ctimeNs(), st.mode(),
+    private Attr attr(Inode n, PosixFiles.Stat st) {
+        return new Attr(n.id, st.size(), st.blocks(), st.atimeNs(), st.mtimeNs(), st.ctimeNs(), st.mode(),
                 st.nlink(), options.uidMap().toGuest(st.uid()), options.gidMap().toGuest(st.gid()),
-                encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize());
+                encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize(), n.mountRoot);
+    }
+
+    /**
+     * Whether a directory fd is the root of a mount other than the source's own (a submount the guest
+     * should see as one: virtiofsd's announce_submounts). One statx per new directory node; a mount
+     * made later over a directory we hold does not change it (our fd is the covered directory, and
+     * the next lookup of the name reaches the mount's root, another node).
+     */
+    private static boolean isMountRoot(int fd, PosixFiles.Stat st) {
+        if (!st.isDirectory()) {
+            return false;
+        }
+        try {
+            return FileHandles.mountInfo(fd).mountRoot();
+        } catch (FsException e) {
+            return false; // before Linux 5.8: no submount announcement
+        }
     }
 
     /** Resolves one guest name under {@code dir} to an O_PATH fd of the object itself, never following it. */
@@ -350,8 +367,8 @@ public final class PosixBackend implements StorageBackend {
             PosixFiles.closeQuietly(fd);
             throw e;
         }
-        Inode n = inodes.adopt(fd, st);
-        return new Entry(n.id, 0, attr(n.id, st));
+        Inode n = inodes.adopt(fd, st, isMountRoot(fd, st));
+        return new Entry(n.id, 0, attr(n, st));
     }
 
     private Entry lookupChild(Inode dir, FileName name) throws FsException {
@@ -384,7 +401,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             if (name.length() == 1 && name.byteAt(0) == '.') {
                 inodes.addLookup(dir);
-                return new Entry(dir.id, 0, attr(dir.id, PosixFiles.fstat(dir.fd)));
+                return new Entry(dir.id, 0, attr(dir, PosixFiles.fstat(dir.fd)));
             }
             if (name.isDotOrDotDot()) {
                 return lookupDotDot(dir);
@@ -399,7 +416,7 @@ public final class PosixBackend implements StorageBackend {
     private Entry lookupDotDot(Inode dir) throws FsException {
         if (dir == root) {
             inodes.addLookup(root);
-            return new Entry(root.id, 0, attr(root.id, PosixFiles.fstat(root.fd)));
+            return new Entry(root.id, 0, attr(root, PosixFiles.fstat(root.fd)));
         }
         int fd = openFd(() -> PosixFiles.openat(dir.fd, DOTDOT, O_PATH_NOFOLLOW | OpenFlags.O_DIRECTORY, 0));
         try {
@@ -423,7 +440,7 @@ public final class PosixBackend implements StorageBackend {
     public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
         Inode n = inodes.pin(node);
         try {
-            return attr(n.id, PosixFiles.fstat(n.fd));
+            return attr(n, PosixFiles.fstat(n.fd));
         } finally {
             inodes.unpin(n);
         }
@@ -458,7 +475,7 @@ public final class PosixBackend implements StorageBackend {
                 long m = ch.mtimeNow() ? PosixFiles.UTIME_NOW : ch.mtimeNs() == null ? PosixFiles.UTIME_OMIT : ch.mtimeNs();
                 PosixFiles.futimens(n.fd, a, aSpecial, m, mSpecial);
             }
-            return attr(n.id, PosixFiles.fstat(n.fd));
+            return attr(n, PosixFiles.fstat(n.fd));
         } finally {
             inodes.unpin(n);
         }
