@@ -71,6 +71,10 @@ public final class BackendOptions {
                     + "(default: half the open-files limit).")
     int maxFds;
 
+    @Option(names = "--posix-acl", description = "posix: POSIX ACLs: system.posix_acl_* pass through and the guest "
+            + "kernel enforces them (FUSE_POSIX_ACL; the umask or a default ACL is applied on the host).")
+    boolean posixAcl;
+
     // ---- s3 ----
     @Option(names = {"--bucket", "--s3-bucket"}, paramLabel = "NAME", description = "s3: the bucket to expose.")
     String bucket;
@@ -108,7 +112,8 @@ public final class BackendOptions {
                             .withAllowDirectIo(allowDirectIo)
                             .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap))
                             .withXattrMap(xattrMap == null ? null : XattrMap.parse(xattrMap))
-                            .withFileHandles(PosixOptions.InodeFileHandles.parse(inodeFileHandles), maxFds);
+                            .withFileHandles(PosixOptions.InodeFileHandles.parse(inodeFileHandles), maxFds)
+                            .withPosixAcl(posixAcl);
                     o.checkSource();
                     yield new PosixModule(o);
                 } catch (IllegalArgumentException e) {
@@ -131,6 +136,14 @@ public final class BackendOptions {
                 }
             }
         };
+    }
+
+    /**
+     * True when sessions must negotiate POSIX ACLs ({@code InitPolicy.withPosixAcl}): only the posix
+     * backend with --posix-acl stores them and applies the umask the kernel then hands over.
+     */
+    public boolean posixAcl() {
+        return backend == Kind.posix && posixAcl;
     }
 
     /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */

@@ -385,6 +385,28 @@ public final class PosixBackend implements StorageBackend {
         return PosixFiles.cstr(name.bytes());
     }
 
+    /**
+     * The permission bits to create with. Normally the guest kernel applied its umask already. With
+     * --posix-acl the session lets the kernel hand the umask over instead (FUSE_DONT_MASK), because
+     * a parent's default ACL replaces the umask: then the host applies that ACL to the unmasked mode
+     * (our threads' umask is 0), and without one we apply the umask here, as the host kernel would.
+     */
+    private int creationMode(Inode dir, int mode, int umask) throws FsException {
+        int perms = mode & 07777;
+        if (!options.posixAcl() || (umask & 0777) == 0) {
+            return perms;
+        }
+        try {
+            Xattrs.get(procPath(dir.fd), ACL_DEFAULT);
+            return perms; // the default ACL decides
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENODATA || e.errno() == Errno.EOPNOTSUPP) {
+                return perms & ~(umask & 0777);
+            }
+            throw e;
+        }
+    }
+
     /** Creation calls run as the caller so the host records the right owner (and setgid dirs work). */
     private FsCredentials.Scope asCaller(RequestContext ctx) throws FsException {
         int uid = options.uidMap().toHost(ctx.uid());
@@ -595,7 +617,7 @@ public final class PosixBackend implements StorageBackend {
         Inode dir = pinDir(parent);
         try {
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                PosixDirs.mknodat(dir.fd, c(name), mode, major, minor);
+                PosixDirs.mknodat(dir.fd, c(name), (mode & ~07777) | creationMode(dir, mode, umask), major, minor);
             }
             return lookupChild(dir, name);
         } finally {
@@ -609,7 +631,7 @@ public final class PosixBackend implements StorageBackend {
         Inode dir = pinDir(parent);
         try {
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                PosixDirs.mkdirat(dir.fd, c(name), mode & 07777);
+                PosixDirs.mkdirat(dir.fd, c(name), creationMode(dir, mode, umask));
             }
             return lookupChild(dir, name);
         } finally {
@@ -735,9 +757,10 @@ public final class PosixBackend implements StorageBackend {
         try {
             int hostFlags = hostOpenFlags(flags) | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOFOLLOW;
             byte[] cname = c(name);
+            int createMode = creationMode(dir, mode, umask);
             int fd;
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                fd = openFd(() -> PosixFiles.openat2(dir.fd, cname, hostFlags, mode & 07777, JAIL));
+                fd = openFd(() -> PosixFiles.openat2(dir.fd, cname, hostFlags, createMode, JAIL));
             } catch (FsException e) {
                 if (e.errno() != Errno.EEXIST || (flags & OpenFlags.O_EXCL) != 0) {
                     throw e;
@@ -779,9 +802,10 @@ public final class PosixBackend implements StorageBackend {
             int access = OpenFlags.isWritable(flags) ? flags & OpenFlags.O_ACCMODE : OpenFlags.O_RDWR;
             int hostFlags = (hostOpenFlags(flags) & ~OpenFlags.O_ACCMODE & ~OpenFlags.O_TMPFILE)
                     | OpenFlags.O_TMPFILE | access;
+            int createMode = creationMode(dir, mode, umask);
             int fd;
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                fd = openFd(() -> PosixFiles.openat(dir.fd, DOT, hostFlags, mode & 07777));
+                fd = openFd(() -> PosixFiles.openat(dir.fd, DOT, hostFlags, createMode));
             }
             try {
                 Entry entry = adopt(openFd(() -> PosixFiles.openat(procFd, procName(fd), OpenFlags.O_PATH, 0)));
