@@ -172,6 +172,39 @@ class PosixFileHandlesTest {
         }
     }
 
+    static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new AssertionError(String.join(" ", cmd) + " failed (this test needs root): " + out);
+        }
+    }
+
+    @Test
+    void aFilesystemWithoutHandlesFailsMandatoryAndFallsBackForPrefer() throws Exception {
+        Path ram = Files.createDirectory(src.resolve("ram"));
+        run("mount", "-t", "ramfs", "vfsgw-handles-test", ram.toString()); // ramfs makes no file handles
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PosixBackend.open(
+                    PosixOptions.of(ram).withFileHandles(PosixOptions.InodeFileHandles.MANDATORY, 4)));
+            assertEquals("posix backend: --inode-file-handles=mandatory, but the filesystem of --source makes no"
+                    + " file handles", e.getMessage());
+            for (int i = 0; i < 20; i++) {
+                Files.writeString(ram.resolve("f" + i), "x");
+            }
+            try (PosixBackend fs = PosixBackend.open(
+                    PosixOptions.of(ram).withFileHandles(PosixOptions.InodeFileHandles.PREFER, 4))) {
+                for (int i = 0; i < 20; i++) {
+                    fs.lookup(ROOT, ROOT_ID, FileName.literal("f" + i));
+                }
+                assertEquals(20, fs.nodeFdCount(), "prefer falls back to one fd per node");
+                assertEquals(1, fs.getattr(ROOT, 2, -1).size());
+            }
+        } finally {
+            run("umount", ram.toString());
+        }
+    }
+
     @Test
     void neverKeepsAnFdPerNode() throws Exception {
         for (int i = 0; i < 100; i++) {
