@@ -66,7 +66,8 @@ class PosixFileHandlesTest {
             }
             long sl = fs.lookup(ROOT, d, FileName.literal("sl")).nodeId();
             assertEquals(FILES + 3, fs.nodeCount());
-            assertTrue(openFds() - fdsBefore <= BUDGET + 1, "the process holds " + (openFds() - fdsBefore) + " more fds");
+            // slack for fds the JVM itself may open meanwhile (class loading); without handles it would be 500+
+            assertTrue(openFds() - fdsBefore <= BUDGET + 16, "the process holds " + (openFds() - fdsBefore) + " more fds");
 
             // every node still works: attributes, data, a name created in the (evicted) directory
             for (int i = 0; i < FILES; i++) {
