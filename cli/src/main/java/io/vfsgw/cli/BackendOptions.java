@@ -6,6 +6,7 @@ import io.vfsgw.backend.mem.MemOptions;
 import io.vfsgw.backend.posix.IdMap;
 import io.vfsgw.backend.posix.PosixModule;
 import io.vfsgw.backend.posix.PosixOptions;
+import io.vfsgw.backend.posix.XattrMap;
 import io.vfsgw.backend.s3.S3Module;
 import io.vfsgw.backend.s3.S3Options;
 import java.net.URI;
@@ -55,6 +56,25 @@ public final class BackendOptions {
             description = "posix: map guest gids to host gids (repeatable).")
     java.util.List<String> gidMap = new java.util.ArrayList<>();
 
+    @Option(names = "--xattrmap", paramLabel = "RULES",
+            description = "posix: rename xattrs between guest and host, virtiofsd's rule syntax "
+                    + "(e.g. ':prefix:all::user.virtiofs.::bad:all:::').")
+    String xattrMap;
+
+    @Option(names = "--inode-file-handles", paramLabel = "never|prefer|mandatory", defaultValue = "prefer",
+            description = "posix: past the --max-fds budget, idle nodes keep a file handle instead of an fd "
+                    + "(needs CAP_DAC_READ_SEARCH; mandatory: fail at start without it) (default: ${DEFAULT-VALUE}).")
+    String inodeFileHandles;
+
+    @Option(names = "--max-fds", paramLabel = "N", defaultValue = "0",
+            description = "posix: fds idle nodes may keep before trading them for file handles "
+                    + "(default: half the open-files limit).")
+    int maxFds;
+
+    @Option(names = "--posix-acl", description = "posix: POSIX ACLs: system.posix_acl_* pass through and the guest "
+            + "kernel enforces them (FUSE_POSIX_ACL; the umask or a default ACL is applied on the host).")
+    boolean posixAcl;
+
     // ---- s3 ----
     @Option(names = {"--bucket", "--s3-bucket"}, paramLabel = "NAME", description = "s3: the bucket to expose.")
     String bucket;
@@ -99,7 +119,10 @@ public final class BackendOptions {
                     PosixOptions o = PosixOptions.of(source.toAbsolutePath()).withReadonly(readonly)
                             .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)
                             .withAllowDirectIo(allowDirectIo)
-                            .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap));
+                            .withIdMaps(IdMap.parse(uidMap), IdMap.parse(gidMap))
+                            .withXattrMap(xattrMap == null ? null : XattrMap.parse(xattrMap))
+                            .withFileHandles(PosixOptions.InodeFileHandles.parse(inodeFileHandles), maxFds)
+                            .withPosixAcl(posixAcl);
                     o.checkSource();
                     yield new PosixModule(o);
                 } catch (IllegalArgumentException e) {
@@ -122,6 +145,14 @@ public final class BackendOptions {
                 }
             }
         };
+    }
+
+    /**
+     * True when sessions must negotiate POSIX ACLs ({@code InitPolicy.withPosixAcl}): only the posix
+     * backend with --posix-acl stores them and applies the umask the kernel then hands over.
+     */
+    public boolean posixAcl() {
+        return backend == Kind.posix && posixAcl;
     }
 
     /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */

@@ -17,14 +17,15 @@ import java.util.Optional;
  * ASYNC_READ, ATOMIC_O_TRUNC, BIG_WRITES, HAS_IOCTL_DIR, AUTO_INVAL_DATA, DO_READDIRPLUS,
  * READDIRPLUS_AUTO, ASYNC_DIO, PARALLEL_DIROPS, ABORT_ERROR, MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT,
  * INIT_EXT. By policy: EXPORT_SUPPORT (else NO_EXPORT_SUPPORT), WRITEBACK_CACHE, POSIX_LOCKS,
- * FLOCK_LOCKS, HANDLE_KILLPRIV_V2, MAP_ALIGNMENT (DAX), DIRECT_IO_ALLOW_MMAP. Never:
+ * FLOCK_LOCKS, HANDLE_KILLPRIV_V2, MAP_ALIGNMENT (DAX), DIRECT_IO_ALLOW_MMAP, and POSIX_ACL with
+ * DONT_MASK (both or neither: {@link InitPolicy#posixAcl}). Otherwise never:
  * <ul>
  *   <li>DONT_MASK: the kernel applies the umask, so backends get final modes.
  *   <li>SPLICE_*: Java cannot splice; the data path is zero-copy already.
  *   <li>HANDLE_KILLPRIV (v1): it kills suid on every write, even by CAP_FSETID callers; v2 matches VFS.
  *   <li>POSIX_ACL: the kernel would then enforce ACLs from system.posix_acl_* xattrs that the mem and
- *       S3 backends cannot store and that would differ between backends; without it ACL xattrs are
- *       plain xattrs and permission checks follow the mode bits.
+ *       S3 backends cannot store and that would differ between backends; without it the kernel
+ *       refuses ACL xattrs itself (EOPNOTSUPP) and permission checks follow the mode bits.
  *   <li>EXPLICIT_INVAL_DATA: AUTO_INVAL_DATA is what keeps several guests coherent on timeouts.
  *   <li>NO_OPEN_SUPPORT / NO_OPENDIR_SUPPORT: every open gets a handle (S3 and DAX need it).
  *   <li>SECURITY_CTX, CREATE_SUPP_GROUP: they add request extensions vfsgw does not interpret.
@@ -96,7 +97,13 @@ public final class InitNegotiation {
         if (policy.directIoAllowMmap()) {
             wanted |= InitFlags.FUSE_DIRECT_IO_ALLOW_MMAP;
         }
+        if (policy.posixAcl()) {
+            wanted |= InitFlags.FUSE_POSIX_ACL | InitFlags.FUSE_DONT_MASK;
+        }
         long accepted = wanted & offered;
+        if ((accepted & InitFlags.FUSE_POSIX_ACL) == 0) {
+            accepted &= ~InitFlags.FUSE_DONT_MASK; // unmasked modes only where ACLs decide instead
+        }
         if ((accepted & InitFlags.FUSE_INIT_EXT) == 0) {
             accepted &= 0xFFFF_FFFFL;   // without INIT_EXT the kernel never reads flags2
         }

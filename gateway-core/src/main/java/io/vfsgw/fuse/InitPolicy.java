@@ -29,11 +29,15 @@ package io.vfsgw.fuse;
  *                            otherwise the kernel does it with an extra SETATTR (correct, slower)
  * @param directIoAllowMmap   accept FUSE_DIRECT_IO_ALLOW_MMAP (7.39+ kernels): shared mmap of
  *                            FOPEN_DIRECT_IO files works instead of failing with ENODEV
+ * @param posixAcl            accept FUSE_POSIX_ACL and FUSE_DONT_MASK together: the kernel enforces
+ *                            ACLs from system.posix_acl_* xattrs and leaves the umask to the backend
+ *                            (CREATE/MKDIR/MKNOD carry it), which must then apply it or the parent's
+ *                            default ACL; only for a backend that stores ACLs (posix --posix-acl)
  */
 public record InitPolicy(int maxWrite, int maxPages, int maxReadahead, boolean wantWritebackCache,
                          boolean wantDax, int mapAlignmentLog2, int maxBackground, int congestionThreshold,
                          int timeGran, boolean exportSupport, boolean posixLocks, boolean flockLocks,
-                         boolean handleKillprivV2, boolean directIoAllowMmap) {
+                         boolean handleKillprivV2, boolean directIoAllowMmap, boolean posixAcl) {
 
     /** Largest map_alignment the kernel accepts (FUSE_DAX_SHIFT, its 2 MiB DAX range). */
     public static final int MAX_MAP_ALIGNMENT_LOG2 = 21;
@@ -59,40 +63,47 @@ public record InitPolicy(int maxWrite, int maxPages, int maxReadahead, boolean w
     /**
      * 1 MiB writes (256 pages), readahead as the kernel offers, 64 background requests, nanosecond
      * times, no writeback cache, no DAX (4 KiB alignment if enabled), no NFS export, no remote locks,
-     * no KILLPRIV_V2 (the kernel handles suid clearing), shared mmap on direct-I/O files allowed.
+     * no KILLPRIV_V2 (the kernel handles suid clearing), shared mmap on direct-I/O files allowed, no
+     * POSIX ACLs.
      * maxReadahead -1 is the unsigned maximum: take whatever the kernel offers.
      */
     public static InitPolicy defaults() {
-        return new InitPolicy(1 << 20, 256, -1, false, false, 12, 64, 48, 1, false, false, false, false, true);
+        return new InitPolicy(1 << 20, 256, -1, false, false, 12, 64, 48, 1, false, false, false, false, true, false);
     }
 
     public InitPolicy withWritebackCache(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, on, wantDax, mapAlignmentLog2, maxBackground,
-                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap);
+                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
     }
 
     public InitPolicy withDax(boolean on, int alignmentLog2) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, on, alignmentLog2, maxBackground,
-                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap);
+                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
     }
 
     public InitPolicy withLocks(boolean posix, boolean flock) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
-                maxBackground, congestionThreshold, timeGran, exportSupport, posix, flock, handleKillprivV2, directIoAllowMmap);
+                maxBackground, congestionThreshold, timeGran, exportSupport, posix, flock, handleKillprivV2, directIoAllowMmap, posixAcl);
     }
 
     public InitPolicy withExportSupport(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
-                maxBackground, congestionThreshold, timeGran, on, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap);
+                maxBackground, congestionThreshold, timeGran, on, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
     }
 
     public InitPolicy withHandleKillprivV2(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
-                maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, on, directIoAllowMmap);
+                maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, on, directIoAllowMmap, posixAcl);
+    }
+
+    public InitPolicy withPosixAcl(boolean on) {
+        return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
+                maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2,
+                directIoAllowMmap, on);
     }
 
     public InitPolicy withMaxWrite(int bytes, int pages) {
         return new InitPolicy(bytes, pages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2, maxBackground,
-                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap);
+                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
     }
 }

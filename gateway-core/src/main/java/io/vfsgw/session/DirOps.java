@@ -80,7 +80,7 @@ final class DirOps {
                     return true;
                 }
                 s.nodes.addLookup(found.nodeId());
-                eo = Wire.entryOut(found, s.config.cache().timeout());
+                eo = Wire.entryOut(found, s.config.cache().timeout(), s.protocol);
             }
             new Direntplus(eo, d).encodeTo(out);
             return true;

@@ -43,7 +43,7 @@ final class EntryOps {
     void replyEntry(Entry e, Reply reply) {
         s.nodes.addLookup(e.nodeId());
         ByteBuffer b = Wire.buffer(EntryOut.SIZE);
-        Wire.entryOut(e, timeout()).encodeTo(b, s.protocol.minor());
+        Wire.entryOut(e, timeout(), s.protocol).encodeTo(b, s.protocol.minor());
         b.flip();
         reply.ok(b);
     }
@@ -112,7 +112,7 @@ final class EntryOps {
 
     private void replyAttr(Attr a, Reply reply) {
         ByteBuffer b = Wire.buffer(AttrOut.SIZE);
-        Wire.attrOut(a, timeout()).encodeTo(b, s.protocol.minor());
+        Wire.attrOut(a, timeout(), s.protocol).encodeTo(b, s.protocol.minor());
         b.flip();
         reply.ok(b);
     }

@@ -116,7 +116,7 @@ final class FileOps {
         s.nodes.addLookup(node);
         HandleTable.OpenHandle h = s.handles.add(node, r.open().fh(), flags, false);
         ByteBuffer b = Wire.buffer(EntryOut.SIZE + OpenOut.SIZE);
-        Wire.entryOut(r.entry(), s.config.cache().timeout()).encodeTo(b, s.protocol.minor());
+        Wire.entryOut(r.entry(), s.config.cache().timeout(), s.protocol).encodeTo(b, s.protocol.minor());
         new OpenOut(h.fh(), openFlags(node, r.open())).encodeTo(b);
         b.flip();
         reply.ok(b);

@@ -84,6 +84,19 @@ class InitNegotiationTest {
     }
 
     @Test
+    void posixAclComesWithDontMaskOrNotAtAll() throws Exception {
+        InitPolicy acl = InitPolicy.defaults().withPosixAcl(true);
+        NegotiatedProtocol p = InitNegotiation.negotiate(kernel(7, 38, HOST_OFFER), acl).protocol().orElseThrow();
+        assertTrue(p.has(FUSE_POSIX_ACL | FUSE_DONT_MASK), InitFlags.describe(p.flags()));
+        NegotiatedProtocol noAcl = InitNegotiation.negotiate(kernel(7, 38, HOST_OFFER & ~FUSE_POSIX_ACL), acl)
+                .protocol().orElseThrow();
+        assertFalse(noAcl.has(FUSE_POSIX_ACL));
+        assertFalse(noAcl.has(FUSE_DONT_MASK), "an unmasked mode without ACLs would skip the umask");
+        NegotiatedProtocol off = InitNegotiation.negotiate(kernel(7, 38, HOST_OFFER), ALL_ON).protocol().orElseThrow();
+        assertFalse(off.has(FUSE_POSIX_ACL) || off.has(FUSE_DONT_MASK), "off unless asked");
+    }
+
+    @Test
     void guestKernel731WithoutInitExtGetsNoFlags2() throws Exception {
         InitNegotiation.Result r = InitNegotiation.negotiate(kernel(7, 31, GUEST_731_OFFER | 1L << 35), ALL_ON);
         NegotiatedProtocol p = r.protocol().orElseThrow();

@@ -1,18 +1,31 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.nativeio.FileHandles;
 import io.vfsgw.nativeio.PosixFiles;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.OpenFlags;
 import io.vfsgw.spi.StorageBackend;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Node ids to inodes, keyed also by (st_dev, st_ino) so one host file reached by two names (hard
- * links, a rename seen from two sides) is one node. Node ids are our own counter, never reused; the
- * host ino cannot be reused while we hold an fd on it.
+ * links, a rename seen from two sides) is one node. Node ids are our own counter, never reused.
+ *
+ * <h2>The fd budget</h2>
+ * Each inode holds an O_PATH fd while it has one; with file handles enabled ({@code mountFd} &gt;= 0)
+ * at most {@code budget} of them stay open: past it, the inodes that got their fd longest ago and are
+ * not in use keep a file handle instead (name_to_handle_at) and get their fd back from
+ * open_by_handle_at on the next use (a second-chance FIFO: inodes in use go to the back of the
+ * queue). So the number of nodes a guest may hold is not bounded by RLIMIT_NOFILE. Inodes on another
+ * mount than the source's (we hold no mount fd for it), and on filesystems without handles, keep
+ * their fd. A re-opened fd is checked to be the same (st_dev, st_ino) before it is used.
  */
 final class InodeTable {
     private record Key(long dev, long ino) {
@@ -21,41 +34,124 @@ final class InodeTable {
     private final Map<Long, Inode> byId = new ConcurrentHashMap<>();
     private final Map<Key, Inode> byKey = new HashMap<>(); // guarded by this
     private final AtomicLong nextId = new AtomicLong(StorageBackend.ROOT_ID + 1);
+    /** A real (not O_PATH) fd on the source's mount for open_by_handle_at; -1: handles off. */
+    private final int mountFd;
+    private final int mountId;
+    private final int budget;
+    /** O_PATH fds inodes hold now (the root's not counted). */
+    private final AtomicInteger openFds = new AtomicInteger();
+    /** Inodes holding an fd eviction may take, oldest first. */
+    private final Queue<Inode> withFds = new ConcurrentLinkedQueue<>();
+    private final AtomicLong reopens = new AtomicLong();
 
-    /** Installs the root; it is never forgotten. */
+    /**
+     * @param mountFd an fd on the source's mount opened for reading (owned by the table), or -1 to
+     *                keep every inode's fd (--inode-file-handles=never)
+     * @param mountId that mount's id ({@link FileHandles.FileHandle#mountId()})
+     * @param budget  O_PATH fds kept before idle inodes trade theirs for a handle
+     */
+    InodeTable(int mountFd, int mountId, int budget) {
+        this.mountFd = mountFd;
+        this.mountId = mountId;
+        this.budget = budget;
+    }
+
+    /** Installs the root; it is never forgotten and never gives up its fd. */
     synchronized Inode addRoot(int fd, PosixFiles.Stat st) {
-        Inode root = new Inode(StorageBackend.ROOT_ID, fd, st.dev(), st.ino(), st.mode());
+        Inode root = new Inode(StorageBackend.ROOT_ID, fd, st.dev(), st.ino(), st.mode(), false);
         root.lookups = Long.MAX_VALUE / 2;
         byId.put(root.id, root);
         byKey.put(new Key(st.dev(), st.ino()), root);
         return root;
     }
 
-    /** The inode for {@code id}, pinned for one operation (caller unpins), or ESTALE. */
+    /** The inode for {@code id}, pinned for one operation (caller calls {@link #unpin}), or ESTALE. */
     Inode pin(long id) throws FsException {
         Inode n = byId.get(id);
-        if (n == null || !n.tryPin()) {
+        if (n == null) {
             throw FsException.of(Errno.ESTALE, "node " + id);
+        }
+        if (n.pin(this::reopen)) {
+            fdOpened(n);
         }
         return n;
     }
 
+    /** Returns an operation's pin. */
+    void unpin(Inode n) {
+        if (n.unpinClosing()) {
+            openFds.decrementAndGet();
+        }
+    }
+
+    /** open_by_handle_at of an inode that kept only its handle, checked to be the same object. */
+    private int reopen(Inode n, FileHandles.FileHandle h) throws FsException {
+        if (h == null || mountFd < 0) {
+            throw FsException.of(Errno.ESTALE, "node " + n.id + " has neither fd nor handle");
+        }
+        int fd = FileHandles.open(mountFd, h, OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW);
+        try {
+            PosixFiles.Stat st = PosixFiles.fstat(fd);
+            if (st.dev() != n.dev || st.ino() != n.ino) {
+                throw FsException.of(Errno.ESTALE, "handle of node " + n.id + " opened another object");
+            }
+        } catch (FsException e) {
+            PosixFiles.closeQuietly(fd);
+            throw e;
+        }
+        reopens.incrementAndGet();
+        return fd;
+    }
+
+    /** Counts a newly held fd and, over the budget, takes the fds of idle inodes. */
+    private void fdOpened(Inode n) {
+        openFds.incrementAndGet();
+        if (mountFd < 0) {
+            return;
+        }
+        withFds.add(n);
+        int scan = withFds.size();
+        while (openFds.get() > budget && scan-- > 0) {
+            Inode victim = withFds.poll();
+            if (victim == null) {
+                break;
+            }
+            if (victim.releaseFd(mountId)) {
+                openFds.decrementAndGet();
+            } else if (victim.mayRelease()) {
+                withFds.add(victim); // in use now: second chance
+            }
+        }
+    }
+
     /**
      * Takes one lookup reference on the object {@code fd} (an O_PATH fd) refers to: the known inode
-     * for (dev, ino), closing {@code fd}, or a new inode that owns {@code fd}.
+     * for (dev, ino), closing or keeping {@code fd}, or a new inode that owns {@code fd}.
+     *
+     * @param mountRoot the object is the root of a mount inside the source (kept for its life)
      */
-    synchronized Inode adopt(int fd, PosixFiles.Stat st) {
-        Key k = new Key(st.dev(), st.ino());
-        Inode n = byKey.get(k);
-        if (n != null) {
-            n.lookups++;
-            PosixFiles.closeQuietly(fd);
-            return n;
+    Inode adopt(int fd, PosixFiles.Stat st, boolean mountRoot) {
+        Inode n;
+        boolean kept;
+        synchronized (this) {
+            Key k = new Key(st.dev(), st.ino());
+            n = byKey.get(k);
+            int offered = n == null ? -1 : n.offerFd(fd);
+            if (offered >= 0) {
+                n.lookups++;
+                kept = offered == 1;
+            } else {
+                // new, or the ino of a deleted object we kept a handle of: that node stays ESTALE
+                n = new Inode(nextId.getAndIncrement(), fd, st.dev(), st.ino(), st.mode(), mountRoot);
+                n.lookups = 1;
+                byId.put(n.id, n);
+                byKey.put(k, n);
+                kept = true;
+            }
         }
-        n = new Inode(nextId.getAndIncrement(), fd, st.dev(), st.ino(), st.mode());
-        n.lookups = 1;
-        byId.put(n.id, n);
-        byKey.put(k, n);
+        if (kept) {
+            fdOpened(n);
+        }
         return n;
     }
 
@@ -75,12 +171,12 @@ final class InodeTable {
             n.lookups -= count;
             if (n.lookups <= 0) {
                 byId.remove(id);
-                byKey.remove(new Key(n.dev, n.ino));
+                byKey.remove(new Key(n.dev, n.ino), n);
                 gone = n;
             }
         }
-        if (gone != null) {
-            gone.drop();
+        if (gone != null && gone.drop()) {
+            openFds.decrementAndGet();
         }
     }
 
@@ -90,16 +186,35 @@ final class InodeTable {
         return n == null ? -1 : n.id;
     }
 
+    /** For the start-up log line. */
+    String describe() {
+        return mountFd < 0 ? "never" : "beyond " + budget + " fds";
+    }
+
     int size() {
         return byId.size();
     }
 
-    /** Shutdown: drops every inode. */
+    /** O_PATH fds held by inodes now, the root's not counted (tests, metrics). */
+    int openFds() {
+        return openFds.get();
+    }
+
+    /** Times an inode got its fd back from its handle (tests, metrics). */
+    long reopens() {
+        return reopens.get();
+    }
+
+    /** Shutdown: drops every inode and the mount fd. */
     synchronized void closeAll() {
         for (Inode n : byId.values()) {
-            n.drop();
+            if (n.drop() && n.id != StorageBackend.ROOT_ID) {
+                openFds.decrementAndGet();
+            }
         }
         byId.clear();
         byKey.clear();
+        withFds.clear();
+        PosixFiles.closeQuietly(mountFd);
     }
 }

@@ -1,5 +1,6 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.nativeio.FileHandles;
 import io.vfsgw.nativeio.FsCredentials;
 import io.vfsgw.nativeio.PosixDirs;
 import io.vfsgw.nativeio.PosixFiles;
@@ -37,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * Passthrough of a host directory, held to virtiofsd's standard.
  *
  * <h2>The jail</h2>
- * Every node holds an O_PATH fd; a name is resolved one component at a time relative to its
+ * Every node holds an O_PATH fd (past the fd budget, a file handle re-opened on use: {@link InodeTable});
+ * a name is resolved one component at a time relative to its
  * parent's fd with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS) and
  * O_NOFOLLOW, so a symlink is a node of its own and is never followed here (the guest kernel follows
  * symlinks itself, inside its own mount). Names never contain '/' ({@link FileName}); "." and ".."
@@ -53,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Lifetimes</h2>
  * Inodes live while the guest holds lookups ({@link InodeTable}); handles from open to release. Both
- * are {@link PinnedFd}s, so a FORGET/RELEASE racing an operation never closes an fd in use.
+ * are pinned for each operation ({@link Inode}, {@link PinnedFd}), so a FORGET/RELEASE or an fd
+ * eviction racing an operation never closes an fd in use.
  */
 public final class PosixBackend implements StorageBackend {
     private static final Logger LOG = LoggerFactory.getLogger(PosixBackend.class);
@@ -66,10 +69,12 @@ public final class PosixBackend implements StorageBackend {
     private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
     private static final int S_IXGRP = 00010;
+    static final String ACL_ACCESS = "system.posix_acl_access";
+    static final String ACL_DEFAULT = "system.posix_acl_default";
 
     private final PosixOptions options;
     private final int procFd;
-    private final InodeTable inodes = new InodeTable();
+    private final InodeTable inodes;
     private final Inode root;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
@@ -83,9 +88,10 @@ public final class PosixBackend implements StorageBackend {
     private record LockKey(long node, long owner) {
     }
 
-    private PosixBackend(PosixOptions options, int procFd, int rootFd, PosixFiles.Stat rootStat) {
+    private PosixBackend(PosixOptions options, int procFd, InodeTable inodes, int rootFd, PosixFiles.Stat rootStat) {
         this.options = options;
         this.procFd = procFd;
+        this.inodes = inodes;
         this.root = inodes.addRoot(rootFd, rootStat);
     }
 
@@ -109,11 +115,20 @@ public final class PosixBackend implements StorageBackend {
             int rootFd = PosixFiles.openat(PosixFiles.AT_FDCWD,
                     PosixFiles.cstr(options.source().toAbsolutePath().toString()),
                     OpenFlags.O_PATH | OpenFlags.O_DIRECTORY, 0);
-            PosixBackend b = new PosixBackend(options, procFd, rootFd, PosixFiles.fstat(rootFd));
+            InodeTable table;
+            try {
+                table = inodeTable(options, procFd, rootFd);
+            } catch (RuntimeException e) {
+                PosixFiles.closeQuietly(rootFd);
+                PosixFiles.closeQuietly(procFd);
+                throw e;
+            }
+            PosixBackend b = new PosixBackend(options, procFd, table, rootFd, PosixFiles.fstat(rootFd));
             b.rootPath = b.kernelPath(rootFd);
-            LOG.info("posix backend: sharing {} (readonly={}, xattr={}, devices={}, directIo={})",
-                    options.source(), options.readonly(), options.xattr(), options.allowDevices(),
-                    options.allowDirectIo());
+            LOG.info("posix backend: sharing {} (readonly={}, xattr={}, devices={}, directIo={}, xattrmap={},"
+                    + " posixAcl={}, inodeFileHandles={})", options.source(), options.readonly(), options.xattr(),
+                    options.allowDevices(), options.allowDirectIo(),
+                    options.xattrMap() == null ? "none" : options.xattrMap(), options.posixAcl(), table.describe());
             return b;
         } catch (FsException e) {
             PosixFiles.closeQuietly(procFd);
@@ -122,9 +137,70 @@ public final class PosixBackend implements StorageBackend {
         }
     }
 
+    /**
+     * The node table for {@code --inode-file-handles}: with {@code prefer}/{@code mandatory}, checks
+     * that handles can be made and re-opened on the source (a filesystem that makes handles, and
+     * CAP_DAC_READ_SEARCH for open_by_handle_at) and keeps a read fd on the source's mount for
+     * open_by_handle_at.
+     *
+     * @throws IllegalArgumentException with {@code mandatory} when handles cannot be used
+     */
+    private static InodeTable inodeTable(PosixOptions options, int procFd, int rootFd) {
+        if (options.fileHandles() == PosixOptions.InodeFileHandles.NEVER) {
+            return new InodeTable(-1, 0, Integer.MAX_VALUE);
+        }
+        int budget = options.maxFds() > 0 ? options.maxFds() : defaultFdBudget();
+        int mountFd = -1;
+        try {
+            // open_by_handle_at wants a real fd on the mount, not an O_PATH one
+            mountFd = PosixFiles.openat(procFd, procName(rootFd), OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY, 0);
+            FileHandles.FileHandle h = FileHandles.of(rootFd);
+            PosixFiles.close(FileHandles.open(mountFd, h, OpenFlags.O_PATH));
+            return new InodeTable(mountFd, h.mountId(), budget);
+        } catch (FsException e) {
+            PosixFiles.closeQuietly(mountFd);
+            String why = switch (e.errno()) {
+                case EPERM -> "open_by_handle_at needs CAP_DAC_READ_SEARCH (run as root)";
+                case EOPNOTSUPP -> "the filesystem of --source makes no file handles";
+                default -> e.getMessage();
+            };
+            if (options.fileHandles() == PosixOptions.InodeFileHandles.MANDATORY) {
+                throw new IllegalArgumentException("posix backend: --inode-file-handles=mandatory, but " + why);
+            }
+            LOG.warn("posix backend: no file handles ({}); every node the guest holds keeps an fd", why);
+            return new InodeTable(-1, 0, Integer.MAX_VALUE);
+        }
+    }
+
+    /** Half the soft RLIMIT_NOFILE (the JVM has raised it to the hard limit by now), at least 64. */
+    static int defaultFdBudget() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+                    long n = soft.equals("unlimited") ? 1 << 20 : Long.parseLong(soft);
+                    return (int) Math.max(64, Math.min(n / 2, Integer.MAX_VALUE));
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            LOG.warn("posix backend: cannot read RLIMIT_NOFILE from /proc/self/limits ({}); fd budget 512", e.toString());
+        }
+        return 512;
+    }
+
     @Override
     public String name() {
         return "posix";
+    }
+
+    /** O_PATH fds nodes hold now, the root's not counted (tests and metrics). */
+    public int nodeFdCount() {
+        return inodes.openFds();
+    }
+
+    /** Times a node got its fd back from its file handle (tests and metrics). */
+    public long handleReopenCount() {
+        return inodes.reopens();
     }
 
     /** Nodes currently held (for tests and metrics). */
@@ -188,7 +264,7 @@ public final class PosixBackend implements StorageBackend {
             checkInside(d);
             return d;
         } catch (FsException e) {
-            d.unpin();
+            inodes.unpin(d);
             throw e;
         }
     }
@@ -253,10 +329,27 @@ public final class PosixBackend implements StorageBackend {
         return (minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12);
     }
 
-    private Attr attr(long id, PosixFiles.Stat st) {
-        return new Attr(id, st.size(), st.blocks(), st.atimeNs(), st.mtimeNs(), st.ctimeNs(), st.mode(),
+    private Attr attr(Inode n, PosixFiles.Stat st) {
+        return new Attr(n.id, st.size(), st.blocks(), st.atimeNs(), st.mtimeNs(), st.ctimeNs(), st.mode(),
                 st.nlink(), options.uidMap().toGuest(st.uid()), options.gidMap().toGuest(st.gid()),
-                encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize());
+                encodeDev(st.rdevMajor(), st.rdevMinor()), st.blksize(), n.mountRoot);
+    }
+
+    /**
+     * Whether a directory fd is the root of a mount other than the source's own (a submount the guest
+     * should see as one: virtiofsd's announce_submounts). One statx per new directory node; a mount
+     * made later over a directory we hold does not change it (our fd is the covered directory, and
+     * the next lookup of the name reaches the mount's root, another node).
+     */
+    private static boolean isMountRoot(int fd, PosixFiles.Stat st) {
+        if (!st.isDirectory()) {
+            return false;
+        }
+        try {
+            return FileHandles.mountInfo(fd).mountRoot();
+        } catch (FsException e) {
+            return false; // before Linux 5.8: no submount announcement
+        }
     }
 
     /** Resolves one guest name under {@code dir} to an O_PATH fd of the object itself, never following it. */
@@ -274,8 +367,8 @@ public final class PosixBackend implements StorageBackend {
             PosixFiles.closeQuietly(fd);
             throw e;
         }
-        Inode n = inodes.adopt(fd, st);
-        return new Entry(n.id, 0, attr(n.id, st));
+        Inode n = inodes.adopt(fd, st, isMountRoot(fd, st));
+        return new Entry(n.id, 0, attr(n, st));
     }
 
     private Entry lookupChild(Inode dir, FileName name) throws FsException {
@@ -290,6 +383,28 @@ public final class PosixBackend implements StorageBackend {
 
     private static byte[] c(FileName name) {
         return PosixFiles.cstr(name.bytes());
+    }
+
+    /**
+     * The permission bits to create with. Normally the guest kernel applied its umask already. With
+     * --posix-acl the session lets the kernel hand the umask over instead (FUSE_DONT_MASK), because
+     * a parent's default ACL replaces the umask: then the host applies that ACL to the unmasked mode
+     * (our threads' umask is 0), and without one we apply the umask here, as the host kernel would.
+     */
+    private int creationMode(Inode dir, int mode, int umask) throws FsException {
+        int perms = mode & 07777;
+        if (!options.posixAcl() || (umask & 0777) == 0) {
+            return perms;
+        }
+        try {
+            Xattrs.get(procPath(dir.fd), ACL_DEFAULT);
+            return perms; // the default ACL decides
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENODATA || e.errno() == Errno.EOPNOTSUPP) {
+                return perms & ~(umask & 0777);
+            }
+            throw e;
+        }
     }
 
     /** Creation calls run as the caller so the host records the right owner (and setgid dirs work). */
@@ -308,14 +423,14 @@ public final class PosixBackend implements StorageBackend {
         try {
             if (name.length() == 1 && name.byteAt(0) == '.') {
                 inodes.addLookup(dir);
-                return new Entry(dir.id, 0, attr(dir.id, PosixFiles.fstat(dir.fd)));
+                return new Entry(dir.id, 0, attr(dir, PosixFiles.fstat(dir.fd)));
             }
             if (name.isDotOrDotDot()) {
                 return lookupDotDot(dir);
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -323,7 +438,7 @@ public final class PosixBackend implements StorageBackend {
     private Entry lookupDotDot(Inode dir) throws FsException {
         if (dir == root) {
             inodes.addLookup(root);
-            return new Entry(root.id, 0, attr(root.id, PosixFiles.fstat(root.fd)));
+            return new Entry(root.id, 0, attr(root, PosixFiles.fstat(root.fd)));
         }
         int fd = openFd(() -> PosixFiles.openat(dir.fd, DOTDOT, O_PATH_NOFOLLOW | OpenFlags.O_DIRECTORY, 0));
         try {
@@ -347,9 +462,9 @@ public final class PosixBackend implements StorageBackend {
     public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
         Inode n = inodes.pin(node);
         try {
-            return attr(n.id, PosixFiles.fstat(n.fd));
+            return attr(n, PosixFiles.fstat(n.fd));
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -382,9 +497,9 @@ public final class PosixBackend implements StorageBackend {
                 long m = ch.mtimeNow() ? PosixFiles.UTIME_NOW : ch.mtimeNs() == null ? PosixFiles.UTIME_OMIT : ch.mtimeNs();
                 PosixFiles.futimens(n.fd, a, aSpecial, m, mSpecial);
             }
-            return attr(n.id, PosixFiles.fstat(n.fd));
+            return attr(n, PosixFiles.fstat(n.fd));
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -454,7 +569,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return PosixFiles.readlink(n.fd);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -481,7 +596,7 @@ public final class PosixBackend implements StorageBackend {
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -502,11 +617,11 @@ public final class PosixBackend implements StorageBackend {
         Inode dir = pinDir(parent);
         try {
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                PosixDirs.mknodat(dir.fd, c(name), mode, major, minor);
+                PosixDirs.mknodat(dir.fd, c(name), (mode & ~07777) | creationMode(dir, mode, umask), major, minor);
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -516,11 +631,11 @@ public final class PosixBackend implements StorageBackend {
         Inode dir = pinDir(parent);
         try {
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                PosixDirs.mkdirat(dir.fd, c(name), mode & 07777);
+                PosixDirs.mkdirat(dir.fd, c(name), creationMode(dir, mode, umask));
             }
             return lookupChild(dir, name);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -531,7 +646,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             PosixDirs.unlinkat(dir.fd, c(name), 0);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -544,7 +659,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             PosixDirs.unlinkat(dir.fd, c(name), PosixFiles.AT_REMOVEDIR);
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -562,10 +677,10 @@ public final class PosixBackend implements StorageBackend {
             try {
                 PosixDirs.renameat2(from.fd, c(name), to.fd, c(newName), flags);
             } finally {
-                to.unpin();
+                inodes.unpin(to);
             }
         } finally {
-            from.unpin();
+            inodes.unpin(from);
         }
     }
 
@@ -586,10 +701,10 @@ public final class PosixBackend implements StorageBackend {
                 }
                 return lookupChild(dir, newName);
             } finally {
-                dir.unpin();
+                inodes.unpin(dir);
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -630,7 +745,7 @@ public final class PosixBackend implements StorageBackend {
             int fd = reopen(n, hostOpenFlags(flags));
             return addHandle(fd, n, flags);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -642,9 +757,10 @@ public final class PosixBackend implements StorageBackend {
         try {
             int hostFlags = hostOpenFlags(flags) | OpenFlags.O_CREAT | OpenFlags.O_EXCL | OpenFlags.O_NOFOLLOW;
             byte[] cname = c(name);
+            int createMode = creationMode(dir, mode, umask);
             int fd;
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                fd = openFd(() -> PosixFiles.openat2(dir.fd, cname, hostFlags, mode & 07777, JAIL));
+                fd = openFd(() -> PosixFiles.openat2(dir.fd, cname, hostFlags, createMode, JAIL));
             } catch (FsException e) {
                 if (e.errno() != Errno.EEXIST || (flags & OpenFlags.O_EXCL) != 0) {
                     throw e;
@@ -657,14 +773,14 @@ public final class PosixBackend implements StorageBackend {
                 try {
                     return new CreateResult(entry, addHandle(fd, n, flags));
                 } finally {
-                    n.unpin();
+                    inodes.unpin(n);
                 }
             } catch (FsException e) {
                 PosixFiles.closeQuietly(fd);
                 throw e;
             }
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -686,9 +802,10 @@ public final class PosixBackend implements StorageBackend {
             int access = OpenFlags.isWritable(flags) ? flags & OpenFlags.O_ACCMODE : OpenFlags.O_RDWR;
             int hostFlags = (hostOpenFlags(flags) & ~OpenFlags.O_ACCMODE & ~OpenFlags.O_TMPFILE)
                     | OpenFlags.O_TMPFILE | access;
+            int createMode = creationMode(dir, mode, umask);
             int fd;
             try (FsCredentials.Scope s = asCaller(ctx)) {
-                fd = openFd(() -> PosixFiles.openat(dir.fd, DOT, hostFlags, mode & 07777));
+                fd = openFd(() -> PosixFiles.openat(dir.fd, DOT, hostFlags, createMode));
             }
             try {
                 Entry entry = adopt(openFd(() -> PosixFiles.openat(procFd, procName(fd), OpenFlags.O_PATH, 0)));
@@ -696,14 +813,14 @@ public final class PosixBackend implements StorageBackend {
                 try {
                     return new CreateResult(entry, addHandle(fd, n, flags));
                 } finally {
-                    n.unpin();
+                    inodes.unpin(n);
                 }
             } catch (FsException e) {
                 PosixFiles.closeQuietly(fd);
                 throw e;
             }
         } finally {
-            dir.unpin();
+            inodes.unpin(dir);
         }
     }
 
@@ -763,7 +880,7 @@ public final class PosixBackend implements StorageBackend {
                 try {
                     killPriv(n);
                 } finally {
-                    n.unpin();
+                    inodes.unpin(n);
                 }
             }
             return total;
@@ -813,7 +930,7 @@ public final class PosixBackend implements StorageBackend {
             int fd = reopen(n, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY);
             return addHandle(fd, n, 0);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -915,7 +1032,7 @@ public final class PosixBackend implements StorageBackend {
             return new StatFs(s.blocks(), s.bfree(), s.bavail(), s.files(), s.ffree(), (int) s.bsize(),
                     (int) s.namelen(), (int) s.frsize());
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -930,7 +1047,7 @@ public final class PosixBackend implements StorageBackend {
                 PosixFiles.closeQuietly(fd);
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -947,31 +1064,76 @@ public final class PosixBackend implements StorageBackend {
         return name.startsWith("trusted.") || name.startsWith("security.");
     }
 
+    private static boolean isPosixAcl(String name) {
+        return name.equals(ACL_ACCESS) || name.equals(ACL_DEFAULT);
+    }
+
+    /**
+     * The host name of a guest xattr name, after the ACL switch and {@code --xattrmap}. ACL names are
+     * refused with EOPNOTSUPP unless --posix-acl (what a filesystem without ACLs answers); with it
+     * they pass through unmapped, as virtiofsd keeps them out of its map too.
+     */
+    private String hostXattrName(String name) throws FsException {
+        if (isPosixAcl(name)) {
+            if (!options.posixAcl()) {
+                throw FsException.of(Errno.EOPNOTSUPP, name + " (POSIX ACLs are off; --posix-acl)");
+            }
+            return name;
+        }
+        XattrMap map = options.xattrMap();
+        return map == null ? name : map.toHost(name);
+    }
+
+    /** A host name listxattr returned as the guest sees it; null when hidden. */
+    private String clientXattrName(String hostName) {
+        if (isPosixAcl(hostName)) {
+            return options.posixAcl() ? hostName : null;
+        }
+        XattrMap map = options.xattrMap();
+        return map == null ? hostName : map.toClient(hostName).orElse(null);
+    }
+
+    /**
+     * For set/remove by a non-root caller: EPERM on privileged namespaces, judged on the guest's name
+     * (the guest kernel's own rule) and on the host's (so a map cannot turn user.* into trusted.*).
+     */
+    private static void checkPrivileged(RequestContext ctx, String name, String hostName) throws FsException {
+        if (!ctx.isRoot() && (privilegedNamespace(name) || privilegedNamespace(hostName))) {
+            throw FsException.of(Errno.EPERM, name);
+        }
+    }
+
     @Override
     public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
         requireXattr();
-        if (!ctx.isRoot() && name.startsWith("trusted.")) {
+        String hostName;
+        try {
+            hostName = hostXattrName(name);
+        } catch (FsException e) {
+            // virtiofsd: a name the map refuses simply does not exist for readers
+            throw e.errno() == Errno.EPERM ? FsException.of(Errno.ENODATA, name) : e;
+        }
+        if (!ctx.isRoot() && (name.startsWith("trusted.") || hostName.startsWith("trusted."))) {
             throw FsException.of(Errno.ENODATA); // what Linux answers an unprivileged reader
         }
         Inode n = inodes.pin(node);
         try {
-            return Xattrs.get(procPath(n.fd), name);
+            return Xattrs.get(procPath(n.fd), hostName);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
     @Override
     public void setxattr(RequestContext ctx, long node, String name, byte[] value, int flags) throws FsException {
         requireXattr();
-        if (!ctx.isRoot() && privilegedNamespace(name)) {
-            throw FsException.of(Errno.EPERM, name);
-        }
+        String hostName = hostXattrName(name);
+        checkPrivileged(ctx, name, hostName);
         Inode n = inodes.pin(node);
         try {
-            Xattrs.set(procPath(n.fd), name, value, flags);
+            Xattrs.set(procPath(n.fd), hostName, value, flags);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -981,32 +1143,32 @@ public final class PosixBackend implements StorageBackend {
         Inode n = inodes.pin(node);
         try {
             List<String> all = Xattrs.list(procPath(n.fd));
-            if (ctx.isRoot()) {
-                return all;
-            }
             List<String> visible = new ArrayList<>(all.size());
             for (String s : all) {
-                if (!s.startsWith("trusted.")) {
-                    visible.add(s);
+                if (!ctx.isRoot() && s.startsWith("trusted.")) {
+                    continue;
+                }
+                String client = clientXattrName(s);
+                if (client != null && (ctx.isRoot() || !client.startsWith("trusted."))) {
+                    visible.add(client);
                 }
             }
             return visible;
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
     @Override
     public void removexattr(RequestContext ctx, long node, String name) throws FsException {
         requireXattr();
-        if (!ctx.isRoot() && privilegedNamespace(name)) {
-            throw FsException.of(Errno.EPERM, name);
-        }
+        String hostName = hostXattrName(name);
+        checkPrivileged(ctx, name, hostName);
         Inode n = inodes.pin(node);
         try {
-            Xattrs.remove(procPath(n.fd), name);
+            Xattrs.remove(procPath(n.fd), hostName);
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1111,7 +1273,7 @@ public final class PosixBackend implements StorageBackend {
                 l.unpin();
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
@@ -1177,7 +1339,7 @@ public final class PosixBackend implements StorageBackend {
                 l.unpin();
             }
         } finally {
-            n.unpin();
+            inodes.unpin(n);
         }
     }
 
