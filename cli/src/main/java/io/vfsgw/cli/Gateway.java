@@ -14,17 +14,19 @@ import io.vfsgw.spi.FsException;
 final class Gateway implements AutoCloseable {
     private final MetadataCache cache;
     private final GatewayOptions options;
+    private final BackendOptions backendOptions;
 
-    private Gateway(MetadataCache cache, GatewayOptions options) {
+    private Gateway(MetadataCache cache, GatewayOptions options, BackendOptions backendOptions) {
         this.cache = cache;
         this.options = options;
+        this.backendOptions = backendOptions;
     }
 
     static Gateway create(GatewayOptions gw, BackendOptions backend) {
         Injector injector;
         try {
             injector = Guice.createInjector(new GatewayModule(gw.cacheConfig()), backend.module());
-            return new Gateway(injector.getInstance(MetadataCache.class), gw);
+            return new Gateway(injector.getInstance(MetadataCache.class), gw, backend);
         } catch (ProvisionException | CreationException e) {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) {
@@ -42,7 +44,8 @@ final class Gateway implements AutoCloseable {
     FuseSession newSession(String transport, int maxWrite) {
         SessionConfig base = SessionConfig.defaults(transport).withCache(cache.config());
         InitPolicy p = base.initPolicy().withMaxWrite(maxWrite, Math.min(256, maxWrite / 4096))
-                .withWritebackCache(options.writebackCache);
+                .withWritebackCache(options.writebackCache)
+                .withPosixAcl(backendOptions.posixAcl());
         return new FuseSession(cache, base.withInitPolicy(p));
     }
 
