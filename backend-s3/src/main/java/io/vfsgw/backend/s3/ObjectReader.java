@@ -2,6 +2,7 @@ package io.vfsgw.backend.s3;
 
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.ReadSink;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -14,6 +15,9 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
  * a reader that only wants the head of a file costs one small GET. Any other read is random: the queue is dropped
  * and exactly the requested range (clipped at EOF) is fetched, so small random reads never
  * over-fetch. (mountpoint-s3's prefetcher works the same way.)
+ *
+ * <p>With a {@link ChunkCache}, a read whose chunks are all on disk is answered from there (no
+ * GET), and the bytes the GETs return also fill the cache as they pass to the reader.
  */
 final class ObjectReader implements AutoCloseable {
     static final int FIRST_PART = 256 << 10;
@@ -31,8 +35,19 @@ final class ObjectReader implements AutoCloseable {
     private long expectedOffset;   // where a sequential read continues; 0 so the first read at 0 streams
     private int nextPart = FIRST_PART;
     private long window = FIRST_PART;
+    private final ChunkCache cache;
+    private final String objectId;
+    private final ChunkCache.Filler filler;
 
     ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o) {
+        this(s3, bucket, key, etag, size, o, null);
+    }
+
+    /** {@code cache} may be null (no cache); an object without ETag is never cached. */
+    ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o, ChunkCache cache) {
+        this.cache = etag == null ? null : cache;
+        this.objectId = this.cache == null ? null : ChunkCache.objectId(key, etag);
+        this.filler = this.cache == null ? null : this.cache.new Filler(objectId, size);
         this.s3 = s3;
         this.bucket = bucket;
         this.key = key;
@@ -49,6 +64,13 @@ final class ObjectReader implements AutoCloseable {
             return;
         }
         int want = (int) Math.min(sink.remaining(), size - offset);
+        if (cache != null) {
+            if (cache.read(objectId, size, offset, want, sink)) {
+                expectedOffset = offset + want;
+                return;
+            }
+            sink = new TeeSink(sink, offset);
+        }
         if (offset != expectedOffset) {
             reset();
             RangeStream exact = RangeStream.open(s3, bucket, key, etag, offset, offset + want);
@@ -104,5 +126,51 @@ final class ObjectReader implements AutoCloseable {
     @Override
     public synchronized void close() {
         reset();
+        if (filler != null) {
+            filler.drop();
+        }
+    }
+
+    /** Passes GET bytes to the reader's sink and, on the way, to the chunk cache's filler. */
+    private final class TeeSink implements ReadSink {
+        private final ReadSink sink;
+        private long pos;
+
+        TeeSink(ReadSink sink, long offset) {
+            this.sink = sink;
+            this.pos = offset;
+        }
+
+        @Override
+        public int remaining() {
+            return sink.remaining();
+        }
+
+        @Override
+        public void put(ByteBuffer src) {
+            int n = Math.min(src.remaining(), sink.remaining());
+            ByteBuffer seen = src.slice();
+            seen.limit(n);
+            filler.accept(pos, seen);
+            sink.put(src);
+            pos += n;
+        }
+
+        @Override
+        public void putZeros(int count) {
+            filler.drop();
+            sink.putZeros(count);
+            pos += count;
+        }
+
+        @Override
+        public ByteBuffer[] views(int max) {
+            throw new UnsupportedOperationException("GET bodies arrive through put()");
+        }
+
+        @Override
+        public void advance(int n) {
+            throw new UnsupportedOperationException("GET bodies arrive through put()");
+        }
     }
 }

@@ -70,6 +70,8 @@ public final class S3Backend implements StorageBackend {
     private final S3Options o;
     private final boolean ownsClient;
     private final Path stagingDir;
+    /** Object bytes on disk, shared by all handles; null when cacheSize is 0. */
+    private final ChunkCache chunks;
     private final String runId = Long.toString(System.currentTimeMillis(), 36);
     private final long ttlNs;
 
@@ -139,16 +141,19 @@ public final class S3Backend implements StorageBackend {
         this.stagingDir = options.cacheDir().resolve("staging");
         try {
             Files.createDirectories(stagingDir);
-            try (var left = Files.list(stagingDir)) {
-                long n = left.count();
-                if (n > 0) {
-                    // Never deleted for the user: they hold data a previous run acknowledged but could not upload.
-                    LOG.warn("{} staging files from an earlier run are in {} (named <run>-<node>-<url-encoded key>); "
-                            + "they were not uploaded: copy them to the bucket by hand, then delete them", n, stagingDir);
-                }
+            int left = StagingRecovery.scan(options.cacheDir()).size();
+            if (left > 0) {
+                // Never deleted for the user: they hold data a previous run acknowledged but could not upload.
+                LOG.warn("{}", StagingRecovery.warning(options.cacheDir(), left));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot create S3 staging directory " + stagingDir + ": " + e);
+        }
+        try {
+            this.chunks = options.cacheSize() == 0 ? null
+                    : new ChunkCache(options.cacheDir().resolve("chunks"), options.cacheSize(), options.chunkSize());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot prepare the S3 chunk cache in " + options.cacheDir() + ": " + e);
         }
         this.reservedIds = Caffeine.newBuilder().maximumSize(1_000_000).build();
         this.listings = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
@@ -1178,6 +1183,7 @@ public final class S3Backend implements StorageBackend {
             n.writer = empty || n.localOnly
                     ? FileWriter.empty(s3, o, stagingPath(n))
                     : FileWriter.download(s3, o, stagingPath(n), fileKey(n.path), n.etag);
+            n.writer.target(fileKey(n.path), n.attr == null ? Map.of() : metaOf(n.attr));
         }
         return n.writer;
     }
@@ -1280,7 +1286,7 @@ public final class S3Backend implements StorageBackend {
                 return;
             }
             if (h.reader == null) {
-                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o);
+                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o, chunks);
             }
             reader = h.reader;
         }
@@ -1483,6 +1489,11 @@ public final class S3Backend implements StorageBackend {
                 s3.close();
             }
         }
+    }
+
+    /** For tests: the chunk cache, or null. */
+    ChunkCache chunkCache() {
+        return chunks;
     }
 
     /** For tests: the staging file of a node, or null. */
