@@ -75,7 +75,8 @@ public class SdkBench {
             for (long off = 0; off < size; off += partSize, n++) {
                 long len = Math.min(partSize, size - off);
                 int num = n;
-                AsyncRequestBody body = AsyncRequestBody.fromFile(c -> c.path(file).position(off).numBytesToRead(len));
+                long pos = off;
+                AsyncRequestBody body = AsyncRequestBody.fromFile(c -> c.path(file).position(pos).numBytesToRead(len));
                 CompletableFuture<CompletedPart> f = s3.uploadPart(b -> b.bucket(bucket).key(key).uploadId(id)
                         .partNumber(num).contentLength(len), body)
                         .thenApply(r -> CompletedPart.builder().partNumber(num).eTag(r.eTag()).build());

@@ -408,8 +408,53 @@ public final class S3Backend implements StorageBackend {
         return findInS3(path);
     }
 
-    /** HEAD key and LIST key/ in parallel: one round trip, two requests. */
+    /**
+     * One LIST with prefix {@code key} (no slash) and delimiter '/' tells absent, file and directory
+     * apart: the exact key among the contents is a file, {@code key/} among the common prefixes a
+     * directory (it wins over a file of the same name). So a miss, the kernel's LOOKUP before
+     * every create, costs one request; a file then costs one HEAD for its metadata, a directory one
+     * HEAD of its marker (404 when implicit). Keys sort so that only names extending {@code key}
+     * with a byte below '/' come between the two; a truncated page therefore falls back to
+     * {@link #findInS3Parallel}.
+     */
     private Found findInS3(String path) throws FsException {
+        String key = fileKey(path);
+        String prefix = dirPrefix(path);
+        ListObjectsV2Response l;
+        try {
+            l = s3.listObjectsV2(b -> b.bucket(o.bucket()).prefix(key).delimiter("/").maxKeys(LOOKUP_LIST_KEYS)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "LIST " + key);
+        }
+        boolean dir = l.commonPrefixes().stream().anyMatch(c -> c.prefix().equals(prefix));
+        boolean file = l.contents().stream().anyMatch(c -> c.key().equals(key));
+        if (!dir && Boolean.TRUE.equals(l.isTruncated())) {
+            return findInS3Parallel(path);
+        }
+        if (dir) {
+            try {
+                HeadObjectResponse m = s3.headObject(b -> b.bucket(o.bucket()).key(prefix)).join();
+                return new Found(FileType.DIRECTORY, 0, m.lastModified().toEpochMilli() * 1_000_000L, "",
+                        S3Metadata.parse(m.metadata()), false);
+            } catch (RuntimeException e) {
+                if (S3Errors.toErrno(e) != Errno.ENOENT) {
+                    throw S3Errors.toFsException(e, "HEAD " + prefix);
+                }
+                return new Found(FileType.DIRECTORY, 0, nowNs(), "", S3Metadata.NONE, false);   // implicit
+            }
+        }
+        if (file) {
+            return headFile(path);
+        }
+        negative.put(path, Boolean.TRUE);
+        throw FsException.of(Errno.ENOENT);
+    }
+
+    /** Names per lookup LIST: enough to reach {@code key/} past the siblings sorting before it. */
+    private static final int LOOKUP_LIST_KEYS = 100;
+
+    /** HEAD key and LIST key/ in parallel: one round trip, two requests (the rare fallback). */
+    private Found findInS3Parallel(String path) throws FsException {
         String key = fileKey(path);
         String prefix = dirPrefix(path);
         CompletableFuture<HeadObjectResponse> head = s3.headObject(b -> b.bucket(o.bucket()).key(key));
