@@ -200,7 +200,10 @@ final class ChunkCache {
             this.size = size;
         }
 
-        /** {@code data} (not consumed) are the object's bytes at {@code offset}. */
+        /**
+         * {@code data} (not consumed) are the object's bytes at {@code offset}. Bytes before the
+         * chunk being filled (a late READ) are ignored; a gap after it drops that chunk.
+         */
         void accept(long offset, ByteBuffer data) {
             ByteBuffer d = data.duplicate();
             long pos = offset;
@@ -209,8 +212,17 @@ final class ChunkCache {
                 long chunkStart = idx * chunkSize;
                 long chunkLen = Math.min(chunkSize, size - chunkStart);
                 int n = (int) Math.min(d.remaining(), chunkStart + chunkLen - pos);
-                if (tmp != null && (idx != chunk || pos != chunkStart + filled)) {
-                    drop();   // a jump: this chunk will not be whole
+                if (tmp != null) {
+                    long cont = chunk * chunkSize + filled;
+                    if (pos < cont) {
+                        int skip = (int) Math.min(n, cont - pos);   // already have these (or older) bytes
+                        d.position(d.position() + skip);
+                        pos += skip;
+                        continue;
+                    }
+                    if (pos > cont) {
+                        drop();   // a gap: this chunk will not be whole
+                    }
                 }
                 if (tmp == null && pos == chunkStart && !contains(object, idx)) {
                     start(idx);

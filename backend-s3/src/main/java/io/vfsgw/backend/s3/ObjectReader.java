@@ -38,6 +38,11 @@ final class ObjectReader implements AutoCloseable {
     private final ChunkCache cache;
     private final String objectId;
     private final ChunkCache.Filler filler;
+    /** Bytes streamed past for a READ that arrived early (see skipForwardTo); null until needed. */
+    private ByteBuffer skipped;
+    private long skippedStart;
+    /** Size of the previous READ: the unit of "a little out of order". */
+    private int lastLen;
 
     ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o) {
         this(s3, bucket, key, etag, size, o, null);
@@ -64,22 +69,41 @@ final class ObjectReader implements AutoCloseable {
             return;
         }
         int want = (int) Math.min(sink.remaining(), size - offset);
+        if (cache != null && cache.read(objectId, size, offset, want, sink)) {
+            expectedOffset = offset + want;
+            return;
+        }
+        if (skipped != null && offset >= skippedStart && offset + want <= skippedStart + skipped.limit()) {
+            // a read the kernel sent earlier than the one we streamed past: its bytes were kept
+            sink.put(skipped.duplicate().position((int) (offset - skippedStart)).limit((int) (offset - skippedStart) + want));
+            return;
+        }
         if (cache != null) {
-            if (cache.read(objectId, size, offset, want, sink)) {
-                expectedOffset = offset + want;
-                return;
-            }
             sink = new TeeSink(sink, offset);
         }
-        if (offset != expectedOffset) {
-            reset();
+        long gap = offset - expectedOffset;
+        if (ahead.isEmpty() && gap > 0 && gap <= 4L * Math.max(lastLen, want)) {
+            // A few READs' worth ahead of where the reader stands: the READs in between are on
+            // their way (out of order), so stream from where they start. A random reader's jumps
+            // are far larger than its READs, so this never over-fetches for it.
+            window = Math.max(window, gap + want);
+            fill(expectedOffset);
+        }
+        lastLen = want;
+        if (offset != expectedOffset && !skipForwardTo(offset)) {
+            boolean late = offset < expectedOffset && expectedOffset - offset <= REORDER_WINDOW;
+            if (!late) {
+                reset();
+            }
             RangeStream exact = RangeStream.open(s3, bucket, key, etag, offset, offset + want);
             try {
                 exact.drainTo(sink, want, timeout);
             } finally {
                 exact.cancel();
             }
-            expectedOffset = offset + want;
+            if (!late) {
+                expectedOffset = offset + want;
+            }
             return;
         }
         // Sequential: make sure the queue starts here, top it up, then drain.
@@ -102,6 +126,52 @@ final class ObjectReader implements AutoCloseable {
         }
         expectedOffset = offset + copied;
     }
+
+    /**
+     * The kernel's read-ahead sends several READs at once and our workers may take them out of
+     * order: a read a little past where the stream stands is no reason to drop the stream. We
+     * read the bytes in between into {@link #skipped} (at most {@value #REORDER_WINDOW}), where the
+     * late READ finds them, and continue streaming from {@code offset}. False when the queue does
+     * not reach {@code offset} within that distance.
+     */
+    private boolean skipForwardTo(long offset) throws FsException {
+        if (ahead.isEmpty()) {
+            return false;
+        }
+        long from = ahead.peekFirst().position();
+        if (offset <= from || offset - from > REORDER_WINDOW || offset >= ahead.peekLast().end) {
+            return false;
+        }
+        if (skipped == null) {
+            skipped = ByteBuffer.allocateDirect(REORDER_WINDOW);
+        }
+        skipped.clear().limit((int) (offset - from));
+        skippedStart = from;
+        ReadSink into = new BufferSink(skipped);
+        if (cache != null) {
+            into = new TeeSink(into, from);
+        }
+        while (skipped.hasRemaining()) {
+            RangeStream head = ahead.peekFirst();
+            int n = head.drainTo(into, skipped.remaining(), timeout);
+            if (head.exhausted() || n == 0) {
+                ahead.pollFirst().cancel();
+                if (n == 0 || ahead.isEmpty()) {
+                    break;
+                }
+            }
+        }
+        skipped.flip();
+        if (skipped.limit() != offset - from) {
+            skipped = null;   // the object ended early: no stream to continue
+            return false;
+        }
+        expectedOffset = offset;
+        return true;
+    }
+
+    /** How far out of order a READ may arrive and still count as part of a sequential stream. */
+    static final int REORDER_WINDOW = 4 << 20;
 
     /** Queues GETs from {@code from} until the window is covered; grows part and window sizes. */
     private void fill(long from) {
@@ -126,8 +196,51 @@ final class ObjectReader implements AutoCloseable {
     @Override
     public synchronized void close() {
         reset();
+        skipped = null;
         if (filler != null) {
             filler.drop();
+        }
+    }
+
+    /** A ReadSink filling a ByteBuffer (the skipped bytes). */
+    private static final class BufferSink implements ReadSink {
+        private final ByteBuffer buf;
+
+        BufferSink(ByteBuffer buf) {
+            this.buf = buf;
+        }
+
+        @Override
+        public int remaining() {
+            return buf.remaining();
+        }
+
+        @Override
+        public void put(ByteBuffer src) {
+            int n = Math.min(src.remaining(), buf.remaining());
+            ByteBuffer s = src.slice();
+            s.limit(n);
+            buf.put(s);
+            src.position(src.position() + n);
+        }
+
+        @Override
+        public void putZeros(int count) {
+            for (int i = 0; i < count; i++) {
+                buf.put((byte) 0);
+            }
+        }
+
+        @Override
+        public ByteBuffer[] views(int max) {
+            ByteBuffer v = buf.slice();
+            v.limit(Math.min(max, v.remaining()));
+            return new ByteBuffer[] {v};
+        }
+
+        @Override
+        public void advance(int n) {
+            buf.position(buf.position() + n);
         }
     }
 
