@@ -30,8 +30,23 @@ public class SdkBench {
         s3 = S3AsyncClient.builder().endpointOverride(URI.create(a[0])).region(Region.US_EAST_1)
                 .credentialsProvider(DefaultCredentialsProvider.create()).forcePathStyle(true)
                 .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64)).build();
+        if (a[2].startsWith("warm-")) {
+            // One untimed pass first (JIT, connection pool), then the driver marks its request log
+            // and says "go": the ceiling is the SDK at its best, as the long-running gateway is.
+            a[2] = a[2].substring(5);
+            run(a);
+            System.out.println("warm");
+            System.out.flush();
+            new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine();
+        }
         long t0 = System.nanoTime();
-        String out = switch (a[2]) {
+        String out = run(a);
+        System.out.println(out.replace("}", ",\"seconds\":" + (System.nanoTime() - t0) / 1e9 + "}").replace("{,", "{"));
+        s3.close();
+    }
+
+    static String run(String[] a) throws Exception {
+        return switch (a[2]) {
             case "mb" -> {
                 s3.createBucket(b -> b.bucket(bucket)).join();
                 yield "{}";
@@ -39,13 +54,16 @@ public class SdkBench {
             case "populate" -> populate(a[3], Integer.parseInt(a[4]));
             case "seqwrite" -> seqwrite(a[3], Path.of(a[4]), Integer.parseInt(a[5]) << 20, Integer.parseInt(a[6]));
             case "seqread" -> seqread(a[3], Integer.parseInt(a[4]) << 20, Integer.parseInt(a[5]));
-            case "rand" -> rand(a[3], Double.parseDouble(a[4]));
+            case "rand" -> rand(a[3], Double.parseDouble(a[4]), Integer.parseInt(a[5]));
             case "list" -> list(a[3]);
             case "small" -> small(a[3], Integer.parseInt(a[4]));
+            case "copy" -> {
+                s3.copyObject(b -> b.sourceBucket(bucket).sourceKey(a[3]).destinationBucket(bucket).destinationKey(a[4]))
+                        .join();
+                yield "{}";
+            }
             default -> throw new IllegalArgumentException("unknown command " + a[2]);
         };
-        System.out.println(out.replace("}", ",\"seconds\":" + (System.nanoTime() - t0) / 1e9 + "}").replace("{,", "{"));
-        s3.close();
     }
 
     static String populate(String prefix, int n) {
@@ -118,15 +136,15 @@ public class SdkBench {
         return "{\"bytes\":" + got + ",\"mibps\":" + got / 1048576.0 / s + "}";
     }
 
-    /** One 4 KiB ranged GET at a time at random aligned offsets, for the given time (as fio psync, 1 job). */
-    static String rand(String key, double seconds) {
+    /** One 4 KiB ranged GET at a time at random aligned offsets, maxIos or seconds (as fio psync, 1 job). */
+    static String rand(String key, double seconds, int maxIos) {
         long size = s3.headObject(b -> b.bucket(bucket).key(key)).join().contentLength();
         long blocks = size / 4096;
         long end = System.nanoTime() + (long) (seconds * 1e9);
         long t0 = System.nanoTime();
         int ios = 0;
         long bytes = 0;
-        while (System.nanoTime() < end) {
+        while (System.nanoTime() < end && ios < maxIos) {
             long off = ThreadLocalRandom.current().nextLong(blocks) * 4096;
             String range = "bytes=" + off + "-" + (off + 4095);
             bytes += s3.getObject(b -> b.bucket(bucket).key(key).range(range), AsyncResponseTransformer.toBytes())

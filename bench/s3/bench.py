@@ -19,7 +19,10 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HERE = os.path.join(REPO, "bench", "s3")
 WORK = os.environ.get("BENCH_S3_WORK", "/tmp/vfsgw-bench-s3")
 MIB = int(os.environ.get("BENCH_S3_MIB", "256"))
-RAND_SECONDS = int(os.environ.get("BENCH_S3_RAND_SECONDS", "15"))
+RAND_SECONDS = int(os.environ.get("BENCH_S3_RAND_SECONDS", "20"))
+# A cap on random reads as well as time: a client that downloads the whole file behind the reader
+# (s3fs) would otherwise return most of the file from its local copy and hide its over-fetch.
+RAND_IOS = int(os.environ.get("BENCH_S3_RAND_IOS", "1000"))
 SMALL = int(os.environ.get("BENCH_S3_SMALL", "1000"))
 LISTN = int(os.environ.get("BENCH_S3_LIST", "10000"))
 CLIENTS = os.environ.get("BENCH_S3_CLIENTS", "sdk,vfsgw,s3fs,rclone").split(",")
@@ -134,6 +137,11 @@ class Bench:
         self.sdk("mb")
         self.sdk("populate", "list10k/", str(LISTN))
         sh(f"head -c {MIB}M /dev/urandom > {WORK}/src.bin")
+        # What the mounts read: an object none of them wrote (rclone would serve its own writes
+        # from its local cache), one server-side copy per client.
+        self.sdk("seqwrite", "shared/read.bin", WORK + "/src.bin", "8", "8")
+        for c in CLIENTS:
+            self.sdk("copy", "shared/read.bin", c + "/read.bin")
 
     def port_open(self, port):
         with socket.socket() as s:
@@ -144,6 +152,21 @@ class Bench:
         p = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT, env=env or self.env)
         self.procs.append((name, p))
         return p
+
+    def sdk_warm(self, cmd, *args):
+        """SdkBench after one untimed pass: returns (its result, the log offset where the timed pass starts)."""
+        p = subprocess.Popen(["java", "-cp", f"{self.cp}:{WORK}/classes", "SdkBench", self.endpoint, BUCKET,
+                              "warm-" + cmd, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             env=self.env)
+        if p.stdout.readline().strip() != "warm":
+            raise SystemExit(f"SdkBench warm-{cmd} failed")
+        off = self.log.mark()
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        out = p.stdout.read()
+        if p.wait() != 0:
+            raise SystemExit(f"SdkBench warm-{cmd} failed")
+        return json.loads(out.strip().splitlines()[-1]), off
 
     def sdk(self, *args):
         r = subprocess.run(["java", "-cp", f"{self.cp}:{WORK}/classes", "SdkBench", self.endpoint, BUCKET, *args],
@@ -176,7 +199,8 @@ class Bench:
             p = self.spawn(["s3fs", BUCKET, mnt, "-f", "-o", "url=" + self.endpoint, "-o", "use_path_request_style",
                             "-o", "passwd_file=" + pw, "-o", "endpoint=us-east-1"], client)
         elif client == "rclone":
-            env = dict(self.env, RCLONE_CONFIG_BENCH_TYPE="s3", RCLONE_CONFIG_BENCH_PROVIDER="Other",
+            env = {k: v for k, v in self.env.items() if k != "AWS_CA_BUNDLE"}   # rclone refuses it over http
+            env.update(RCLONE_CONFIG_BENCH_TYPE="s3", RCLONE_CONFIG_BENCH_PROVIDER="Other",
                        RCLONE_CONFIG_BENCH_ENDPOINT=self.endpoint, RCLONE_CONFIG_BENCH_ACCESS_KEY_ID=ACCESS,
                        RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY=SECRET, RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE="true",
                        RCLONE_CONFIG_BENCH_REGION="us-east-1")
@@ -222,8 +246,8 @@ class Bench:
 
         drop_caches()
         off = self.log.mark()
-        fio = json.loads(sh(f"fio --name=rand --filename={d}/seq.bin --rw=randread --bs=4k --ioengine=psync "
-                            f"--runtime={RAND_SECONDS} --time_based --invalidate=1 --fadvise_hint=1 "
+        fio = json.loads(sh(f"fio --name=rand --filename={d}/read.bin --rw=randread --bs=4k --ioengine=psync "
+                            f"--runtime={RAND_SECONDS} --number_ios={RAND_IOS} --invalidate=1 --fadvise_hint=1 "
                             f"--output-format=json"))
         job = fio["jobs"][0]["read"]
         reqs = self.log.since(off)
@@ -237,7 +261,7 @@ class Bench:
         drop_caches()
         off = self.log.mark()
         t0 = time.time()
-        sh(f"dd if={d}/seq.bin of=/dev/null bs=1M status=none")
+        sh(f"dd if={d}/read.bin of=/dev/null bs=1M status=none")
         r["read_s"] = time.time() - t0
         r["read_mibps"] = MIB / r["read_s"]
         r["read_reqs"] = summary(self.log.since(off))
@@ -277,25 +301,20 @@ class Bench:
 
     def run_sdk(self):
         r = {}
-        off = self.log.mark()
-        w = self.sdk("seqwrite", "sdk/seq.bin", WORK + "/src.bin", "8", "8")
+        w, off = self.sdk_warm("seqwrite", "sdk/seq.bin", WORK + "/src.bin", "8", "8")
         # the transfer's own rate (measured inside SdkBench, without JVM start and client set-up)
         r["write_s"], r["write_mibps"], r["write_reqs"] = w["seconds"], w["mibps"], summary(self.log.since(off))
-        off = self.log.mark()
-        x = self.sdk("rand", "sdk/seq.bin", str(RAND_SECONDS))
+        x, off = self.sdk_warm("rand", "sdk/read.bin", str(RAND_SECONDS), str(RAND_IOS))
         reqs = self.log.since(off)
         fetched = sum(b for m, _u, _s, b, _l in reqs if m == "GET")
         r["rand_iops"], r["rand_bytes"], r["rand_fetched"] = x["iops"], x["bytes"], fetched
         r["rand_overfetch"] = fetched / max(1, x["bytes"])
         r["rand_reqs"] = summary(reqs)
-        off = self.log.mark()
-        x = self.sdk("seqread", "sdk/seq.bin", "8", "8")
+        x, off = self.sdk_warm("seqread", "sdk/read.bin", "8", "8")
         r["read_s"], r["read_mibps"], r["read_reqs"] = x["seconds"], x["mibps"], summary(self.log.since(off))
-        off = self.log.mark()
-        x = self.sdk("list", "list10k/")
+        x, off = self.sdk_warm("list", "list10k/")
         r["list_s"], r["list_entries"], r["list_reqs"] = x["seconds"], x["entries"], summary(self.log.since(off))
-        off = self.log.mark()
-        x = self.sdk("small", "sdk/small/", str(SMALL))
+        x, off = self.sdk_warm("small", "sdk/small/", str(SMALL))
         reqs = self.log.since(off)
         r["create_ms"], r["stat_ms"], r["unlink_ms"] = (x["create"] * 1000 / SMALL, x["stat"] * 1000 / SMALL,
                                                         x["unlink"] * 1000 / SMALL)
@@ -333,8 +352,8 @@ def report(res):
     def per(reqs, n):
         return sum(reqs.values()) / n
 
-    lines = [f"Sizes: sequential {res['size_mib']} MiB, random 4 KiB reads for {res['rand_seconds']} s "
-             f"(fio psync, 1 job, page cache dropped), listing {res['list']} objects, {res['small']} small files "
+    lines = [f"Sizes: sequential {res['size_mib']} MiB, random 4 KiB reads: {RAND_IOS} or {res['rand_seconds']} s, "
+             f"whichever ends first (fio psync, 1 job, page cache dropped), listing {res['list']} objects, {res['small']} small files "
              f"(100 B). Ratios are to the direct SDK client. Whole run: {res['wall_s'] / 60:.1f} min.", "",
              "| client | seq write MiB/s | seq read MiB/s | rand 4K IOPS | server bytes per byte read (rand) "
              "| ls 10k s | create ms | stat ms | unlink ms |",
