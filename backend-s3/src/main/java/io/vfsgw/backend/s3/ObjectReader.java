@@ -82,12 +82,12 @@ final class ObjectReader implements AutoCloseable {
             sink = new TeeSink(sink, offset);
         }
         long gap = offset - expectedOffset;
-        if (ahead.isEmpty() && gap > 0 && gap <= 4L * Math.max(lastLen, want)) {
+        if (gap > 0 && gap <= 4L * Math.max(lastLen, want)) {
             // A few READs' worth ahead of where the reader stands: the READs in between are on
-            // their way (out of order), so stream from where they start. A random reader's jumps
-            // are far larger than its READs, so this never over-fetches for it.
+            // their way (out of order), so make the stream reach this READ (starting where they
+            // start). A random reader's jumps are far larger than its READs: no over-fetch for it.
             window = Math.max(window, gap + want);
-            fill(expectedOffset);
+            fill(ahead.isEmpty() ? expectedOffset : ahead.peekFirst().position());
         }
         lastLen = want;
         if (offset != expectedOffset && !skipForwardTo(offset)) {

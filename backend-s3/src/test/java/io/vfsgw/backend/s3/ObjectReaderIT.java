@@ -43,6 +43,19 @@ class ObjectReaderIT {
             int gets = counter.get("GetObject");
             System.out.println("ObjectReaderIT: 128 swapped 128 KiB reads of 16 MiB: " + gets + " GETs");
             assertTrue(gets <= 12, "streamed, not one GET per READ: " + gets);
+
+            // groups of four READs in reverse order, each group past the end of what is queued
+            counter.reset();
+            try (ObjectReader r = new ObjectReader(client, S3ProxyFixture.BUCKET, "reorder/f", etag, size, o)) {
+                for (int i = 0; i < size / piece; i += 4) {
+                    for (int k = 3; k >= 0; k--) {
+                        check(r, data, (long) (i + k) * piece, piece);
+                    }
+                }
+            }
+            gets = counter.get("GetObject");
+            System.out.println("ObjectReaderIT: 128 128 KiB reads in reversed groups of 4: " + gets + " GETs");
+            assertTrue(gets <= 16, "streamed, not one GET per READ: " + gets);
         }
     }
 
