@@ -41,6 +41,11 @@ final class ObjectReader implements AutoCloseable {
     /** Bytes streamed past for a READ that arrived early (see skipForwardTo); null until needed. */
     private ByteBuffer skipped;
     private long skippedStart;
+    /**
+     * Fair: READs queue for the handle in the order the workers took them from the kernel. An
+     * unfair monitor let one READ lose the race again and again while later ones streamed past.
+     */
+    private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock(true);
     /** Size of the previous READ: the unit of "a little out of order". */
     private int lastLen;
 
@@ -64,7 +69,16 @@ final class ObjectReader implements AutoCloseable {
         this.timeout = o.attemptTimeout();
     }
 
-    synchronized void read(long offset, ReadSink sink) throws FsException {
+    void read(long offset, ReadSink sink) throws FsException {
+        lock.lock();
+        try {
+            readLocked(offset, sink);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void readLocked(long offset, ReadSink sink) throws FsException {
         if (offset >= size || sink.remaining() == 0) {
             return;
         }
@@ -91,7 +105,8 @@ final class ObjectReader implements AutoCloseable {
         }
         lastLen = want;
         if (offset != expectedOffset && !skipForwardTo(offset)) {
-            boolean late = offset < expectedOffset && expectedOffset - offset <= REORDER_WINDOW;
+            // behind the stream: a READ that lost the race for the lock; one exact GET, keep the stream
+            boolean late = offset < expectedOffset && expectedOffset - offset <= maxWindow;
             if (!late) {
                 reset();
             }
@@ -194,9 +209,14 @@ final class ObjectReader implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        reset();
-        skipped = null;
+    public void close() {
+        lock.lock();
+        try {
+            reset();
+            skipped = null;
+        } finally {
+            lock.unlock();
+        }
         if (filler != null) {
             filler.drop();
         }
