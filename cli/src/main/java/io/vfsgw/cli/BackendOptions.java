@@ -95,8 +95,22 @@ public final class BackendOptions {
     boolean pathStyle;
 
     @Option(names = {"--cache-dir", "--s3-cache-dir"}, paramLabel = "DIR",
-            description = "s3: where staging files of files being written live.")
+            description = "s3: where staging files of files being written and the chunk cache live.")
     Path cacheDir;
+
+    @Option(names = {"--cache-size", "--s3-cache-size"}, paramLabel = "SIZE", defaultValue = "1G",
+            converter = CacheSizeConverter.class,
+            description = "s3: on-disk cache of object data under --cache-dir, shared by all open files; 0 turns it off "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long cacheSize;
+
+    /** A size, or 0 (which {@link SizeConverter} refuses) to turn the cache off. */
+    static final class CacheSizeConverter implements picocli.CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            return "0".equals(value.trim()) ? 0L : new SizeConverter().convert(value);
+        }
+    }
 
     /** The Guice module of the chosen backend; a missing required option is a one-line SetupException. */
     public Module module() {
@@ -134,7 +148,7 @@ public final class BackendOptions {
                     throw new SetupException("--backend s3 needs --bucket NAME (and --endpoint URL for a non-AWS server)");
                 }
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
-                        .pathStyle(pathStyle).readonly(readonly);
+                        .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize);
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }

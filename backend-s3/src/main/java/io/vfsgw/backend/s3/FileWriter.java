@@ -51,6 +51,8 @@ final class FileWriter {
     private long streamedUpTo;
     private final ArrayDeque<CompletableFuture<CompletedPart>> inflight = new ArrayDeque<>();
     private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+    /** The key the manifest beside the staging file names (see {@link StagingRecovery}). */
+    private String manifestKey;
 
     private FileWriter(S3AsyncClient s3, S3Options o, Path staging, long size, boolean dirty, boolean streaming)
             throws IOException {
@@ -96,6 +98,23 @@ final class FileWriter {
         }
     }
 
+    /**
+     * Makes the manifest beside the staging file name {@code key}, so that after a crash
+     * {@code vfsgw s3 recover} knows where the bytes belong. Written when the key changes
+     * (creation, rename), not per write: the metadata recorded is the one at that moment.
+     */
+    synchronized void target(String key, Map<String, String> meta) throws FsException {
+        if (key.equals(manifestKey)) {
+            return;
+        }
+        try {
+            StagingRecovery.writeManifest(staging, o.bucket(), key, meta);
+        } catch (IOException e) {
+            throw FsException.wrap(Errno.EIO, e, "cannot write the manifest of " + staging);
+        }
+        manifestKey = key;
+    }
+
     synchronized long size() {
         return size;
     }
@@ -109,6 +128,7 @@ final class FileWriter {
         if (streaming && offset != size) {
             stopStreaming("write at " + offset + " is not an append at " + size);
         }
+        target(key, meta);
         int total = 0;
         try {
             for (ByteBuffer v : src.views()) {
@@ -190,6 +210,7 @@ final class FileWriter {
         if (!dirty) {
             return null;
         }
+        target(key, meta);
         String etag = null;
         if (streaming && uploadId != null && key.equals(uploadKey)) {
             try {
@@ -223,7 +244,7 @@ final class FileWriter {
         streaming = false;
         try {
             ch.close();
-            Files.deleteIfExists(staging);
+            StagingRecovery.delete(staging);
         } catch (IOException e) {
             LOG.warn("cannot remove staging file {}: {}", staging, e.toString());
         }

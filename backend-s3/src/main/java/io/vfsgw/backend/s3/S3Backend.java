@@ -70,6 +70,8 @@ public final class S3Backend implements StorageBackend {
     private final S3Options o;
     private final boolean ownsClient;
     private final Path stagingDir;
+    /** Object bytes on disk, shared by all handles; null when cacheSize is 0. */
+    private final ChunkCache chunks;
     private final String runId = Long.toString(System.currentTimeMillis(), 36);
     private final long ttlNs;
 
@@ -139,16 +141,19 @@ public final class S3Backend implements StorageBackend {
         this.stagingDir = options.cacheDir().resolve("staging");
         try {
             Files.createDirectories(stagingDir);
-            try (var left = Files.list(stagingDir)) {
-                long n = left.count();
-                if (n > 0) {
-                    // Never deleted for the user: they hold data a previous run acknowledged but could not upload.
-                    LOG.warn("{} staging files from an earlier run are in {} (named <run>-<node>-<url-encoded key>); "
-                            + "they were not uploaded: copy them to the bucket by hand, then delete them", n, stagingDir);
-                }
+            int left = StagingRecovery.scan(options.cacheDir()).size();
+            if (left > 0) {
+                // Never deleted for the user: they hold data a previous run acknowledged but could not upload.
+                LOG.warn("{}", StagingRecovery.warning(options.cacheDir(), left));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot create S3 staging directory " + stagingDir + ": " + e);
+        }
+        try {
+            this.chunks = options.cacheSize() == 0 ? null
+                    : new ChunkCache(options.cacheDir().resolve("chunks"), options.cacheSize(), options.chunkSize());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot prepare the S3 chunk cache in " + options.cacheDir() + ": " + e);
         }
         this.reservedIds = Caffeine.newBuilder().maximumSize(1_000_000).build();
         this.listings = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
@@ -403,8 +408,53 @@ public final class S3Backend implements StorageBackend {
         return findInS3(path);
     }
 
-    /** HEAD key and LIST key/ in parallel: one round trip, two requests. */
+    /**
+     * One LIST with prefix {@code key} (no slash) and delimiter '/' tells absent, file and directory
+     * apart: the exact key among the contents is a file, {@code key/} among the common prefixes a
+     * directory (it wins over a file of the same name). So a miss, the kernel's LOOKUP before
+     * every create, costs one request; a file then costs one HEAD for its metadata, a directory one
+     * HEAD of its marker (404 when implicit). Keys sort so that only names extending {@code key}
+     * with a byte below '/' come between the two; a truncated page therefore falls back to
+     * {@link #findInS3Parallel}.
+     */
     private Found findInS3(String path) throws FsException {
+        String key = fileKey(path);
+        String prefix = dirPrefix(path);
+        ListObjectsV2Response l;
+        try {
+            l = s3.listObjectsV2(b -> b.bucket(o.bucket()).prefix(key).delimiter("/").maxKeys(LOOKUP_LIST_KEYS)).join();
+        } catch (RuntimeException e) {
+            throw S3Errors.toFsException(e, "LIST " + key);
+        }
+        boolean dir = l.commonPrefixes().stream().anyMatch(c -> c.prefix().equals(prefix));
+        boolean file = l.contents().stream().anyMatch(c -> c.key().equals(key));
+        if (!dir && Boolean.TRUE.equals(l.isTruncated())) {
+            return findInS3Parallel(path);
+        }
+        if (dir) {
+            try {
+                HeadObjectResponse m = s3.headObject(b -> b.bucket(o.bucket()).key(prefix)).join();
+                return new Found(FileType.DIRECTORY, 0, m.lastModified().toEpochMilli() * 1_000_000L, "",
+                        S3Metadata.parse(m.metadata()), false);
+            } catch (RuntimeException e) {
+                if (S3Errors.toErrno(e) != Errno.ENOENT) {
+                    throw S3Errors.toFsException(e, "HEAD " + prefix);
+                }
+                return new Found(FileType.DIRECTORY, 0, nowNs(), "", S3Metadata.NONE, false);   // implicit
+            }
+        }
+        if (file) {
+            return headFile(path);
+        }
+        negative.put(path, Boolean.TRUE);
+        throw FsException.of(Errno.ENOENT);
+    }
+
+    /** Names per lookup LIST: enough to reach {@code key/} past the siblings sorting before it. */
+    private static final int LOOKUP_LIST_KEYS = 100;
+
+    /** HEAD key and LIST key/ in parallel: one round trip, two requests (the rare fallback). */
+    private Found findInS3Parallel(String path) throws FsException {
         String key = fileKey(path);
         String prefix = dirPrefix(path);
         CompletableFuture<HeadObjectResponse> head = s3.headObject(b -> b.bucket(o.bucket()).key(key));
@@ -1178,6 +1228,7 @@ public final class S3Backend implements StorageBackend {
             n.writer = empty || n.localOnly
                     ? FileWriter.empty(s3, o, stagingPath(n))
                     : FileWriter.download(s3, o, stagingPath(n), fileKey(n.path), n.etag);
+            n.writer.target(fileKey(n.path), n.attr == null ? Map.of() : metaOf(n.attr));
         }
         return n.writer;
     }
@@ -1280,7 +1331,7 @@ public final class S3Backend implements StorageBackend {
                 return;
             }
             if (h.reader == null) {
-                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o);
+                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o, chunks);
             }
             reader = h.reader;
         }
@@ -1483,6 +1534,11 @@ public final class S3Backend implements StorageBackend {
                 s3.close();
             }
         }
+    }
+
+    /** For tests: the chunk cache, or null. */
+    ChunkCache chunkCache() {
+        return chunks;
     }
 
     /** For tests: the staging file of a node, or null. */

@@ -31,13 +31,15 @@ import java.util.Objects;
  * @param callTimeout     timeout of one call including its retries
  * @param metadataTtl     how long attributes, listings and negative lookups are trusted
  * @param listingLookups  answer lookups from a recent listing without a HEAD (see docs/s3.md)
+ * @param cacheSize       bytes of the on-disk chunk cache of object data under cacheDir/chunks (0: off)
+ * @param chunkSize       size of one chunk of that cache
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
                         int defaultUid, int defaultGid, int partSize, int maxInflightParts, long readAheadMax,
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
-                        boolean listingLookups) {
+                        boolean listingLookups, long cacheSize, int chunkSize) {
 
     /** S3 refuses parts under 5 MiB (except the last). */
     public static final int MIN_PART_SIZE = 5 << 20;
@@ -61,6 +63,10 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         }
         if ((accessKeyId == null) != (secretAccessKey == null)) {
             throw new IllegalArgumentException("give both S3 access key id and secret key, or neither");
+        }
+        if (cacheSize < 0 || chunkSize < 4096) {
+            throw new IllegalArgumentException("S3 cache size must be >= 0 and chunk size >= 4 KiB, not "
+                    + cacheSize + " / " + chunkSize);
         }
         maxInflightParts = Math.max(1, maxInflightParts);
         maxConnections = Math.max(maxInflightParts * 2, maxConnections);
@@ -93,6 +99,8 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.callTimeout = callTimeout;
         b.metadataTtl = metadataTtl;
         b.listingLookups = listingLookups;
+        b.cacheSize = cacheSize;
+        b.chunkSize = chunkSize;
         return b;
     }
 
@@ -120,6 +128,8 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private Duration callTimeout = Duration.ofMinutes(5);
         private Duration metadataTtl = Duration.ofSeconds(1);
         private boolean listingLookups = true;
+        private long cacheSize = 1L << 30;
+        private int chunkSize = 1 << 20;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -144,12 +154,14 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder callTimeout(Duration v) { callTimeout = v; return this; }
         public Builder metadataTtl(Duration v) { metadataTtl = v; return this; }
         public Builder listingLookups(boolean v) { listingLookups = v; return this; }
+        public Builder cacheSize(long v) { cacheSize = v; return this; }
+        public Builder chunkSize(int v) { chunkSize = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups);
+                    listingLookups, cacheSize, chunkSize);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */

@@ -10,7 +10,7 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 
 /** Counts HTTP requests (attempts, so retries count too) per S3 operation name. */
-final class RequestCounter implements ExecutionInterceptor {
+public final class RequestCounter implements ExecutionInterceptor {
     private final ConcurrentHashMap<String, AtomicInteger> counts = new ConcurrentHashMap<>();
 
     @Override
@@ -19,20 +19,20 @@ final class RequestCounter implements ExecutionInterceptor {
         counts.computeIfAbsent(op, k -> new AtomicInteger()).incrementAndGet();
     }
 
-    void reset() {
+    public void reset() {
         counts.clear();
     }
 
-    int get(String op) {
+    public int get(String op) {
         AtomicInteger n = counts.get(op);
         return n == null ? 0 : n.get();
     }
 
-    int total() {
+    public int total() {
         return counts.values().stream().mapToInt(AtomicInteger::get).sum();
     }
 
-    Map<String, Integer> snapshot() {
+    public Map<String, Integer> snapshot() {
         Map<String, Integer> m = new TreeMap<>();
         counts.forEach((k, v) -> m.put(k, v.get()));
         return m;

@@ -18,14 +18,15 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 /**
  * A real S3 server for the tests: S3Proxy in-process on 127.0.0.1 (free port) over a temp
  * directory (filesystem-nio2 blob store), with SigV4 credentials. It can be stopped and started
- * again on the same port and directory to inject outages.
+ * again on the same port and directory to inject outages. Public: the cli ITs (host mounts, guests)
+ * use it through backend-s3's test-jar.
  */
-final class S3ProxyFixture implements AutoCloseable {
-    static final String ACCESS = "vfsgw-access";
-    static final String SECRET = "vfsgw-secret-key";
-    static final String BUCKET = "vfsgw-test";
+public final class S3ProxyFixture implements AutoCloseable {
+    public static final String ACCESS = "vfsgw-access";
+    public static final String SECRET = "vfsgw-secret-key";
+    public static final String BUCKET = "vfsgw-test";
 
-    final Path root;
+    public final Path root;
     private final int port;
     private S3Proxy proxy;
 
@@ -40,7 +41,7 @@ final class S3ProxyFixture implements AutoCloseable {
      * One server per test JVM (failsafe runs every IT class in one JVM): starting S3Proxy takes
      * seconds. Tests isolate themselves by key prefix. Stopped by a shutdown hook.
      */
-    static synchronized S3ProxyFixture shared() throws Exception {
+    public static synchronized S3ProxyFixture shared() throws Exception {
         if (shared == null) {
             S3ProxyFixture f = start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -55,7 +56,7 @@ final class S3ProxyFixture implements AutoCloseable {
         return shared;
     }
 
-    static S3ProxyFixture start() throws Exception {
+    public static S3ProxyFixture start() throws Exception {
         Path root = Files.createTempDirectory("s3proxy");
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -69,11 +70,11 @@ final class S3ProxyFixture implements AutoCloseable {
         return f;
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port);
     }
 
-    void startServer() throws Exception {
+    public void startServer() throws Exception {
         proxy = S3Proxy.builder()
                 .blobStore(new FilesystemNio2BlobStore(root.toString()))
                 .endpoint(endpoint())
@@ -89,12 +90,12 @@ final class S3ProxyFixture implements AutoCloseable {
         }
     }
 
-    void stopServer() throws Exception {
+    public void stopServer() throws Exception {
         proxy.stop();
     }
 
     /** Options for a backend on this server; small retry budget so failures surface fast. */
-    S3Options.Builder options(Path cacheDir) {
+    public S3Options.Builder options(Path cacheDir) {
         return S3Options.builder(BUCKET)
                 .endpoint(endpoint())
                 .pathStyle(true)
@@ -105,7 +106,7 @@ final class S3ProxyFixture implements AutoCloseable {
                 .callTimeout(Duration.ofSeconds(40));
     }
 
-    S3AsyncClient client(List<ExecutionInterceptor> interceptors) {
+    public S3AsyncClient client(List<ExecutionInterceptor> interceptors) {
         return S3Clients.build(options(root.resolve("unused")).build(), interceptors);
     }
 

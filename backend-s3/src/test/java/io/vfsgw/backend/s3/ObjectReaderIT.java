@@ -1,0 +1,67 @@
+package io.vfsgw.backend.s3;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vfsgw.spi.FsException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+
+/**
+ * ObjectReader against S3Proxy: READs that arrive slightly out of order (the kernel's read-ahead
+ * handed to several workers) keep the read-ahead stream instead of turning into one GET each.
+ */
+class ObjectReaderIT {
+    @TempDir
+    Path cache;
+
+    @Test
+    void pairwiseSwappedReadsStillStream() throws Exception {
+        S3ProxyFixture server = S3ProxyFixture.shared();
+        RequestCounter counter = new RequestCounter();
+        int size = 16 << 20;
+        int piece = 128 << 10;
+        byte[] data = new byte[size];
+        new Random(11).nextBytes(data);
+        try (S3AsyncClient client = server.client(List.of(counter))) {
+            client.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key("reorder/f"), AsyncRequestBody.fromBytes(data)).join();
+            String etag = client.headObject(b -> b.bucket(S3ProxyFixture.BUCKET).key("reorder/f")).join().eTag();
+            S3Options o = server.options(cache).cacheSize(0).build();
+            counter.reset();
+            try (ObjectReader r = new ObjectReader(client, S3ProxyFixture.BUCKET, "reorder/f", etag, size, o)) {
+                for (int i = 0; i < size / piece; i += 2) {
+                    check(r, data, (long) (i + 1) * piece, piece);   // the later READ first
+                    check(r, data, (long) i * piece, piece);
+                }
+            }
+            int gets = counter.get("GetObject");
+            System.out.println("ObjectReaderIT: 128 swapped 128 KiB reads of 16 MiB: " + gets + " GETs");
+            assertTrue(gets <= 12, "streamed, not one GET per READ: " + gets);
+
+            // groups of four READs in reverse order, each group past the end of what is queued
+            counter.reset();
+            try (ObjectReader r = new ObjectReader(client, S3ProxyFixture.BUCKET, "reorder/f", etag, size, o)) {
+                for (int i = 0; i < size / piece; i += 4) {
+                    for (int k = 3; k >= 0; k--) {
+                        check(r, data, (long) (i + k) * piece, piece);
+                    }
+                }
+            }
+            gets = counter.get("GetObject");
+            System.out.println("ObjectReaderIT: 128 128 KiB reads in reversed groups of 4: " + gets + " GETs");
+            assertTrue(gets <= 16, "streamed, not one GET per READ: " + gets);
+        }
+    }
+
+    private static void check(ObjectReader r, byte[] data, long off, int len) throws FsException {
+        Buffers.Sink sink = new Buffers.Sink(len);
+        r.read(off, sink);
+        assertEquals(ByteBuffer.wrap(data, (int) off, len), sink.filled(), "bytes at " + off);
+    }
+}
