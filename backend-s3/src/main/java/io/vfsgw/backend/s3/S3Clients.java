@@ -12,8 +12,12 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
 
-/** Builds the async S3 client (Netty, pooled, retrying, with timeouts) from {@link S3Options}. */
+/**
+ * Builds the async S3 client (pooled, retrying, with timeouts) from {@link S3Options}: Netty by
+ * default, or the CRT-based client ({@link S3Options.HttpClient#CRT}); see docs/s3-client-choice.md.
+ */
 public final class S3Clients {
     private S3Clients() {
     }
@@ -22,8 +26,18 @@ public final class S3Clients {
         return build(o, List.of());
     }
 
-    /** {@code interceptors} let tests count requests per operation. */
+    /**
+     * {@code interceptors} let tests count requests per operation; the CRT builder has no
+     * interceptor hook, so they need the Netty client.
+     */
     public static S3AsyncClient build(S3Options o, List<ExecutionInterceptor> interceptors) {
+        if (o.httpClient() == S3Options.HttpClient.CRT) {
+            if (!interceptors.isEmpty()) {
+                throw new IllegalArgumentException("the CRT-based S3 client takes no execution interceptors: "
+                        + "use httpClient(NETTY) to count requests");
+            }
+            return buildCrt(o);
+        }
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
                 .maxConcurrency(o.maxConnections())
                 .maxPendingConnectionAcquires(10_000)
@@ -31,13 +45,10 @@ public final class S3Clients {
                 .connectionAcquisitionTimeout(o.callTimeout())
                 .readTimeout(o.attemptTimeout())
                 .writeTimeout(o.attemptTimeout());
-        AwsCredentialsProvider creds = o.accessKeyId() != null
-                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(o.accessKeyId(), o.secretAccessKey()))
-                : DefaultCredentialsProvider.create();
         S3AsyncClientBuilder b = S3AsyncClient.builder()
                 .httpClientBuilder(http)
                 .region(Region.of(o.region()))
-                .credentialsProvider(creds)
+                .credentialsProvider(credentials(o))
                 .forcePathStyle(o.pathStyle())
                 .overrideConfiguration(c -> c
                         // standard mode: exponential backoff with jitter on throttling, 5xx and I/O errors
@@ -50,5 +61,38 @@ public final class S3Clients {
             b.endpointOverride(o.endpoint());
         }
         return b.build();
+    }
+
+    /**
+     * The CRT-based client. Our own code already splits uploads into parts and reads in ranges, so
+     * the CRT's automatic splitting is set to the same part size (a PutObject under partSize and a
+     * ranged GET of at most partSize stay one request). The CRT has no per-attempt timeout; a
+     * connection that moves less than 1 byte/s for attemptTimeout is dropped instead, which is what
+     * Netty's read/write timeout does.
+     */
+    private static S3AsyncClient buildCrt(S3Options o) {
+        S3CrtAsyncClientBuilder b = S3AsyncClient.crtBuilder()
+                .region(Region.of(o.region()))
+                .credentialsProvider(credentials(o))
+                .forcePathStyle(o.pathStyle())
+                .maxConcurrency(o.maxConnections())
+                .minimumPartSizeInBytes((long) o.partSize())
+                .thresholdInBytes((long) o.partSize())
+                .retryConfiguration(r -> r.numRetries(o.maxRetries()))
+                .httpConfiguration(h -> h
+                        .connectionTimeout(Duration.ofSeconds(10))
+                        .connectionHealthConfiguration(c -> c
+                                .minimumThroughputInBps(1L)
+                                .minimumThroughputTimeout(o.attemptTimeout())));
+        if (o.endpoint() != null) {
+            b.endpointOverride(o.endpoint());
+        }
+        return b.build();
+    }
+
+    private static AwsCredentialsProvider credentials(S3Options o) {
+        return o.accessKeyId() != null
+                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(o.accessKeyId(), o.secretAccessKey()))
+                : DefaultCredentialsProvider.create();
     }
 }

@@ -31,13 +31,22 @@ import java.util.Objects;
  * @param callTimeout     timeout of one call including its retries
  * @param metadataTtl     how long attributes, listings and negative lookups are trusted
  * @param listingLookups  answer lookups from a recent listing without a HEAD (see docs/s3.md)
+ * @param httpClient      which async client implementation talks HTTP (docs/s3-client-choice.md)
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
                         int defaultUid, int defaultGid, int partSize, int maxInflightParts, long readAheadMax,
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
-                        boolean listingLookups) {
+                        boolean listingLookups, HttpClient httpClient) {
+
+    /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
+    public enum HttpClient {
+        /** {@code S3AsyncClient.builder()} over the Netty NIO HTTP client (pure Java). */
+        NETTY,
+        /** {@code S3AsyncClient.crtBuilder()}: the AWS Common Runtime (native, bundled in aws-crt). */
+        CRT
+    }
 
     /** S3 refuses parts under 5 MiB (except the last). */
     public static final int MIN_PART_SIZE = 5 << 20;
@@ -64,6 +73,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         }
         maxInflightParts = Math.max(1, maxInflightParts);
         maxConnections = Math.max(maxInflightParts * 2, maxConnections);
+        httpClient = httpClient == null ? Builder.DEFAULT_HTTP_CLIENT : httpClient;
     }
 
     public static Builder builder(String bucket) {
@@ -93,11 +103,15 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.callTimeout = callTimeout;
         b.metadataTtl = metadataTtl;
         b.listingLookups = listingLookups;
+        b.httpClient = httpClient;
         return b;
     }
 
     /** Mutable builder with the defaults. */
     public static final class Builder {
+        /** Chosen by measurement against S3Proxy: docs/s3-client-choice.md. */
+        static final HttpClient DEFAULT_HTTP_CLIENT = HttpClient.NETTY;
+
         private final String bucket;
         private String prefix = "";
         private URI endpoint;
@@ -120,6 +134,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private Duration callTimeout = Duration.ofMinutes(5);
         private Duration metadataTtl = Duration.ofSeconds(1);
         private boolean listingLookups = true;
+        private HttpClient httpClient = DEFAULT_HTTP_CLIENT;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -144,12 +159,13 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder callTimeout(Duration v) { callTimeout = v; return this; }
         public Builder metadataTtl(Duration v) { metadataTtl = v; return this; }
         public Builder listingLookups(boolean v) { listingLookups = v; return this; }
+        public Builder httpClient(HttpClient v) { httpClient = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups);
+                    listingLookups, httpClient);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */
