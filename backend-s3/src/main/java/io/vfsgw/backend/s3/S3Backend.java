@@ -1087,7 +1087,12 @@ public final class S3Backend implements StorageBackend {
                 String rest = cp.prefix().substring(prefix.length());
                 FileName name = validName(cp.prefix(), rest.substring(0, rest.length() - 1));
                 if (name != null) {
-                    out.put(name, new Listed(name, true, 0, nowNs(), ""));
+                    Listed prev = out.put(name, new Listed(name, true, 0, nowNs(), ""));
+                    if (prev != null && !prev.dir()) {
+                        // AWS pages by key order: object "a" can end one page and prefix "a/" start the next
+                        warnOnce(cp.prefix().substring(0, cp.prefix().length() - 1),
+                                "object is shadowed by a directory of the same name");
+                    }
                 }
             }
             for (S3Object obj : page.contents()) {
