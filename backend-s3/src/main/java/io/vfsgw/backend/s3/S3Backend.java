@@ -874,7 +874,22 @@ public final class S3Backend implements StorageBackend {
         }
         moveNodes(src, dst);
         removed(src);
-        added(dst, srcType == FileType.DIRECTORY, 0, null);
+        S3Node moved = byPath.get(dst);
+        if (srcType == FileType.DIRECTORY) {
+            added(dst, true, 0, null);
+        } else if (moved != null && moved.attr != null) {
+            long size;
+            String etag;
+            synchronized (moved) {
+                size = moved.attr.size();
+                etag = moved.etag;
+            }
+            // the real size and ETag: a lookup answered from this listing would otherwise show 0 bytes
+            added(dst, false, size, etag);
+        } else {
+            negative.invalidate(dst);
+            forgetListing(parentOf(dst));   // size unknown here: the next lookup asks S3
+        }
         forgetListing(src);
         forgetListing(dst);
         negative.invalidate(dst);
