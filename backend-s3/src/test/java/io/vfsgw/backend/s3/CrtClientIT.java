@@ -9,6 +9,7 @@ import io.vfsgw.spi.CreateResult;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FileType;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.OpenFlags;
 import io.vfsgw.spi.RequestContext;
@@ -63,7 +64,23 @@ class CrtClientIT {
         crt = S3Clients.build(o);
         assertTrue(crt.getClass().getName().contains("Crt"), "a CRT-based client: " + crt.getClass().getName());
         backend = new S3Backend(o, crt);
+        options = o;
         return backend;
+    }
+
+    private S3Options options;
+
+    @Test
+    void directoryMarkerMetadataIsReadBackThroughTheCrt(TestInfo info) throws Exception {
+        S3Backend b = backend(info);
+        b.mkdir(CTX, StorageBackend.ROOT_ID, FileName.of("d"), 0750, 0);
+        S3Backend fresh = new S3Backend(options, crt);   // empty caches: lookup HEADs the marker
+        try {
+            assertEquals(FileType.DIRECTORY.modeBits() | 0750,
+                    fresh.lookup(CTX, StorageBackend.ROOT_ID, FileName.of("d")).attr().mode());
+        } finally {
+            fresh.close();
+        }
     }
 
     @Test
@@ -82,6 +99,25 @@ class CrtClientIT {
         FsException stale = assertThrows(FsException.class, () -> b.read(CTX, e.nodeId(), fh, 0, new Buffers.Sink(10)));
         assertEquals(Errno.ESTALE, stale.errno(), "If-Match 412 through the CRT");
         b.release(CTX, e.nodeId(), fh, 0, 0);
+    }
+
+    @Test
+    void oneInjected500IsRetriedInvisibly(TestInfo info) throws Exception {
+        prefix = "crt-" + info.getTestMethod().orElseThrow().getName() + "/";
+        try (FaultProxy proxy = new FaultProxy(server.endpoint().getPort())) {
+            S3Options o = server.options(cache).endpoint(proxy.endpoint()).prefix(prefix)
+                    .httpClient(S3Options.HttpClient.CRT).maxRetries(2).build();
+            crt = S3Clients.build(o);
+            backend = new S3Backend(o, crt);
+            byte[] data = new byte[300 << 10];
+            new java.util.Random(5).nextBytes(data);
+            proxy.failNext(1, r -> r.method().equals("PUT"));
+            Entry e = CoreOps.write(backend, StorageBackend.ROOT_ID, "f", data);
+            assertEquals(1, proxy.injected.get(), "the PUT got its 500");
+            proxy.failNext(1, r -> r.method().equals("GET") && r.target().contains("/f"));
+            assertArrayEquals(data, CoreOps.read(backend, e.nodeId(), 0, data.length), "read through a retried GET");
+            assertEquals(2, proxy.injected.get(), "the GET got its 500");
+        }
     }
 
     @Test
