@@ -27,15 +27,12 @@ public final class S3Clients {
     }
 
     /**
-     * {@code interceptors} let tests count requests per operation; the CRT builder has no
-     * interceptor hook, so they need the Netty client.
+     * {@code interceptors} let tests count requests per operation. The CRT builder has no
+     * interceptor hook, so passing any builds the Netty client whatever {@code o.httpClient()}
+     * says (request counts are the same on both, except the CRT's HEAD before each CopyObject).
      */
     public static S3AsyncClient build(S3Options o, List<ExecutionInterceptor> interceptors) {
-        if (o.httpClient() == S3Options.HttpClient.CRT) {
-            if (!interceptors.isEmpty()) {
-                throw new IllegalArgumentException("the CRT-based S3 client takes no execution interceptors: "
-                        + "use httpClient(NETTY) to count requests");
-            }
+        if (o.httpClient() == S3Options.HttpClient.CRT && interceptors.isEmpty()) {
             return buildCrt(o);
         }
         NettyNioAsyncHttpClient.Builder http = NettyNioAsyncHttpClient.builder()
@@ -65,10 +62,12 @@ public final class S3Clients {
 
     /**
      * The CRT-based client. Our own code already splits uploads into parts and reads in ranges, so
-     * the CRT's automatic splitting is set to the same part size (a PutObject under partSize and a
-     * ranged GET of at most partSize stay one request). The CRT has no per-attempt timeout; a
-     * connection that moves less than 1 byte/s for attemptTimeout is dropped instead, which is what
-     * Netty's read/write timeout does.
+     * the CRT's automatic splitting must not add requests: a ranged GET of at most partSize and a
+     * PutObject under partSize stay one request, and CopyObject (which the CRT client turns into a
+     * HEAD + a copy, multipart above thresholdInBytes) stays a single copy up to S3's 5 GiB limit,
+     * above which {@link Uploads} does its own multipart copy. The CRT has no per-attempt or per-call
+     * timeout; a connection that moves less than 1 byte/s for attemptTimeout is dropped instead,
+     * which is what Netty's read/write timeout does.
      */
     private static S3AsyncClient buildCrt(S3Options o) {
         S3CrtAsyncClientBuilder b = S3AsyncClient.crtBuilder()
@@ -77,7 +76,9 @@ public final class S3Clients {
                 .forcePathStyle(o.pathStyle())
                 .maxConcurrency(o.maxConnections())
                 .minimumPartSizeInBytes((long) o.partSize())
-                .thresholdInBytes((long) o.partSize())
+                .thresholdInBytes(Uploads.MAX_SINGLE_COPY)
+                // a GET's flow-control window: the CRT's default (80 MiB) buffers far past our own read-ahead
+                .initialReadBufferSizeInBytes((long) o.partSize())
                 .retryConfiguration(r -> r.numRetries(o.maxRetries()))
                 .httpConfiguration(h -> h
                         .connectionTimeout(Duration.ofSeconds(10))

@@ -110,7 +110,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
     /** Mutable builder with the defaults. */
     public static final class Builder {
         /** Chosen by measurement against S3Proxy: docs/s3-client-choice.md. */
-        static final HttpClient DEFAULT_HTTP_CLIENT = HttpClient.NETTY;
+        static final HttpClient DEFAULT_HTTP_CLIENT = HttpClient.CRT;
 
         private final String bucket;
         private String prefix = "";

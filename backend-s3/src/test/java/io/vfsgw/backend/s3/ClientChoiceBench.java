@@ -36,7 +36,7 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
  * mvn -q -pl backend-s3 -am test-compile
  * mvn -q -pl backend-s3 dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
  * java -cp backend-s3/target/test-classes:backend-s3/target/classes:gateway-core/target/classes:\
- * gateway-core/target/test-classes:$(cat /tmp/cp.txt) io.vfsgw.backend.s3.ClientChoiceBench [rounds]
+ * gateway-core/target/test-classes:$(cat /tmp/cp.txt) [-Dbench.xmx=1g] io.vfsgw.backend.s3.ClientChoiceBench [rounds]
  * </pre>
  */
 public final class ClientChoiceBench {
@@ -96,7 +96,7 @@ public final class ClientChoiceBench {
                         : List.of(S3Options.HttpClient.CRT, S3Options.HttpClient.NETTY);
                 for (S3Options.HttpClient c : order) {
                     Path cache = Files.createTempDirectory("bench-cache");
-                    Process p = new ProcessBuilder(java.toString(), "-Xmx1g", "-cp", cp, ClientChoiceBench.class.getName(),
+                    Process p = new ProcessBuilder(java.toString(), "-Xmx" + System.getProperty("bench.xmx", "1g"), "-cp", cp, ClientChoiceBench.class.getName(),
                             "client", c.name(), endpoint, cache.toString())
                             .redirectErrorStream(true).start();
                     BufferedReader pr = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -115,11 +115,11 @@ public final class ClientChoiceBench {
                     }
                 }
             }
-            System.out.printf("%nmedians of %d rounds (S3Proxy on 127.0.0.1, through S3Backend)%n", rounds);
-            System.out.printf("| %-34s | %12s | %12s |%n", "measure", "netty", "crt");
-            System.out.printf("|%s|%s|%s|%n", "-".repeat(36), "-".repeat(14), "-".repeat(14));
+            System.out.printf("%nmedian (min-max) of %d rounds (S3Proxy on 127.0.0.1, through S3Backend)%n", rounds);
+            System.out.printf("| %-34s | %20s | %20s |%n", "measure", "netty", "crt");
+            System.out.printf("|%s|%s|%s|%n", "-".repeat(36), "-".repeat(22), "-".repeat(22));
             for (var e : results.entrySet()) {
-                System.out.printf("| %-34s | %12s | %12s |%n", e.getKey(),
+                System.out.printf("| %-34s | %20s | %20s |%n", e.getKey(),
                         median(e.getValue().get("NETTY")), median(e.getValue().get("CRT")));
             }
         } finally {
@@ -134,7 +134,7 @@ public final class ClientChoiceBench {
         }
         double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double m = a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
-        return String.format("%.1f", m);
+        return String.format("%.1f (%.1f-%.1f)", m, a[0], a[a.length - 1]);
     }
 
     /** One measured round with one client, in a fresh JVM. */
