@@ -33,10 +33,9 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
  * belong to that client alone; rounds alternate netty/crt and the table shows medians.
  *
  * <pre>
- * mvn -q -pl backend-s3 -am test-compile
- * mvn -q -pl backend-s3 dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
- * java -cp backend-s3/target/test-classes:backend-s3/target/classes:gateway-core/target/classes:\
- * gateway-core/target/test-classes:$(cat /tmp/cp.txt) [-Dbench.xmx=1g] io.vfsgw.backend.s3.ClientChoiceBench [rounds]
+ * mvn -q -pl backend-s3 -am test-compile dependency:build-classpath -Dmdep.outputFile=/tmp/cp.txt
+ * java -cp backend-s3/target/test-classes:backend-s3/target/classes:$(cat /tmp/cp.txt) \
+ *      [-Dbench.xmx=1g] io.vfsgw.backend.s3.ClientChoiceBench [rounds]
  * </pre>
  */
 public final class ClientChoiceBench {
