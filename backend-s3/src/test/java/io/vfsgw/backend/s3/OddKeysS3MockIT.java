@@ -37,7 +37,8 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
  *
  * <p>The rule (docs/s3.md, Namespace): a name that is both an object and a prefix is the
  * directory, the object is shadowed; a key with an empty, "." or ".." segment, or a segment over
- * 255 bytes, is skipped; a directory whose only keys are skipped ones is an empty directory.
+ * 255 bytes, is skipped; a directory whose only keys are skipped ones is an empty directory
+ * that rmdir refuses with ENOTEMPTY (the keys are still there).
  */
 class OddKeysS3MockIT {
     private static final RequestContext CTX = new RequestContext(1000, 1000, 42);
@@ -163,6 +164,10 @@ class OddKeysS3MockIT {
                     assertEquals("one", readAll(b, b.lookup(CTX, ROOT, FileName.of("ok1")).nodeId()));
                     assertThrows(FsException.class, () -> b.lookup(CTX, ROOT, FileName.of("d")));
                 }
+                // b looks empty but still holds b//c: rmdir must not pretend it removed anything
+                FsException notEmpty = assertThrows(FsException.class, () -> b.rmdir(CTX, ROOT, FileName.of("b")));
+                assertEquals(Errno.ENOTEMPTY, notEmpty.errno());
+                assertEquals(11, storedKeys(p).size(), "nothing was deleted");
             } finally {
                 b.close();
             }
