@@ -101,7 +101,7 @@ final class S3MockFixture implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port);
     }
 
-    /** Options for a backend on this server (Netty client: the tests also count warnings, not requests). */
+    /** Options for a backend on this server; small retry budget so failures surface fast. */
     S3Options.Builder options(Path cacheDir) {
         return S3Options.builder(BUCKET)
                 .endpoint(endpoint())
@@ -113,6 +113,7 @@ final class S3MockFixture implements AutoCloseable {
                 .callTimeout(Duration.ofSeconds(20));
     }
 
+    /** The tests' reference client: Netty, like S3ProxyFixture's (the odd-key logic is client-independent). */
     S3AsyncClient client() {
         return S3Clients.build(options(dir.resolve("unused")).httpClient(S3Options.HttpClient.NETTY).build());
     }
