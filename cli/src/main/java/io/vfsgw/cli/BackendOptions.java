@@ -98,6 +98,11 @@ public final class BackendOptions {
             description = "s3: where staging files of files being written and the chunk cache live.")
     Path cacheDir;
 
+    @Option(names = "--s3-http-client", paramLabel = "crt|netty", defaultValue = "crt",
+            description = "s3: the HTTP client: crt (AWS Common Runtime, native, faster) or netty (pure Java)"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String s3HttpClient;
+
     @Option(names = {"--cache-size", "--s3-cache-size"}, paramLabel = "SIZE", defaultValue = "1G",
             converter = CacheSizeConverter.class,
             description = "s3: on-disk cache of object data under --cache-dir, shared by all open files; 0 turns it off "
@@ -148,7 +153,8 @@ public final class BackendOptions {
                     throw new SetupException("--backend s3 needs --bucket NAME (and --endpoint URL for a non-AWS server)");
                 }
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
-                        .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize);
+                        .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
+                        .httpClient(httpClient());
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }
@@ -167,6 +173,14 @@ public final class BackendOptions {
      */
     public boolean posixAcl() {
         return backend == Kind.posix && posixAcl;
+    }
+
+    private S3Options.HttpClient httpClient() {
+        try {
+            return S3Options.HttpClient.valueOf(s3HttpClient.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new SetupException("--s3-http-client must be crt or netty, not '" + s3HttpClient + "'");
+        }
     }
 
     /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */

@@ -924,7 +924,22 @@ public final class S3Backend implements StorageBackend {
         }
         moveNodes(src, dst);
         removed(src);
-        added(dst, srcType == FileType.DIRECTORY, 0, null);
+        S3Node moved = byPath.get(dst);
+        if (srcType == FileType.DIRECTORY) {
+            added(dst, true, 0, null);
+        } else if (moved != null && moved.attr != null) {
+            long size;
+            String etag;
+            synchronized (moved) {
+                size = moved.attr.size();
+                etag = moved.etag;
+            }
+            // the real size and ETag: a lookup answered from this listing would otherwise show 0 bytes
+            added(dst, false, size, etag);
+        } else {
+            negative.invalidate(dst);
+            forgetListing(parentOf(dst));   // size unknown here: the next lookup asks S3
+        }
         forgetListing(src);
         forgetListing(dst);
         negative.invalidate(dst);
@@ -1137,7 +1152,12 @@ public final class S3Backend implements StorageBackend {
                 String rest = cp.prefix().substring(prefix.length());
                 FileName name = validName(cp.prefix(), rest.substring(0, rest.length() - 1));
                 if (name != null) {
-                    out.put(name, new Listed(name, true, 0, nowNs(), ""));
+                    Listed prev = out.put(name, new Listed(name, true, 0, nowNs(), ""));
+                    if (prev != null && !prev.dir()) {
+                        // AWS pages by key order: object "a" can end one page and prefix "a/" start the next
+                        warnOnce(cp.prefix().substring(0, cp.prefix().length() - 1),
+                                "object is shadowed by a directory of the same name");
+                    }
                 }
             }
             for (S3Object obj : page.contents()) {

@@ -33,13 +33,22 @@ import java.util.Objects;
  * @param listingLookups  answer lookups from a recent listing without a HEAD (see docs/s3.md)
  * @param cacheSize       bytes of the on-disk chunk cache of object data under cacheDir/chunks (0: off)
  * @param chunkSize       size of one chunk of that cache
+ * @param httpClient      which async client implementation talks HTTP (docs/s3-client-choice.md)
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
                         int defaultUid, int defaultGid, int partSize, int maxInflightParts, long readAheadMax,
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
-                        boolean listingLookups, long cacheSize, int chunkSize) {
+                        boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient) {
+
+    /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
+    public enum HttpClient {
+        /** {@code S3AsyncClient.builder()} over the Netty NIO HTTP client (pure Java). */
+        NETTY,
+        /** {@code S3AsyncClient.crtBuilder()}: the AWS Common Runtime (native, bundled in aws-crt). */
+        CRT
+    }
 
     /** S3 refuses parts under 5 MiB (except the last). */
     public static final int MIN_PART_SIZE = 5 << 20;
@@ -70,6 +79,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         }
         maxInflightParts = Math.max(1, maxInflightParts);
         maxConnections = Math.max(maxInflightParts * 2, maxConnections);
+        httpClient = httpClient == null ? Builder.DEFAULT_HTTP_CLIENT : httpClient;
     }
 
     public static Builder builder(String bucket) {
@@ -101,11 +111,15 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.listingLookups = listingLookups;
         b.cacheSize = cacheSize;
         b.chunkSize = chunkSize;
+        b.httpClient = httpClient;
         return b;
     }
 
     /** Mutable builder with the defaults. */
     public static final class Builder {
+        /** Chosen by measurement against S3Proxy: docs/s3-client-choice.md. */
+        static final HttpClient DEFAULT_HTTP_CLIENT = HttpClient.CRT;
+
         private final String bucket;
         private String prefix = "";
         private URI endpoint;
@@ -130,6 +144,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private boolean listingLookups = true;
         private long cacheSize = 1L << 30;
         private int chunkSize = 1 << 20;
+        private HttpClient httpClient = DEFAULT_HTTP_CLIENT;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -156,12 +171,13 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder listingLookups(boolean v) { listingLookups = v; return this; }
         public Builder cacheSize(long v) { cacheSize = v; return this; }
         public Builder chunkSize(int v) { chunkSize = v; return this; }
+        public Builder httpClient(HttpClient v) { httpClient = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups, cacheSize, chunkSize);
+                    listingLookups, cacheSize, chunkSize, httpClient);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */
