@@ -103,8 +103,11 @@ public final class DevFuseMount implements AutoCloseable {
                     throw FsException.wrap(Errno.EIO, e, "cannot start the unmount watchdog (/bin/sh): " + e.getMessage());
                 }
             }
+            // The first reply on a connection is INIT's; once the kernel has taken it, the bdi's
+            // read-ahead can be raised (before that, INIT would set it back).
+            Runnable afterInit = entry.<Runnable>map(en -> new OnceAfterInit(en, options.maxWrite())).orElse(() -> { });
             List<FuseWorker> workers = new ArrayList<>();
-            workers.add(new FuseWorker(0, first, handler, options.bufferSize()));
+            workers.add(new FuseWorker(0, first, handler, options.bufferSize(), afterInit));
             for (int i = 1; i < options.workerThreads(); i++) {
                 FuseDevice device = first;
                 try {
@@ -118,11 +121,10 @@ public final class DevFuseMount implements AutoCloseable {
                                 e.getMessage(), options.workerThreads());
                     }
                 }
-                workers.add(new FuseWorker(i, device, handler, options.bufferSize()));
+                workers.add(new FuseWorker(i, device, handler, options.bufferSize(), afterInit));
             }
             DevFuseMount m = new DevFuseMount(target, options, workers, entry, watchdog);
             m.start();
-            entry.ifPresent(en -> raiseReadaheadAfterInit(target, en, options.maxWrite()));
             LOG.info("mounted {} on {} with {} worker(s){}", options.fsName(), target, workers.size(),
                     viaFusermount ? " through fusermount3" : "");
             return m;
@@ -141,22 +143,30 @@ public final class DevFuseMount implements AutoCloseable {
     /**
      * A new FUSE mount's bdi reads ahead 128 KiB, so a cold sequential read costs one READ round trip
      * per 128 KiB; reading ahead max_write (1 MiB) makes it one per MiB, about 1.4x faster here
-     * (docs/benchmarks.md). It must happen after INIT (the kernel then sets the window from
-     * max_readahead), so a daemon thread stats the mount point, which waits for INIT, and then
-     * writes the knob. Best effort: only root may write sysfs, and a failure only costs speed.
+     * (docs/benchmarks.md). It must happen after the kernel has processed INIT (which sets the
+     * window from max_readahead), so it runs once, right after the first reply was written. Best
+     * effort: only root may write sysfs, and a failure only costs speed.
      */
-    private static void raiseReadaheadAfterInit(String target, MountTable.Entry entry, int maxWrite) {
-        Path knob = Path.of("/sys/class/bdi", entry.major() + ":" + entry.minor(), "read_ahead_kb");
-        Thread t = new Thread(() -> {
-            try {
-                Files.readAttributes(Path.of(target), java.nio.file.attribute.BasicFileAttributes.class);
-                Files.writeString(knob, Integer.toString(maxWrite / 1024));
-            } catch (IOException | RuntimeException e) {
-                LOG.debug("cannot raise read-ahead through {}: {}", knob, e.toString());
+    private static final class OnceAfterInit implements Runnable {
+        private final Path knob;
+        private final int maxWrite;
+        private final java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+
+        OnceAfterInit(MountTable.Entry entry, int maxWrite) {
+            this.knob = Path.of("/sys/class/bdi", entry.major() + ":" + entry.minor(), "read_ahead_kb");
+            this.maxWrite = maxWrite;
+        }
+
+        @Override
+        public void run() {
+            if (done.compareAndSet(false, true)) {
+                try {
+                    Files.writeString(knob, Integer.toString(maxWrite / 1024));
+                } catch (IOException | RuntimeException e) {
+                    LOG.debug("cannot raise read-ahead through {}: {}", knob, e.toString());
+                }
             }
-        }, "vfsgw-readahead");
-        t.setDaemon(true);
-        t.start();
+        }
     }
 
     private static FuseDevice mountWithSyscall(String target, MountOptions options) throws FsException {

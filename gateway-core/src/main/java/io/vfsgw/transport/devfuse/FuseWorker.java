@@ -32,7 +32,11 @@ final class FuseWorker implements Runnable {
     private ByteBuffer replyBuffer;
     private final LongAdder served = new LongAdder();
 
-    FuseWorker(int index, FuseDevice device, FuseRequestHandler handler, int bufferSize) {
+    private final Runnable afterFirstReply;
+
+    /** @param afterFirstReply run after each reply this worker writes until it has run once (INIT's) */
+    FuseWorker(int index, FuseDevice device, FuseRequestHandler handler, int bufferSize, Runnable afterFirstReply) {
+        this.afterFirstReply = afterFirstReply;
         this.index = index;
         this.device = device;
         this.handler = handler;
@@ -154,6 +158,7 @@ final class FuseWorker implements Runnable {
         private void write(int replyLength) {
             try {
                 device.write(replyBuffer, replyLength);
+                afterFirstReply.run();
             } catch (FsException e) {
                 if (e.errno() == Errno.ENOENT || e.errno() == Errno.ENODEV) {
                     // ENOENT: interrupted and already answered by the kernel; ENODEV: unmounted meanwhile.
