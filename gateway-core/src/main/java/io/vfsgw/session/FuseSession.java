@@ -1,7 +1,6 @@
 package io.vfsgw.session;
 
 import io.vfsgw.cache.CacheMode;
-import io.vfsgw.cache.ChangeListener;
 import io.vfsgw.cache.ChangeOrigin;
 import io.vfsgw.cache.MetadataCache;
 import io.vfsgw.fuse.InHeader;
@@ -62,7 +61,7 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
     private final DirOps dirOps;
     private final XattrOps xattrOps;
     private final LockOps lockOps;
-    private final ChangeListener changeListener;
+    private final KernelInvalidator changeListener;
     private volatile FuseNotifier notifier;
 
     public FuseSession(MetadataCache backend, SessionConfig config) {
@@ -370,6 +369,7 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
     @Override
     public void close() {
         backend.removeListener(changeListener);
+        changeListener.close();
         // A SETLKW still waiting would hang its worker thread: nobody is left to unlock or INTERRUPT.
         interrupts.interruptAll();
         lockWaiters.shutdown();

@@ -36,7 +36,7 @@ final class KernelInvalidator implements ChangeListener {
         if (!relevant(origin, node)) {
             return;
         }
-        worker.execute(() -> {
+        submit(() -> {
             ByteBuffer b = Wire.buffer(OutHeader.SIZE + NotifyInvalInodeOut.SIZE);
             new OutHeader(b.capacity(), NotifyCode.FUSE_NOTIFY_INVAL_INODE, 0).encodeTo(b);
             new NotifyInvalInodeOut(node, 0, 0).encodeTo(b);
@@ -50,7 +50,7 @@ final class KernelInvalidator implements ChangeListener {
         if (!relevant(origin, parent)) {
             return;
         }
-        worker.execute(() -> {
+        submit(() -> {
             byte[] raw = name.bytes();
             ByteBuffer b = Wire.buffer(OutHeader.SIZE + NotifyInvalEntryOut.SIZE + raw.length + 1);
             new OutHeader(b.capacity(), NotifyCode.FUSE_NOTIFY_INVAL_ENTRY, 0).encodeTo(b);
@@ -59,5 +59,18 @@ final class KernelInvalidator implements ChangeListener {
             b.flip();
             s.notifier().send(b);
         });
+    }
+
+    private void submit(Runnable notification) {
+        try {
+            worker.execute(notification);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // the session is closing: its kernel is going away and needs no more invalidations
+        }
+    }
+
+    /** Stops the notifier thread; called when the session closes (each connection has one). */
+    void close() {
+        worker.shutdown();
     }
 }

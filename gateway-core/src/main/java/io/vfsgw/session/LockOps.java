@@ -62,16 +62,23 @@ final class LockOps {
         // workers (with as many waiters as workers, the unlock that frees them could not get in).
         Reply later = reply.detach();
         s.lockWaiters.execute(() -> {
+            Errno failure = null;
             s.interrupts.begin(req.unique());
             try {
                 s.backend.setlk(req.ctx, h.node(), h.backendFh(), lock, true, flock);
-                later.ok();
             } catch (FsException e) {
-                later.error(e.errno());
+                failure = e.errno();
             } catch (RuntimeException e) {
-                later.error(Errno.EIO);
+                failure = Errno.EIO;
             } finally {
+                // Deregister before answering: once the kernel has the reply, an INTERRUPT for this
+                // unique must find nothing to wake.
                 s.interrupts.end(req.unique());
+            }
+            if (failure == null) {
+                later.ok();
+            } else {
+                later.error(failure);
             }
         });
     }
