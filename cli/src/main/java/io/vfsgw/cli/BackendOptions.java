@@ -184,6 +184,14 @@ public final class BackendOptions {
     }
 
     /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */
+    /**
+     * True when most requests wait on a remote server (s3): queue threads then hand each request to
+     * its own thread instead of serving it inline.
+     */
+    boolean requestsWaitOnNetwork() {
+        return backend == Kind.s3;
+    }
+
     public String describe() {
         return switch (backend) {
             case mem -> "mem (" + (memSize >> 20) + " MiB)";

@@ -56,7 +56,8 @@ final class ServeCommand implements Callable<Integer> {
             throw new SetupException("--queues must be 1..254, not " + queues);
         }
         VhostUserOptions opts = VhostUserOptions.defaults(tag).withRequestQueues(queues)
-                .withExitOnDisconnect(exitOnDisconnect);
+                .withExitOnDisconnect(exitOnDisconnect)
+                .withQueueThreads(gateway.threads(), backend.requestsWaitOnNetwork());
         if (socketGroup != null) {
             opts = opts.withSocketGroup(socketGroup);
         }

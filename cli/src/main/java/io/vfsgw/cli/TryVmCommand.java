@@ -93,7 +93,8 @@ final class TryVmCommand implements Callable<Integer> {
         try (Gateway gw = Gateway.create(gateway, backend)) {
             VhostUserServer server;
             try {
-                server = VhostUserServer.start(socket, VhostUserOptions.defaults(tag),
+                server = VhostUserServer.start(socket, VhostUserOptions.defaults(tag)
+                                .withQueueThreads(gateway.threads(), backend.requestsWaitOnNetwork()),
                         () -> gw.newSession("virtio-fs", 1 << 20));
             } catch (IOException e) {
                 throw new SetupException("cannot serve on " + socket + ": " + e.getMessage());

@@ -1,6 +1,7 @@
 package io.vfsgw.transport.vhostuser;
 
 import io.vfsgw.transport.vhostuser.device.BackendOptions;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -28,6 +29,15 @@ public record VhostUserOptions(String tag, int numRequestQueues, Optional<String
 
     public VhostUserOptions withBackend(BackendOptions b) {
         return new VhostUserOptions(tag, numRequestQueues, socketGroup, exitOnDisconnect, b);
+    }
+
+    /**
+     * {@code threads} per queue; with {@code handOffEveryRequest} (backends whose requests wait on the
+     * network) each request gets its own thread at once instead of first running inline.
+     */
+    public VhostUserOptions withQueueThreads(int threads, boolean handOffEveryRequest) {
+        return withBackend(backend.withWorkersPerQueue(threads)
+                .withInlineBudget(handOffEveryRequest ? Duration.ZERO : BackendOptions.DEFAULT_INLINE_BUDGET));
     }
 
     public VhostUserOptions withRequestQueues(int n) {

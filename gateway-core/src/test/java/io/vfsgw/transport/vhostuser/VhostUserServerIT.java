@@ -154,9 +154,7 @@ class VhostUserServerIT {
     @Test
     void configProtocolFeatureIsOfferedWhenAsked() throws Exception {
         Path p = dir.resolve("cfg.sock");
-        BackendOptions b = BackendOptions.DEFAULTS;
-        BackendOptions withConfig = new BackendOptions(b.workersPerQueue(), b.maxQueueSize(), b.maxMemSlots(),
-                b.drainTimeout(), true);
+        BackendOptions withConfig = BackendOptions.DEFAULTS.withOfferConfig(true);
         try (VhostUserServer s = VhostUserServer.start(p, VhostUserOptions.defaults("x").withBackend(withConfig), fuse);
              TestVhostUserFrontend fe = TestVhostUserFrontend.connect(s.socketPath(), MEM)) {
             long f = fe.getU64(FrontendRequest.GET_PROTOCOL_FEATURES);

@@ -46,7 +46,7 @@ import java.util.List;
  * {@code avail_event = next avail} so the driver kicks only when it adds past what we have seen.
  *
  * <h2>Concurrency</h2>
- * {@link #pop} is called by one thread only (the queue's kick thread). {@link #pushUsed} and
+ * {@link #pop} is called by one thread at a time (the queue's leader thread). {@link #pushUsed} and
  * {@link #needsNotification} may be called from any worker, under the caller's lock (completions
  * arrive out of order and concurrently; the used ring is one shared producer index).
  *
@@ -77,7 +77,7 @@ public final class SplitVirtqueue {
     private int nextUsed;
     private boolean broken;
     private InflightQueue inflight;
-    /** Heads found in flight at {@link #trackInflight}, popped before the avail ring (kick thread). */
+    /** Heads found in flight at {@link #trackInflight}, popped before the avail ring (leader thread). */
     private int[] resubmit = new int[0];
     private int resubmitNext;
 

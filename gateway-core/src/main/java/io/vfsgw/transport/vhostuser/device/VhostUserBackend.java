@@ -13,10 +13,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,7 +40,6 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
     private final VirtioDevice device;
     private final BackendOptions options;
     private final Vring[] vrings;
-    private final ExecutorService[] workers;
     private volatile GuestMemory memory = GuestMemory.empty();
     private long ackedFeatures;
     private long ackedProtocolFeatures;
@@ -58,16 +53,8 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
         this.options = options;
         int n = device.queueCount();
         this.vrings = new Vring[n];
-        this.workers = new ExecutorService[n];
         for (int i = 0; i < n; i++) {
-            int q = i;
-            AtomicInteger seq = new AtomicInteger();
-            workers[i] = Executors.newFixedThreadPool(options.workersPerQueue(), r -> {
-                Thread t = new Thread(r, "vfsgw-vq" + q + "-worker-" + seq.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-            vrings[i] = new Vring(i, device, workers[i], this::retainMemory, options.drainTimeout().toNanos());
+            vrings[i] = new Vring(i, device, options, this::retainMemory);
         }
     }
 
@@ -340,22 +327,13 @@ public final class VhostUserBackend implements VhostUserBackendHandler, AutoClos
         inflight = r;
     }
 
-    /** Ends this connection's device: stops rings, waits for workers briefly, releases everything. */
+    /**
+     * Ends this connection's device: stops rings (each waits up to the drain timeout for its requests
+     * in flight), releases everything.
+     */
     @Override
     public void close() {
         resetDevice();
-        for (ExecutorService w : workers) {
-            w.shutdown();
-        }
-        for (ExecutorService w : workers) {
-            try {
-                if (!w.awaitTermination(options.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                    LOG.warn("worker pool did not finish within {}", options.drainTimeout());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
         UnixSockets.close(backendReqFd);
         backendReqFd = -1;
     }

@@ -4,8 +4,6 @@ import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -13,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One virtqueue's vhost-user state and its threads: the ring set-up the front end sends (num,
- * addresses, base, kick/call/err fds, enable), a kick thread that waits on the kick eventfd and
- * pops chains, and the hand-off of chains to the queue's worker pool.
+ * addresses, base, kick/call/err fds, enable) and the {@link Crew} of threads that wait on the kick
+ * eventfd, pop chains and process them.
  *
  * <p>Life cycle (vhost-user.rst "Starting and stopping rings"): the ring starts when it has a size,
  * addresses and a kick fd; it processes chains only while enabled (rings start disabled when
@@ -25,14 +23,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With an inflight buffer attached ({@link #setInflight}, while stopped), each start hands the
  * queue's region to the new {@link SplitVirtqueue}, which resubmits what the buffer shows in flight;
- * the kick thread is woken for those, since the driver will not kick again for them.
+ * the crew is woken for those, since the driver will not kick again for them.
  */
 final class Vring {
     private static final Logger LOG = LoggerFactory.getLogger(Vring.class);
 
     private final int index;
     private final VirtioDevice device;
-    private final ExecutorService workers;
+    private final int threadsPerQueue;
+    private final long inlineBudgetNanos;
     /** The current memory snapshot, already retained for the caller (who must release it). */
     private final Supplier<GuestMemory> memory;
     private final long drainTimeoutNanos;
@@ -43,32 +42,31 @@ final class Vring {
     private int base;
     private int kickFd = -1;
     private int errFd = -1;
-    private int wakeFd = -1;
-    private Thread kickThread;
+    private Crew crew;
     private GuestMemory ringMemory;
     /** This queue's region of the inflight buffer (SET_INFLIGHT_FD), or null: no tracking. */
     private InflightQueue inflightQueue;
 
-    /** Bad chains seen since the ring started; only the first few and then every 1000th are logged. */
+    /** Bad chains seen since the ring started (leader only); the first few and every 1000th are logged. */
     private long badChains;
     private volatile boolean enabled;
-    private volatile boolean stopping;
 
     private final Object lock = new Object();
-    private SplitVirtqueue queue; // guarded by lock (and read by the kick thread it belongs to)
+    private SplitVirtqueue queue; // guarded by lock
     private int callFd = -1; // guarded by lock
     private int inflight; // guarded by lock
 
-    Vring(int index, VirtioDevice device, ExecutorService workers, Supplier<GuestMemory> memory, long drainTimeoutNanos) {
+    Vring(int index, VirtioDevice device, BackendOptions options, Supplier<GuestMemory> memory) {
         this.index = index;
         this.device = device;
-        this.workers = workers;
+        this.threadsPerQueue = options.workersPerQueue();
+        this.inlineBudgetNanos = options.inlineBudget().toNanos();
         this.memory = memory;
-        this.drainTimeoutNanos = drainTimeoutNanos;
+        this.drainTimeoutNanos = options.drainTimeout().toNanos();
     }
 
     boolean isStarted() {
-        return kickThread != null;
+        return crew != null;
     }
 
     void setNum(int n, int max) throws VhostUserException {
@@ -116,10 +114,10 @@ final class Vring {
     /** Installs the kick fd and starts the ring if it is fully set up (or just swaps the fd if running). */
     void setKick(int fd, boolean eventIdx, boolean indirect, boolean enableOnStart) throws VhostUserException {
         if (isStarted()) {
-            stopKickThread();
+            stopCrew();
             EventFds.close(kickFd);
             kickFd = fd;
-            startKickThread();
+            startCrew();
             return;
         }
         EventFds.close(kickFd);
@@ -153,9 +151,9 @@ final class Vring {
         if (enableOnStart) {
             enabled = true;
         }
-        startKickThread();
+        startCrew();
         if (resubmitted > 0) {
-            wake(); // no kick will come for requests the driver already kicked us for
+            crew.wake(); // no kick will come for requests the driver already kicked us for
         }
         LOG.debug("queue {} started: size {}, base {}", index, num, base);
     }
@@ -181,7 +179,7 @@ final class Vring {
     void setEnabled(boolean on) {
         enabled = on;
         if (on && isStarted()) {
-            wake(); // kicks that came while disabled were consumed without processing
+            crew.wake(); // kicks that came while disabled were consumed without processing
         }
     }
 
@@ -190,11 +188,12 @@ final class Vring {
         if (!isStarted()) {
             return base;
         }
-        stopKickThread();
+        Crew stopped = crew;
+        stopCrew();
         EventFds.close(kickFd);
         kickFd = -1;
+        long deadline = System.nanoTime() + drainTimeoutNanos;
         synchronized (lock) {
-            long deadline = System.nanoTime() + drainTimeoutNanos;
             long left;
             while (inflight > 0 && (left = deadline - System.nanoTime()) > 0) {
                 try {
@@ -212,6 +211,7 @@ final class Vring {
             queue = null;
             inflight = 0;
         }
+        stopped.awaitThreads(deadline); // they end once their requests are answered
         ringMemory.release();
         ringMemory = null;
         enabled = false;
@@ -238,88 +238,229 @@ final class Vring {
         }
     }
 
-    private void startKickThread() throws VhostUserException {
+    private void startCrew() throws VhostUserException {
+        int wake;
         try {
-            wakeFd = EventFds.create(true);
+            wake = EventFds.create(true);
         } catch (FsException e) {
             throw new VhostUserException("queue " + index + ": " + e.getMessage());
         }
-        stopping = false;
-        badChains = 0;
-        int kick = kickFd;
-        int wake = wakeFd;
-        kickThread = new Thread(() -> kickLoop(kick, wake), "vfsgw-vq" + index + "-kick");
-        kickThread.setDaemon(true);
-        kickThread.start();
-    }
-
-    private void stopKickThread() {
-        stopping = true;
-        wake();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                kickThread.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        kickThread = null;
-        EventFds.close(wakeFd);
-        wakeFd = -1;
-    }
-
-    private void wake() {
-        try {
-            EventFds.signal(wakeFd);
-        } catch (FsException e) {
-            LOG.error("queue {}: cannot wake the kick thread", index, e);
-        }
-    }
-
-    private void kickLoop(int kick, int wake) {
-        try {
-            while (true) {
-                int ready = EventFds.awaitReadable(kick, wake, -1);
-                if ((ready & 2) != 0) {
-                    EventFds.read(wake);
-                }
-                if (stopping) {
-                    return;
-                }
-                if ((ready & 1) != 0 && EventFds.read(kick) == 0 && (ready & 2) == 0) {
-                    continue; // spurious: another reader or a hang-up with nothing to read
-                }
-                if (enabled) {
-                    drain();
-                }
-            }
-        } catch (FsException e) {
-            LOG.error("queue {}: kick fd failed, queue no longer served until restarted", index, e);
-        } catch (RuntimeException e) {
-            LOG.error("queue {}: kick thread failed (a bug); queue no longer served until restarted", index, e);
-        }
-    }
-
-    /** Pops every available chain and hands each to a worker; repeats until the ring stays empty. */
-    private void drain() {
         SplitVirtqueue q;
         synchronized (lock) {
             q = queue;
         }
-        if (q == null) {
-            return;
+        badChains = 0;
+        crew = new Crew(q, kickFd, wake);
+        crew.start();
+    }
+
+    private void stopCrew() {
+        crew.stop();
+        crew = null;
+    }
+
+    /**
+     * The threads serving one start of the ring, as leader and followers. One thread at a time, the
+     * leader, pops the ring or waits on the kick fd, and processes each chain it pops itself: a
+     * request costs no thread hand-off. A request that takes longer than the inline budget must not
+     * leave the ring unwatched, so the {@link StallWatch} then deposes the busy leader and wakes a
+     * follower to take the ring over; the old leader finishes its request and becomes a follower.
+     * With a budget of zero (backends whose requests wait on the network) the leader hands the ring
+     * on before every request instead.
+     */
+    final class Crew {
+        private final SplitVirtqueue q;
+        private final int kick;
+        private final int wake;
+        private final Thread[] threads;
+        private volatile boolean stopping;
+        // Guarded by this:
+        private Thread leader;
+        /** The leader is processing a chain (not watching the ring) since {@link #busySince}. */
+        private boolean busy;
+        private long busySince;
+
+        Crew(SplitVirtqueue q, int kick, int wake) {
+            this.q = q;
+            this.kick = kick;
+            this.wake = wake;
+            this.threads = new Thread[threadsPerQueue];
+            for (int i = 0; i < threads.length; i++) {
+                threads[i] = new Thread(this::serve, "vfsgw-vq" + index + "-" + (i + 1));
+                threads[i].setDaemon(true);
+            }
         }
-        do {
+
+        void start() {
+            if (inlineBudgetNanos > 0) {
+                StallWatch.INSTANCE.register(this);
+            }
+            for (Thread t : threads) {
+                t.start();
+            }
+        }
+
+        void wake() {
+            try {
+                EventFds.signal(wake);
+            } catch (FsException e) {
+                LOG.error("queue {}: cannot wake the queue's threads", index, e);
+            }
+        }
+
+        /**
+         * Returns once no thread watches the ring or the kick fd any more; threads still processing a
+         * chain finish it (stop() waits for them up to the drain timeout) and then end.
+         */
+        void stop() {
+            stopping = true;
+            wake();
+            StallWatch.INSTANCE.unregister(this);
+            synchronized (this) {
+                notifyAll();
+                while (leader != null && !busy) {
+                    awaitUninterruptibly();
+                }
+                leader = null; // a busy leader is not at the ring: it ends after its request
+            }
+            EventFds.close(wake);
+        }
+
+        /** Waits until the crew's threads have ended or {@code deadline} (System.nanoTime) passes. */
+        void awaitThreads(long deadline) {
+            try {
+                for (Thread t : threads) {
+                    long left = deadline - System.nanoTime();
+                    if (left > 0) {
+                        t.join(Math.max(1, left / 1_000_000));
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Called by the {@link StallWatch}: deposes a leader busy beyond the budget. True if busy at all. */
+        synchronized boolean checkStall(long now) {
+            if (!busy) {
+                return false;
+            }
+            if (now - busySince >= inlineBudgetNanos) {
+                LOG.debug("queue {}: a request has run for over {} us; another thread takes the ring", index,
+                        inlineBudgetNanos / 1000);
+                depose();
+            }
+            return true;
+        }
+
+        private void depose() {
+            leader = null;
+            busy = false;
+            notify();
+        }
+
+        private void awaitUninterruptibly() {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                stopping = true;
+            }
+        }
+
+        private void serve() {
+            Thread me = Thread.currentThread();
+            try {
+                while (true) {
+                    synchronized (this) {
+                        while (leader != null && !stopping) {
+                            awaitUninterruptibly();
+                        }
+                        if (stopping) {
+                            return;
+                        }
+                        leader = me;
+                    }
+                    lead(me);
+                }
+            } catch (FsException e) {
+                LOG.error("queue {}: kick fd failed, queue no longer served until restarted", index, e);
+            } catch (RuntimeException e) {
+                LOG.error("queue {}: queue thread failed (a bug); queue no longer served until restarted", index, e);
+            } finally {
+                synchronized (this) {
+                    if (leader == me) {
+                        leader = null;
+                    }
+                    notifyAll();
+                }
+            }
+        }
+
+        /** Serves the ring as its leader until deposed (returns) or stopping (returns, leader cleared). */
+        private void lead(Thread me) throws FsException {
+            while (true) {
+                DescriptorChain chain = awaitChain();
+                synchronized (this) {
+                    if (chain == null) { // stopping
+                        leader = null;
+                        notifyAll();
+                        return;
+                    }
+                    if (inlineBudgetNanos == 0) {
+                        depose(); // the ring goes to a follower before this request starts
+                    } else {
+                        busy = true;
+                        busySince = System.nanoTime();
+                        notifyAll(); // stop() waits only for a leader at the ring
+                    }
+                }
+                if (inlineBudgetNanos > 0) {
+                    StallWatch.INSTANCE.requestStarted();
+                }
+                process(q, chain);
+                synchronized (this) {
+                    if (leader != me) {
+                        return; // deposed while processing: someone else has the ring now
+                    }
+                    busy = false;
+                }
+            }
+        }
+
+        /** Leader only: the next chain, waiting for kicks while the ring is empty; null once stopping. */
+        private DescriptorChain awaitChain() throws FsException {
             while (!stopping) {
+                if (enabled) {
+                    DescriptorChain chain = popValid();
+                    if (chain != null) {
+                        return chain;
+                    }
+                    if (q.enableNotification()) {
+                        continue; // more arrived while notifications were off
+                    }
+                }
+                int ready = EventFds.awaitReadable(kick, wake, -1);
+                if ((ready & 2) != 0) {
+                    EventFds.read(wake);
+                }
+                if ((ready & 1) != 0) {
+                    EventFds.read(kick); // zero when spurious: the ring is looked at anyway
+                }
+            }
+            return null;
+        }
+
+        /** Pops the next well-formed chain, returning bad ones empty; null when the ring is empty. */
+        private DescriptorChain popValid() {
+            while (true) {
                 GuestMemory mem = memory.get();
-                DescriptorChain chain;
                 try {
-                    chain = q.pop(mem);
+                    DescriptorChain chain = q.pop(mem);
+                    if (chain == null) {
+                        mem.release();
+                    }
+                    return chain;
                 } catch (SplitVirtqueue.BadChainException e) {
                     mem.release();
                     // A hostile guest can produce these as fast as it likes: keep the log readable.
@@ -329,33 +470,21 @@ final class Vring {
                     if (e.head() >= 0) {
                         returnUsed(q, e.head(), 0);
                     }
-                    continue;
                 }
-                if (chain == null) {
-                    mem.release();
-                    break;
-                }
-                dispatch(q, chain);
             }
-        } while (!stopping && q.enableNotification());
+        }
     }
 
-    private void dispatch(SplitVirtqueue q, DescriptorChain chain) {
+    private void process(SplitVirtqueue q, DescriptorChain chain) {
         synchronized (lock) {
             inflight++;
         }
         Completion c = new Completion(q, chain);
         try {
-            workers.execute(() -> {
-                try {
-                    device.process(index, chain, c);
-                } catch (RuntimeException e) {
-                    LOG.error("queue {}: device failed on chain {} (a bug); returning it empty", index, chain.head(), e);
-                    c.complete(0);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            c.complete(0); // shutting down
+            device.process(index, chain, c);
+        } catch (RuntimeException e) {
+            LOG.error("queue {}: device failed on chain {} (a bug); returning it empty", index, chain.head(), e);
+            c.complete(0);
         }
     }
 
