@@ -191,7 +191,8 @@ class Bench:
         if client == "vfsgw":
             jar = REPO + "/cli/target/vfsgw.jar"
             p = self.spawn(["java", "-jar", jar, "mount", mnt, "--backend", "s3", "--bucket", BUCKET,
-                            "--endpoint", self.endpoint, "--path-style", "--cache-dir", WORK + "/vfsgw-cache"], client)
+                            "--endpoint", self.endpoint, "--path-style", "--cache-dir", WORK + "/vfsgw-cache"]
+                           + os.environ.get("BENCH_S3_VFSGW_ARGS", "").split(), client)
         elif client == "s3fs":
             pw = WORK + "/s3fs-passwd"
             open(pw, "w").write(f"{ACCESS}:{SECRET}\n")
