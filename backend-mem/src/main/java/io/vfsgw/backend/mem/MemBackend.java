@@ -18,6 +18,7 @@ import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
 
+import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -48,13 +49,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <h2>Choices a reader should know</h2>
  * <ul>
- *   <li>Data lives in {@link #PAGE_SIZE} pages, each a heap buffer of 4 KiB to 64 KiB that grows
+ *   <li>Data lives in {@link #PAGE_SIZE} pages, each an off-heap buffer of 4 KiB to 64 KiB that grows
  *   with the highest byte written into it ({@link FileNode}); holes cost nothing and read as
- *   zeros. The budget counts buffer bytes (which is also what {@code blocks} reports, in 512-byte
+ *   zeros. The buffers come from a {@link PagePool} (a memfd mapped into the process), so the GC never
+ *   copies file data, and a buffer's memory goes back to the kernel the moment it is truncated away,
+ *   punched, or its file freed. The budget counts buffer bytes (which is also what {@code blocks} reports, in 512-byte
  *   units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
  *   largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a page); writes starting
- *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the JVM
- *   heap: if the heap runs out first, the write fails with ENOSPC instead of killing the daemon.</li>
+ *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the host's
+ *   free memory: if the host runs out first, the write fails with ENOSPC (the pool commits memory
+ *   with fallocate before use) instead of the kernel killing the daemon at a page fault.</li>
  *   <li>Times come from the injected {@link Clock} ({@code Clock.systemUTC()} has microsecond
  *   resolution on Linux with Java 17) and are stored in nanoseconds, made strictly increasing across
  *   the backend: each change gets at least the previous stamp + 1 ns, so two changes never share a
@@ -101,6 +105,8 @@ public final class MemBackend implements StorageBackend {
     }
 
     private final Capacity capacity;
+    /** Off-heap memory of every file's data. */
+    private final PagePool pool = new PagePool("vfsgw-mem");
     private final Clock clock;
     private final ReentrantReadWriteLock namespace = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
@@ -108,6 +114,8 @@ public final class MemBackend implements StorageBackend {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     private final DirNode root;
+    /** Unmaps the pool of a backend dropped without {@link #close}; see the constructor. */
+    private static final Cleaner CLEANER = Cleaner.create();
     /** Who waits for whom among POSIX lock owners, for EDEADLK. */
     private final LockWaits lockWaits = new LockWaits();
     /** The last timestamp handed out; see {@link #nowNs()}. */
@@ -121,6 +129,10 @@ public final class MemBackend implements StorageBackend {
     public MemBackend(MemOptions options, Clock clock) {
         this.capacity = new Capacity(options.capacityBytes(), options.maxInodes());
         this.clock = clock;
+        // A backend nobody closes (tests, a failed start) must not keep its memfd and mappings for
+        // the life of the process. Once the backend is unreachable so are its files and their views,
+        // so unmapping is safe; the action holds the pool only, never the backend.
+        CLEANER.register(this, pool::close);
         try {
             capacity.reserveInode(INODE_COST);
         } catch (FsException e) {
@@ -285,7 +297,7 @@ public final class MemBackend implements StorageBackend {
         }
         int dev = (t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) ? rdev : 0;
         return createNamed(ctx, parent, name, INODE_COST, (id, gid, now) -> t == FileType.REGULAR
-                ? new FileNode(id, t.modeBits() | perm, ctx.uid(), gid, now)
+                ? new FileNode(id, t.modeBits() | perm, ctx.uid(), gid, now, pool)
                 : new Node(id, t.modeBits() | perm, ctx.uid(), gid, now, dev, null));
     }
 
@@ -492,7 +504,7 @@ public final class MemBackend implements StorageBackend {
             existing = liveDir(parent).get(name);
             if (existing == null || name.isDotOrDotDot()) {
                 Entry e = createNamed(ctx, parent, name, INODE_COST, (id, gid, now) ->
-                        new FileNode(id, FileType.REGULAR.modeBits() | (mode & 07777), ctx.uid(), gid, now));
+                        new FileNode(id, FileType.REGULAR.modeBits() | (mode & 07777), ctx.uid(), gid, now, pool));
                 return new CreateResult(e, OpenResult.of(newHandle(nodes.get(e.nodeId()), flags)));
             }
             // Another creator won the race: O_EXCL fails, plain O_CREAT opens what is there.
@@ -524,7 +536,7 @@ public final class MemBackend implements StorageBackend {
             capacity.reserveInode(INODE_COST);
             long now = nowNs();
             FileNode f = new FileNode(nextId.getAndIncrement(), FileType.REGULAR.modeBits() | (mode & 07777),
-                    ctx.uid(), groupFor(ctx, d), now);
+                    ctx.uid(), groupFor(ctx, d), now, pool);
             f.fixedCost = INODE_COST;
             f.nlink = 0;
             f.linkable = (flags & OpenFlags.O_EXCL) == 0; // O_TMPFILE|O_EXCL may never be linked
@@ -1210,6 +1222,35 @@ public final class MemBackend implements StorageBackend {
     private long clockNs() {
         Instant i = clock.instant();
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    /**
+     * Frees every file's data and unmaps the off-heap memory. Calls after this see empty files and
+     * fail with EIO where they would need new data memory.
+     */
+    @Override
+    public void close() {
+        // Allocation stops first (EIO), so no writer can install a block after its file was emptied;
+        // then each file is emptied under its write lock, which waits for the reads and writes in
+        // flight; only then is the memory unmapped, when no view of it can be in use.
+        pool.stopAllocating();
+        for (Node n : nodes.values()) {
+            if (n instanceof FileNode f) {
+                Lock w = f.lock.writeLock();
+                w.lock();
+                try {
+                    f.releaseAll(capacity);
+                } finally {
+                    w.unlock();
+                }
+            }
+        }
+        pool.close();
+    }
+
+    /** The off-heap memory of file data; for tests and metrics. */
+    PagePool pagePool() {
+        return pool;
     }
 
     /** Bytes of the budget in use; for tests and metrics. */
