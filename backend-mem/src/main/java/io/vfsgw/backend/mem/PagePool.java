@@ -206,6 +206,7 @@ final class PagePool implements AutoCloseable {
             m.close();
         }
         arenas.clear();
+        mappedBytes = 0;
         if (fd >= 0) {
             PosixFiles.closeQuietly(fd);
             fd = -1;
