@@ -48,11 +48,13 @@ public final class WriteGcBench {
             System.out.printf("pass %s: wrote %d MiB in %d ms (%.0f MiB/s), process CPU %d ms; GC: %d collections,"
                     + " %d ms; RSS %d MiB%n", pass, mib, (t1 - t0) / 1_000_000, mib / ((t1 - t0) / 1e9),
                     cpuMillis() - cpu0, gcCount() - gcCount0, gcMillis() - gcMs0, rssKib() / 1024);
+            long d0 = System.nanoTime();
             fs.release(RequestContext.ROOT, node, fh, OpenFlags.O_RDWR, 0);
             fs.unlink(RequestContext.ROOT, StorageBackend.ROOT_ID, name(pass));
             fs.forget(node, 1);
-            System.out.printf("pass %s: after delete RSS %d MiB, budget used %d bytes%n", pass, rssKib() / 1024,
-                    fs.usedBytes());
+            long d1 = System.nanoTime();
+            System.out.printf("pass %s: delete took %d ms; after delete RSS %d MiB, budget used %d bytes%n", pass,
+                    (d1 - d0) / 1_000_000, rssKib() / 1024, fs.usedBytes());
         }
     }
 
