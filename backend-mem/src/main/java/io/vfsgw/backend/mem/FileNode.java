@@ -9,6 +9,7 @@ import io.vfsgw.backend.mem.PagePool.Block;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -180,9 +181,7 @@ final class FileNode extends Node {
         if (newSize < size) { // pages preallocated past the old EOF (KEEP_SIZE) go too
             long keep = (newSize >>> PAGE_SHIFT) + ((newSize & PAGE_MASK) != 0 ? 1 : 0);
             NavigableMap<Long, Block> tail = pages.tailMap(keep, true);
-            for (Block b : tail.values()) {
-                release(b, capacity);
-            }
+            release(tail.values(), capacity);
             tail.clear();
             int inPage = (int) (newSize & PAGE_MASK);
             if (inPage != 0) {
@@ -202,6 +201,7 @@ final class FileNode extends Node {
         }
         long first = from >>> PAGE_SHIFT;
         long last = (to - 1) >>> PAGE_SHIFT;
+        List<Block> whole = new ArrayList<>();
         Iterator<Map.Entry<Long, Block>> it = pages.subMap(first, true, last, true).entrySet().iterator();
         while (it.hasNext()) {
             Map.Entry<Long, Block> e = it.next();
@@ -209,12 +209,13 @@ final class FileNode extends Node {
             long s = Math.max(from, pageStart);
             long t = Math.min(to, pageStart + PAGE_SIZE);
             if (s == pageStart && t == pageStart + PAGE_SIZE) {
-                release(e.getValue(), capacity);
+                whole.add(e.getValue());
                 it.remove();
             } else {
                 zero(e.getValue(), (int) (s - pageStart), (int) (t - s));
             }
         }
+        release(whole, capacity);
     }
 
     /** SEEK_DATA: the first offset at or after {@code offset} inside an allocated page, before EOF. */
@@ -316,7 +317,7 @@ final class FileNode extends Node {
 
     /** Frees every buffer; the node is going away (or the backend is closing). */
     void releaseAll(Capacity capacity) {
-        pages.values().forEach(pool::free);
+        pool.freeAll(pages.values());
         pages.clear();
         capacity.releaseBytes(allocatedBytes);
         allocatedBytes = 0;
@@ -360,11 +361,15 @@ final class FileNode extends Node {
         }
     }
 
-    /** Returns a buffer that has left the map to the pool and the budget. */
-    private void release(Block b, Capacity capacity) {
-        pool.free(b);
-        capacity.releaseBytes(b.size());
-        allocatedBytes -= b.size();
+    /** Returns buffers that have left the map (or are about to) to the pool and the budget. */
+    private void release(Collection<Block> blocks, Capacity capacity) {
+        long bytes = 0;
+        for (Block b : blocks) {
+            bytes += b.size();
+        }
+        pool.freeAll(blocks);
+        capacity.releaseBytes(bytes);
+        allocatedBytes -= bytes;
     }
 
     private static int chunk(long s, long d, long left) {
