@@ -18,7 +18,6 @@ import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
 
-import java.lang.ref.Cleaner;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
@@ -114,8 +113,6 @@ public final class MemBackend implements StorageBackend {
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextFh = new AtomicLong(1);
     private final DirNode root;
-    /** Unmaps the pool of a backend dropped without {@link #close}; see the constructor. */
-    private static final Cleaner CLEANER = Cleaner.create();
     /** Who waits for whom among POSIX lock owners, for EDEADLK. */
     private final LockWaits lockWaits = new LockWaits();
     /** The last timestamp handed out; see {@link #nowNs()}. */
@@ -129,10 +126,6 @@ public final class MemBackend implements StorageBackend {
     public MemBackend(MemOptions options, Clock clock) {
         this.capacity = new Capacity(options.capacityBytes(), options.maxInodes());
         this.clock = clock;
-        // A backend nobody closes (tests, a failed start) must not keep its memfd and mappings for
-        // the life of the process. Once the backend is unreachable so are its files and their views,
-        // so unmapping is safe; the action holds the pool only, never the backend.
-        CLEANER.register(this, pool::close);
         try {
             capacity.reserveInode(INODE_COST);
         } catch (FsException e) {
@@ -1225,14 +1218,15 @@ public final class MemBackend implements StorageBackend {
     }
 
     /**
-     * Frees every file's data and unmaps the off-heap memory. Calls after this see empty files and
-     * fail with EIO where they would need new data memory.
+     * Frees every file's data (its memory goes back to the kernel now) and closes the off-heap pool.
+     * Calls after this see empty files and fail with EIO where they would need new data memory. A
+     * backend dropped without close gets its memory back once the GC finds it unreachable.
      */
     @Override
     public void close() {
         // Allocation stops first (EIO), so no writer can install a block after its file was emptied;
         // then each file is emptied under its write lock, which waits for the reads and writes in
-        // flight; only then is the memory unmapped, when no view of it can be in use.
+        // flight; only then is the pool's memfd closed.
         pool.stopAllocating();
         for (Node n : nodes.values()) {
             if (n instanceof FileNode f) {

@@ -6,6 +6,8 @@ import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.StorageBackend;
 
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -13,6 +15,8 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Off-heap memory for file data: blocks of 4 KiB to 64 KiB (powers of two) carved from one memfd
@@ -25,12 +29,12 @@ import java.util.List;
  * small {@link Block} object per block; the bytes live in a memfd mapped shared into the process.
  * A memfd (rather than {@code ByteBuffer.allocateDirect}) gives three things:
  * <ul>
- *   <li>Freeing is immediate and exact: {@link #free} punches a hole in the memfd
+ *   <li>Freeing is immediate and exact: {@link #freeAll} punches a hole in the memfd
  *   ({@code fallocate(PUNCH_HOLE)}), which hands the pages back to the kernel at once, so RSS follows
  *   the file system's contents; a direct buffer's memory would come back only after a GC ran its
  *   cleaner, and {@code -XX:MaxDirectMemorySize} (default: the heap size) would cap the file system.</li>
  *   <li>A punched range reads back as zeros, so a reused block is already clean: no file ever sees
- *   another file's old bytes, and FileNode's "everything past EOF is zero" holds without memset.</li>
+ *   another file's old bytes, and FileNode's "everything past EOF is zero" holds without a memset.</li>
  *   <li>{@link #allocate} commits the block's memory with {@code fallocate(0)}: when the host has no
  *   memory left the write fails with ENOSPC instead of the kernel killing the daemon at a page fault.</li>
  * </ul>
@@ -40,14 +44,22 @@ import java.util.List;
  * The memfd grows by {@link #ARENA_SIZE} at a time (ftruncate, costs no memory) and each arena is one
  * mapping. Arenas are cut into {@link #SLAB_SIZE} slabs, each slab serving one block size; a slab's
  * blocks all go to that size's free list when the slab is cut. Freed blocks return to their list and
- * are reused first. Slabs and arenas are never unmapped before {@link #close}: after the hole punch
- * they hold no memory, only address space, and a mapping that stays put can never turn a stray view
- * into a crash of the JVM.
+ * are reused first (last freed, first reused). Free blocks cost address space and a small heap
+ * object each, no memory; the lists never shrink below the peak.
+ *
+ * <h2>Lifetime: nothing is unmapped while a view of it can exist</h2>
+ * Every block's buffer is a slice of its arena's buffer, and a slice (and every duplicate of it)
+ * keeps the arena's buffer reachable, as JDK direct buffers keep their memory. An arena is unmapped
+ * by a {@link Cleaner} only once its buffer is unreachable, so no stray view can ever touch unmapped
+ * memory and crash the JVM. {@link #close} closes the memfd (its memory is gone once the blocks are
+ * freed) and drops the free lists; the fd use in allocate/free is guarded by a read-write lock, so a
+ * call racing close can never punch a hole in some other file that reused the fd number.
  *
  * <h2>Thread safety</h2>
- * The free lists, the arenas and the counters are guarded by this object's monitor; the fallocate
- * calls run outside it, so concurrent writers to different files only meet for a list push or pop.
- * Callers (FileNode, under its node lock) guarantee that a block is freed once and not used after.
+ * The free lists and counters are guarded by this object's monitor; the fallocate calls run outside
+ * it (under the lifecycle read lock), so concurrent writers to different files only meet for a list
+ * push or pop. Callers (FileNode, under its node lock) guarantee a block is freed once and not used
+ * after. Byte order does not matter: FileNode only copies bytes.
  */
 final class PagePool implements AutoCloseable {
     /** The smallest block: one host page. */
@@ -56,7 +68,7 @@ final class PagePool implements AutoCloseable {
     static final int MAX_BLOCK = MemBackend.PAGE_SIZE;
     /** Bytes of one size class cut at a time. */
     static final long SLAB_SIZE = 1L << 20;
-    /** Bytes the memfd grows by, and the size of one mapping. */
+    /** Bytes the memfd grows by, and the size of one mapping (below 2 GiB: one ByteBuffer views it). */
     static final long ARENA_SIZE = 256L << 20;
 
     private static final int MIN_SHIFT = Integer.numberOfTrailingZeros(MIN_BLOCK);
@@ -64,6 +76,8 @@ final class PagePool implements AutoCloseable {
     private static final int PUNCH = StorageBackend.FALLOC_FL_PUNCH_HOLE | StorageBackend.FALLOC_FL_KEEP_SIZE;
     /** A page of zeros to clear blocks from (direct: direct-to-direct copies are a memcpy). */
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(MAX_BLOCK).asReadOnlyBuffer();
+    /** Unmaps arenas and closes memfds nobody can reach any more. */
+    private static final Cleaner CLEANER = Cleaner.create();
 
     /**
      * One block of off-heap memory: where it lives in the memfd and a view of it (capacity = size).
@@ -75,10 +89,26 @@ final class PagePool implements AutoCloseable {
         }
     }
 
+    /** The memfd, closed once by {@link #close} or, for a pool dropped unclosed, by the Cleaner. */
+    private static final class Memfd implements Runnable {
+        final AtomicInteger fd = new AtomicInteger(-1);
+
+        @Override
+        public void run() {
+            int f = fd.getAndSet(-1);
+            if (f >= 0) {
+                PosixFiles.closeQuietly(f);
+            }
+        }
+    }
+
     private final String name;
+    private final Memfd memfd = new Memfd();
+    /** Read: a call using the fd. Write: close. Keeps the fd number from being closed under a call. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     // Guarded by this.
-    private int fd = -1;
-    private final List<MemoryMaps.Mapping> arenas = new ArrayList<>();
+    /** The arenas' whole-mapping buffers; holding them keeps the mappings alive (see the class doc). */
+    private final List<ByteBuffer> arenas = new ArrayList<>();
     private long mappedBytes;
     /** The memfd offset of the next slab to cut. */
     private long nextSlab;
@@ -88,9 +118,9 @@ final class PagePool implements AutoCloseable {
     private long inUseBlocks;
     private long freeBytes;
     /** Set by {@link #stopAllocating} and {@link #close}: allocations fail with EIO. */
-    private boolean stopped;
-    /** Set by {@link #close}: everything is unmapped, frees are ignored. */
-    private boolean closed;
+    private volatile boolean stopped;
+    /** Set by {@link #close} (under the lifecycle write lock): the fd is gone, frees are ignored. */
+    private volatile boolean closed;
 
     /** A pool whose memfd (created on first use) is called {@code name} in /proc/PID/fd and maps. */
     PagePool(String name) {
@@ -98,6 +128,7 @@ final class PagePool implements AutoCloseable {
         for (int i = 0; i < CLASSES; i++) {
             free[i] = new ArrayDeque<>();
         }
+        CLEANER.register(this, memfd);
     }
 
     /**
@@ -107,28 +138,32 @@ final class PagePool implements AutoCloseable {
      */
     Block allocate(int size) throws FsException {
         int cls = sizeClass(size);
-        Block b;
-        int memfd;
-        synchronized (this) {
-            if (stopped) {
-                throw FsException.of(Errno.EIO, "mem backend closed");
-            }
-            if (free[cls].isEmpty()) {
-                cutSlab(cls);
-            }
-            b = free[cls].pop();
-            freeBytes -= size;
-            inUseBytes += size;
-            inUseBlocks++;
-            memfd = fd;
-        }
+        lifecycle.readLock().lock();
         try {
-            PosixFiles.fallocate(memfd, 0, b.offset(), size);
-        } catch (FsException e) {
-            free(b); // a failed fallocate may leave part of the range committed: punch it all
-            throw FsException.wrap(Errno.ENOSPC, e, "host memory for file data exhausted: " + e.getMessage());
+            Block b;
+            synchronized (this) {
+                if (stopped) {
+                    throw FsException.of(Errno.EIO, "mem backend closed");
+                }
+                if (free[cls].isEmpty()) {
+                    cutSlab(cls);
+                }
+                b = free[cls].pop();
+                freeBytes -= size;
+                inUseBytes += size;
+                inUseBlocks++;
+            }
+            try {
+                PosixFiles.fallocate(memfd.fd.get(), 0, b.offset(), size);
+            } catch (FsException e) {
+                freeAll(List.of(b)); // a failed fallocate may leave part of the range committed
+                throw FsException.wrap(Errno.ENOSPC, e, "host memory for file data exhausted: " + e.getMessage());
+            }
+            return b;
+        } finally {
+            lifecycle.readLock().unlock();
+            Reference.reachabilityFence(this); // the Cleaner must not close the fd under the call
         }
-        return b;
     }
 
     /**
@@ -147,47 +182,32 @@ final class PagePool implements AutoCloseable {
         if (blocks.isEmpty()) {
             return;
         }
-        int memfd;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            memfd = fd;
-        }
-        Block[] sorted = blocks.toArray(new Block[0]);
-        Arrays.sort(sorted, Comparator.comparingLong(Block::offset));
-        int runStart = 0;
-        for (int i = 1; i <= sorted.length; i++) {
-            Block prev = sorted[i - 1];
-            if (i == sorted.length || sorted[i].offset() != prev.offset() + prev.size()) {
-                punch(memfd, sorted, runStart, i);
-                runStart = i;
-            }
-        }
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            for (Block b : sorted) {
-                free[sizeClass(b.size())].push(b);
-                freeBytes += b.size();
-                inUseBytes -= b.size();
-                inUseBlocks--;
-            }
-        }
-    }
-
-    /** Punches the adjacent blocks {@code sorted[from..to)} with one fallocate. */
-    private static void punch(int memfd, Block[] sorted, int from, int to) {
-        long start = sorted[from].offset();
-        long end = sorted[to - 1].offset() + sorted[to - 1].size();
+        lifecycle.readLock().lock();
         try {
-            PosixFiles.fallocate(memfd, PUNCH, start, end - start);
-        } catch (FsException e) {
-            // Cannot happen on a memfd; if it does, keep the promise that reused blocks are zero.
-            for (int i = from; i < to; i++) {
-                sorted[i].data().duplicate().put(ZEROS.duplicate().limit(sorted[i].size()));
+            if (closed) {
+                return;
             }
+            Block[] sorted = blocks.toArray(new Block[0]);
+            Arrays.sort(sorted, Comparator.comparingLong(Block::offset));
+            int runStart = 0;
+            for (int i = 1; i <= sorted.length; i++) {
+                Block prev = sorted[i - 1];
+                if (i == sorted.length || sorted[i].offset() != prev.offset() + prev.size()) {
+                    punch(sorted, runStart, i);
+                    runStart = i;
+                }
+            }
+            synchronized (this) {
+                for (Block b : sorted) {
+                    free[sizeClass(b.size())].push(b);
+                    freeBytes += b.size();
+                    inUseBytes -= b.size();
+                    inUseBlocks--;
+                }
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+            Reference.reachabilityFence(this);
         }
     }
 
@@ -206,49 +226,68 @@ final class PagePool implements AutoCloseable {
         return freeBytes;
     }
 
-    /** Address space mapped for blocks (not memory: see {@link #residentBytes}). */
+    /** Address space of the arenas this pool holds (0 after close). */
     synchronized long mappedBytes() {
         return mappedBytes;
     }
 
-    /** Memory the kernel holds for the memfd right now (its st_blocks), 0 before first use. */
+    /** Memory the kernel holds for the memfd right now (its st_blocks); 0 before first use and after close. */
     long residentBytes() throws FsException {
-        int memfd;
-        synchronized (this) {
-            memfd = closed ? -1 : fd;
+        lifecycle.readLock().lock();
+        try {
+            int fd = memfd.fd.get();
+            return closed || fd < 0 ? 0 : PosixFiles.fstat(fd).blocks() * 512;
+        } finally {
+            lifecycle.readLock().unlock();
+            Reference.reachabilityFence(this);
         }
-        return memfd < 0 ? 0 : PosixFiles.fstat(memfd).blocks() * 512;
     }
 
     /** First step of closing: from now on allocations fail with EIO; frees still work. */
-    synchronized void stopAllocating() {
+    void stopAllocating() {
         stopped = true;
     }
 
     /**
-     * Unmaps everything and closes the memfd; later allocations fail with EIO and frees are ignored.
-     * The caller must make sure no block is in use any more (MemBackend frees every file first).
+     * Closes the memfd and drops the free lists: later allocations fail with EIO, frees are ignored.
+     * Free every block first (MemBackend.close does): a block still in use keeps its memory until it
+     * becomes unreachable. The mappings go when no view of them is left (see the class doc).
      */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    public void close() {
         stopped = true;
-        for (MemoryMaps.Mapping m : arenas) {
-            m.close();
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            memfd.run();
+            synchronized (this) {
+                arenas.clear();
+                mappedBytes = 0;
+                for (ArrayDeque<Block> q : free) {
+                    q.clear();
+                }
+                freeBytes = 0;
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
         }
-        arenas.clear();
-        mappedBytes = 0;
-        if (fd >= 0) {
-            PosixFiles.closeQuietly(fd);
-            fd = -1;
+    }
+
+    /** Punches the adjacent blocks {@code sorted[from..to)} with one fallocate (lifecycle read lock held). */
+    private void punch(Block[] sorted, int from, int to) {
+        long start = sorted[from].offset();
+        long end = sorted[to - 1].offset() + sorted[to - 1].size();
+        try {
+            PosixFiles.fallocate(memfd.fd.get(), PUNCH, start, end - start);
+        } catch (FsException e) {
+            // Cannot happen on a memfd; if it does, keep the promise that reused blocks are zero.
+            for (int i = from; i < to; i++) {
+                sorted[i].data().duplicate().put(ZEROS.duplicate().limit(sorted[i].size()));
+            }
         }
-        for (ArrayDeque<Block> q : free) {
-            q.clear();
-        }
-        freeBytes = 0;
     }
 
     /** Under the monitor: cuts the next slab into blocks of class {@code cls}, growing the memfd if needed. */
@@ -256,23 +295,29 @@ final class PagePool implements AutoCloseable {
         if (nextSlab == mappedBytes) {
             growArena();
         }
-        MemoryMaps.Mapping arena = arenas.get((int) (nextSlab / ARENA_SIZE));
-        long base = nextSlab % ARENA_SIZE;
+        ByteBuffer arena = arenas.get((int) (nextSlab / ARENA_SIZE));
+        int base = (int) (nextSlab % ARENA_SIZE);
         int size = MIN_BLOCK << cls;
-        for (long off = 0; off < SLAB_SIZE; off += size) {
-            free[cls].addLast(new Block(nextSlab + off, arena.view(base + off, size)));
+        for (int off = 0; off < SLAB_SIZE; off += size) {
+            free[cls].addLast(new Block(nextSlab + off, arena.slice(base + off, size)));
         }
         nextSlab += SLAB_SIZE;
         freeBytes += SLAB_SIZE;
     }
 
+    /** Under the monitor and the lifecycle read lock: adds one arena to the memfd and maps it. */
     private void growArena() throws FsException {
+        int fd = memfd.fd.get();
         if (fd < 0) {
             fd = MemoryMaps.memfdCreate(name, ARENA_SIZE);
+            memfd.fd.set(fd);
         } else {
             PosixFiles.ftruncate(fd, mappedBytes + ARENA_SIZE);
         }
-        arenas.add(MemoryMaps.map(fd, mappedBytes, ARENA_SIZE, true));
+        MemoryMaps.Mapping mapping = MemoryMaps.map(fd, mappedBytes, ARENA_SIZE, true);
+        ByteBuffer whole = mapping.view(0, (int) ARENA_SIZE);
+        CLEANER.register(whole, mapping::close); // runs once no slice of this arena is reachable
+        arenas.add(whole);
         mappedBytes += ARENA_SIZE;
     }
 

@@ -6,6 +6,8 @@ import io.vfsgw.spi.FsException;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +16,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -113,6 +117,45 @@ class PagePoolTest {
         pool.close(); // idempotent
         assertEquals(0, pool.residentBytes());
         pool.free(b); // ignored, touches nothing
+    }
+
+    @Test
+    void aPoolDroppedUnclosedIsUnmappedAndItsMemfdClosedByTheGc() throws Exception {
+        String name = "vfsgw-drop-test-" + System.nanoTime();
+        allocateAndDrop(name);
+        assertTrue(mentions(Path.of("/proc/self/maps"), name), "mapped while reachable");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (mentions(Path.of("/proc/self/maps"), name) || fdMentions(name)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("dropped pool still mapped or its memfd still open after 20 s of GCs");
+            }
+            System.gc();
+            Thread.sleep(20);
+        }
+    }
+
+    /** Makes a pool with some written blocks and forgets it, all inside a frame that ends. */
+    private static void allocateAndDrop(String name) throws FsException {
+        PagePool pool = new PagePool(name);
+        for (int i = 0; i < 16; i++) {
+            pool.allocate(PagePool.MAX_BLOCK).data().duplicate().putLong(0, i + 1);
+        }
+    }
+
+    private static boolean mentions(Path file, String needle) throws Exception {
+        return Files.readString(file).contains(needle);
+    }
+
+    private static boolean fdMentions(String needle) throws Exception {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.anyMatch(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().contains(needle);
+                } catch (Exception e) {
+                    return false; // the fd closed while we listed
+                }
+            });
+        }
     }
 
     /**
