@@ -1,11 +1,10 @@
 package io.vfsgw.backend.mem;
 
+import io.vfsgw.backend.mem.PagePool.Block;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.ReadSink;
 import io.vfsgw.spi.WriteSource;
-
-import io.vfsgw.backend.mem.PagePool.Block;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -166,7 +165,7 @@ final class FileNode extends Node {
                 }
             }
         } catch (FsException e) {
-            buffers.forEach(pool::free);
+            pool.freeAll(buffers);
             capacity.releaseBytes(growth);
             throw e;
         }

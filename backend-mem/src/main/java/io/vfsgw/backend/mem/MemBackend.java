@@ -42,18 +42,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * No thread holding a node lock ever asks for the namespace lock.
  *
  * <h2>Lifetime</h2>
- * A node is freed (pages and budget returned, id dropped from the table) once it has no link, no
- * lookup reference and no open handle, whichever of unlink/rmdir/rename, forget or release brings
- * the last one to zero. Ids come from a counter and are never reused, so generation is always 0.
+ * A node is freed (pages and budget returned, the pages' memory to the kernel at once, id dropped
+ * from the table) once it has no link, no lookup reference and no open handle, whichever of
+ * unlink/rmdir/rename, forget or release brings the last one to zero. Ids come from a counter and are never reused, so generation is always 0.
  *
  * <h2>Choices a reader should know</h2>
  * <ul>
  *   <li>Data lives in {@link #PAGE_SIZE} pages, each an off-heap buffer of 4 KiB to 64 KiB that grows
  *   with the highest byte written into it ({@link FileNode}); holes cost nothing and read as
- *   zeros. The buffers come from a {@link PagePool} (a memfd mapped into the process), so the GC never
- *   copies file data, and a buffer's memory goes back to the kernel the moment it is truncated away,
- *   punched, or its file freed. The budget counts buffer bytes (which is also what {@code blocks} reports, in 512-byte
- *   units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
+ *   zeros. The buffers come from a {@link PagePool} (a memfd mapped into the process), so the GC
+ *   never copies file data, and a buffer's memory goes back to the kernel the moment it is truncated
+ *   away, punched, or its file freed. The budget counts buffer bytes (which is also what
+ *   {@code blocks} reports, in 512-byte units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
  *   largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a page); writes starting
  *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the host's
  *   free memory: if the host runs out first, the write fails with ENOSPC (the pool commits memory
