@@ -55,9 +55,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   away, punched, or its file freed. The budget counts buffer bytes (which is also what
  *   {@code blocks} reports, in 512-byte units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
  *   largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a page); writes starting
- *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the host's
- *   free memory: if the host runs out first, the write fails with ENOSPC (the pool commits memory
- *   with fallocate before use) instead of the kernel killing the daemon at a page fault.</li>
+ *   there fail with EFBIG, writes crossing it are cut short. The JVM heap does not bound the budget
+ *   (file data is off-heap), the memory the daemon may use does: like tmpfs, a budget larger than
+ *   that ends in the kernel's OOM killer, not in ENOSPC ({@link PagePool}).</li>
  *   <li>Times come from the injected {@link Clock} ({@code Clock.systemUTC()} has microsecond
  *   resolution on Linux with Java 17) and are stored in nanoseconds, made strictly increasing across
  *   the backend: each change gets at least the previous stamp + 1 ns, so two changes never share a

@@ -27,7 +27,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * of eden again and again (young pauses of 150-800 ms, seconds of GC CPU per GiB on 2 cores), and
  * freed heap buffers went back to the OS only when the GC felt like it. Here the GC sees only a
  * small {@link Block} object per block; the bytes live in a memfd mapped shared into the process.
- * A memfd (rather than {@code ByteBuffer.allocateDirect}) gives three things:
+ * A memfd (rather than {@code ByteBuffer.allocateDirect}) gives two things:
  * <ul>
  *   <li>Freeing is immediate and exact: {@link #freeAll} punches a hole in the memfd
  *   ({@code fallocate(PUNCH_HOLE)}), which hands the pages back to the kernel at once, so RSS follows
@@ -35,9 +35,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   cleaner, and {@code -XX:MaxDirectMemorySize} (default: the heap size) would cap the file system.</li>
  *   <li>A punched range reads back as zeros, so a reused block is already clean: no file ever sees
  *   another file's old bytes, and FileNode's "everything past EOF is zero" holds without a memset.</li>
- *   <li>{@link #allocate} commits the block's memory with {@code fallocate(0)}: when the host has no
- *   memory left the write fails with ENOSPC instead of the kernel killing the daemon at a page fault.</li>
  * </ul>
+ * Memory is taken when a block is first written (a page fault), as tmpfs does. If the host or the
+ * daemon's memory cgroup has less memory than the --mem-size budget, the kernel's OOM killer acts at
+ * that moment (measured: a 400 MiB cgroup, a 1 GiB budget); there is no errno to turn into ENOSPC, so
+ * the budget must fit the memory the daemon may use. Committing blocks ahead with fallocate(0) does
+ * not change that (the cgroup charge OOM-kills inside the syscall), so it is not done.
  * Only existing {@code io.vfsgw.nativeio} calls are used (memfd_create, mmap, ftruncate, fallocate).
  *
  * <h2>Layout</h2>
@@ -133,14 +136,13 @@ final class PagePool implements AutoCloseable {
 
     /**
      * A block of exactly {@code size} bytes (a power of two from {@link #MIN_BLOCK} to
-     * {@link #MAX_BLOCK}), all zeros, its memory committed. ENOSPC when the host cannot provide the
-     * memory; EIO after {@link #stopAllocating} or {@link #close}.
+     * {@link #MAX_BLOCK}), all zeros. EIO after {@link #stopAllocating} or {@link #close}; the errno
+     * of memfd_create/ftruncate/mmap when the pool cannot grow (ENOMEM, EMFILE).
      */
     Block allocate(int size) throws FsException {
         int cls = sizeClass(size);
-        lifecycle.readLock().lock();
+        lifecycle.readLock().lock(); // growing the memfd uses the fd
         try {
-            Block b;
             synchronized (this) {
                 if (stopped) {
                     throw FsException.of(Errno.EIO, "mem backend closed");
@@ -148,18 +150,11 @@ final class PagePool implements AutoCloseable {
                 if (free[cls].isEmpty()) {
                     cutSlab(cls);
                 }
-                b = free[cls].pop();
                 freeBytes -= size;
                 inUseBytes += size;
                 inUseBlocks++;
+                return free[cls].pop();
             }
-            try {
-                PosixFiles.fallocate(memfd.fd.get(), 0, b.offset(), size);
-            } catch (FsException e) {
-                freeAll(List.of(b)); // a failed fallocate may leave part of the range committed
-                throw FsException.wrap(Errno.ENOSPC, e, "host memory for file data exhausted: " + e.getMessage());
-            }
-            return b;
         } finally {
             lifecycle.readLock().unlock();
             Reference.reachabilityFence(this); // the Cleaner must not close the fd under the call

@@ -30,8 +30,8 @@ class PagePoolTest {
         try (PagePool pool = new PagePool("test")) {
             assertEquals(0, pool.residentBytes(), "no memfd before first use");
             Block a = pool.allocate(PagePool.MAX_BLOCK);
-            assertEquals(PagePool.MAX_BLOCK, pool.residentBytes(), "allocate commits exactly the block");
             fill(a.data(), (byte) 0xAB);
+            assertEquals(PagePool.MAX_BLOCK, pool.residentBytes(), "a written block takes exactly its size");
             long offset = a.offset();
             pool.free(a);
             assertEquals(0, pool.residentBytes(), "free hands the memory back at once");
