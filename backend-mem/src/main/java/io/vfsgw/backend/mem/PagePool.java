@@ -59,7 +59,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * call racing close can never punch a hole in some other file that reused the fd number.
  *
  * <h2>Thread safety</h2>
- * The free lists and counters are guarded by this object's monitor; the fallocate calls run outside
+ * The free lists and counters are guarded by this object's monitor; the hole punches run outside
  * it (under the lifecycle read lock), so concurrent writers to different files only meet for a list
  * push or pop. Callers (FileNode, under its node lock) guarantee a block is freed once and not used
  * after. Byte order does not matter: FileNode only copies bytes.
