@@ -1,5 +1,6 @@
 package io.vfsgw.backend.mem;
 
+import io.vfsgw.backend.mem.PagePool.Block;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.ReadSink;
@@ -7,7 +8,7 @@ import io.vfsgw.spi.WriteSource;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -18,13 +19,18 @@ import static io.vfsgw.backend.mem.MemBackend.PAGE_SHIFT;
 import static io.vfsgw.backend.mem.MemBackend.PAGE_SIZE;
 
 /**
- * A regular file: a sparse map from page index to a heap buffer, plus the apparent size. A missing
- * page is a hole and reads as zeros; so do the bytes of a page past its buffer's capacity.
+ * A regular file: a sparse map from page index to an off-heap buffer (a {@link PagePool} block),
+ * plus the apparent size. A missing page is a hole and reads as zeros; so do the bytes of a page past
+ * its buffer's capacity.
  *
  * <p>Buffers are {@link #MIN_BUFFER} to {@link MemBackend#PAGE_SIZE} bytes, a power of two, just
  * big enough for the highest byte written into that page: a 100-byte file costs 4 KiB, not a whole
- * 64 KiB page, while a large file is still a short map of full pages. A buffer grows (doubling, one
- * copy) when a write reaches past it; fallocate allocates full pages.
+ * 64 KiB page, while a large file is still a short map of full pages. A buffer grows (a bigger block,
+ * one copy, the old block freed) when a write reaches past it; fallocate allocates full pages.
+ *
+ * <p>Every buffer that leaves the map goes back to the pool at that moment (truncate, punch, growth,
+ * {@link #releaseAll}), which returns its memory to the kernel: the pool's blocks are the only
+ * reference to file data, so the GC never sees or copies it, and a block is freed exactly once.
  *
  * <p>Invariant: every byte at or past {@link #size} is zero (shrinking truncates zero the tail of the
  * last page), so growing the file never has to clear anything.
@@ -38,13 +44,15 @@ final class FileNode extends Node {
     static final int MIN_BUFFER = 4096;
     private static final long PAGE_MASK = PAGE_SIZE - 1;
 
-    private final NavigableMap<Long, ByteBuffer> pages = new TreeMap<>();
+    private final NavigableMap<Long, Block> pages = new TreeMap<>();
+    private final PagePool pool;
     /** Sum of the capacities of all buffers (what this file holds of the budget). */
     private long allocatedBytes;
     long size;
 
-    FileNode(long id, int mode, int uid, int gid, long nowNs) {
+    FileNode(long id, int mode, int uid, int gid, long nowNs, PagePool pool) {
         super(id, mode, uid, gid, nowNs, 0, null);
+        this.pool = pool;
     }
 
     @Override
@@ -71,8 +79,8 @@ final class FileNode extends Node {
         while (want > 0) {
             int inPage = (int) (pos & PAGE_MASK);
             int n = (int) Math.min(PAGE_SIZE - inPage, want);
-            ByteBuffer page = pages.get(pos >>> PAGE_SHIFT);
-            int real = page == null ? 0 : Math.max(0, Math.min(n, page.capacity() - inPage));
+            Block page = pages.get(pos >>> PAGE_SHIFT);
+            int real = page == null ? 0 : Math.max(0, Math.min(n, page.size() - inPage));
             if (real > 0) {
                 sink.put(view(page, inPage, real));
             }
@@ -126,14 +134,14 @@ final class FileNode extends Node {
         long growth;
         if (fullPages) {
             // Ranges may be huge (fallocate): count from the pages that exist, never index by index.
-            NavigableMap<Long, ByteBuffer> present = pages.subMap(first, true, last, true);
+            NavigableMap<Long, Block> present = pages.subMap(first, true, last, true);
             long missing = last - first + 1 - present.size();
             if (missing > (Long.MAX_VALUE / 2) / PAGE_SIZE) {
                 throw FsException.of(Errno.ENOSPC, "range too large");
             }
             growth = missing * PAGE_SIZE;
-            for (ByteBuffer b : present.values()) {
-                growth += PAGE_SIZE - b.capacity();
+            for (Block b : present.values()) {
+                growth += PAGE_SIZE - b.size();
             }
         } else {
             growth = 0; // a write spans at most 2 GiB: few enough pages to visit one by one
@@ -145,20 +153,21 @@ final class FileNode extends Node {
             return;
         }
         capacity.reserveBytes(growth);
-        // Allocate every new buffer before installing any, so running out of heap changes nothing.
+        // Allocate every new buffer before installing any, so running out of memory changes nothing.
         List<Long> indexes = new ArrayList<>();
-        List<ByteBuffer> buffers = new ArrayList<>();
+        List<Block> buffers = new ArrayList<>();
         try {
             for (long i = first; i <= last; i++) {
                 int want = bufferSizeFor(need(i, to, fullPages));
                 if (want > capacityOf(i)) {
                     indexes.add(i);
-                    buffers.add(ByteBuffer.allocate(want));
+                    buffers.add(pool.allocate(want));
                 }
             }
-        } catch (OutOfMemoryError e) {
+        } catch (FsException e) {
+            pool.freeAll(buffers);
             capacity.releaseBytes(growth);
-            throw FsException.of(Errno.ENOSPC, "JVM heap exhausted; lower --mem-size or raise -Xmx");
+            throw e;
         }
         for (int k = 0; k < indexes.size(); k++) {
             install(indexes.get(k), buffers.get(k));
@@ -170,14 +179,12 @@ final class FileNode extends Node {
     void truncate(long newSize, Capacity capacity) {
         if (newSize < size) { // pages preallocated past the old EOF (KEEP_SIZE) go too
             long keep = (newSize >>> PAGE_SHIFT) + ((newSize & PAGE_MASK) != 0 ? 1 : 0);
-            NavigableMap<Long, ByteBuffer> tail = pages.tailMap(keep, true);
-            for (ByteBuffer b : tail.values()) {
-                release(b, capacity);
-            }
+            NavigableMap<Long, Block> tail = pages.tailMap(keep, true);
+            release(tail.values(), capacity);
             tail.clear();
             int inPage = (int) (newSize & PAGE_MASK);
             if (inPage != 0) {
-                ByteBuffer lastPage = pages.get(newSize >>> PAGE_SHIFT);
+                Block lastPage = pages.get(newSize >>> PAGE_SHIFT);
                 if (lastPage != null) {
                     zero(lastPage, inPage, PAGE_SIZE - inPage);
                 }
@@ -193,19 +200,21 @@ final class FileNode extends Node {
         }
         long first = from >>> PAGE_SHIFT;
         long last = (to - 1) >>> PAGE_SHIFT;
-        Iterator<Map.Entry<Long, ByteBuffer>> it = pages.subMap(first, true, last, true).entrySet().iterator();
+        List<Block> whole = new ArrayList<>();
+        Iterator<Map.Entry<Long, Block>> it = pages.subMap(first, true, last, true).entrySet().iterator();
         while (it.hasNext()) {
-            Map.Entry<Long, ByteBuffer> e = it.next();
+            Map.Entry<Long, Block> e = it.next();
             long pageStart = e.getKey() << PAGE_SHIFT;
             long s = Math.max(from, pageStart);
             long t = Math.min(to, pageStart + PAGE_SIZE);
             if (s == pageStart && t == pageStart + PAGE_SIZE) {
-                release(e.getValue(), capacity);
+                whole.add(e.getValue());
                 it.remove();
             } else {
                 zero(e.getValue(), (int) (s - pageStart), (int) (t - s));
             }
         }
+        release(whole, capacity);
     }
 
     /** SEEK_DATA: the first offset at or after {@code offset} inside an allocated page, before EOF. */
@@ -269,7 +278,7 @@ final class FileNode extends Node {
         // Pass 2: copy the source's real bytes, punch the rest.
         long grown = 0;
         long done = 0;
-        boolean outOfHeap = false;
+        FsException outOfMemory = null;
         try {
             while (done < length) {
                 long s = in + done;
@@ -282,7 +291,7 @@ final class FileNode extends Node {
                     int want = bufferSizeFor(inPage + real);
                     int have = capacityOf(idx);
                     if (want > have) {
-                        install(idx, ByteBuffer.allocate(want));
+                        install(idx, pool.allocate(want));
                         grown += want - have;
                         allocatedBytes += want - have;
                     }
@@ -293,29 +302,30 @@ final class FileNode extends Node {
                 }
                 done += n;
             }
-        } catch (OutOfMemoryError e) {
-            outOfHeap = true; // report the bytes copied so far, or ENOSPC when there are none
+        } catch (FsException e) {
+            outOfMemory = e; // report the bytes copied so far, or ENOSPC when there are none
         } finally {
             capacity.releaseBytes(growth - grown); // what pass 1 charged but pass 2 did not use
         }
-        if (outOfHeap && done == 0) {
-            throw FsException.of(Errno.ENOSPC, "JVM heap exhausted; lower --mem-size or raise -Xmx");
+        if (outOfMemory != null && done == 0) {
+            throw outOfMemory;
         }
         size = Math.max(size, out + done);
         return done;
     }
 
-    /** Frees every buffer; the node is going away. */
+    /** Frees every buffer; the node is going away (or the backend is closing). */
     void releaseAll(Capacity capacity) {
+        pool.freeAll(pages.values());
+        pages.clear();
         capacity.releaseBytes(allocatedBytes);
         allocatedBytes = 0;
-        pages.clear();
     }
 
     /** How many of the {@code n} bytes at {@code pos} (within one page) are backed by a buffer. */
     private int realBytes(long pos, int n) {
-        ByteBuffer page = pages.get(pos >>> PAGE_SHIFT);
-        return page == null ? 0 : Math.max(0, Math.min(n, page.capacity() - (int) (pos & PAGE_MASK)));
+        Block page = pages.get(pos >>> PAGE_SHIFT);
+        return page == null ? 0 : Math.max(0, Math.min(n, page.size() - (int) (pos & PAGE_MASK)));
     }
 
     private long pageGrowth(long idx, int need) {
@@ -323,8 +333,8 @@ final class FileNode extends Node {
     }
 
     private int capacityOf(long idx) {
-        ByteBuffer b = pages.get(idx);
-        return b == null ? 0 : b.capacity();
+        Block b = pages.get(idx);
+        return b == null ? 0 : b.size();
     }
 
     /** The in-page end a range ending at {@code to} needs in page {@code idx}. */
@@ -341,17 +351,24 @@ final class FileNode extends Node {
         return c;
     }
 
-    /** Puts a (bigger) buffer in place, keeping the old one's bytes; the caller has charged it. */
-    private void install(long idx, ByteBuffer fresh) {
-        ByteBuffer old = pages.put(idx, fresh);
+    /** Puts a (bigger) buffer in place, keeping the old one's bytes and freeing it; the caller has charged it. */
+    private void install(long idx, Block fresh) {
+        Block old = pages.put(idx, fresh);
         if (old != null) {
-            System.arraycopy(old.array(), old.arrayOffset(), fresh.array(), fresh.arrayOffset(), old.capacity());
+            fresh.data().duplicate().put(old.data().duplicate());
+            pool.free(old);
         }
     }
 
-    private void release(ByteBuffer b, Capacity capacity) {
-        capacity.releaseBytes(b.capacity());
-        allocatedBytes -= b.capacity();
+    /** Returns buffers that have left the map (or are about to) to the pool and the budget. */
+    private void release(Collection<Block> blocks, Capacity capacity) {
+        long bytes = 0;
+        for (Block b : blocks) {
+            bytes += b.size();
+        }
+        pool.freeAll(blocks);
+        capacity.releaseBytes(bytes);
+        allocatedBytes -= bytes;
     }
 
     private static int chunk(long s, long d, long left) {
@@ -360,17 +377,17 @@ final class FileNode extends Node {
     }
 
     /** A view of [off, off+len) of a page buffer; no copy. */
-    private static ByteBuffer view(ByteBuffer page, int off, int len) {
-        ByteBuffer v = page.duplicate();
+    private static ByteBuffer view(Block page, int off, int len) {
+        ByteBuffer v = page.data().duplicate();
         v.limit(off + len).position(off);
         return v;
     }
 
     /** Zeroes [off, off+len) of a page, as far as its buffer reaches (beyond it is zero anyway). */
-    private static void zero(ByteBuffer page, int off, int len) {
-        int end = Math.min(off + len, page.capacity());
+    private static void zero(Block page, int off, int len) {
+        int end = Math.min(off + len, page.size());
         if (off < end) {
-            Arrays.fill(page.array(), page.arrayOffset() + off, page.arrayOffset() + end, (byte) 0);
+            PagePool.zero(page.data(), off, end - off);
         }
     }
 }

@@ -42,19 +42,22 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * No thread holding a node lock ever asks for the namespace lock.
  *
  * <h2>Lifetime</h2>
- * A node is freed (pages and budget returned, id dropped from the table) once it has no link, no
- * lookup reference and no open handle, whichever of unlink/rmdir/rename, forget or release brings
- * the last one to zero. Ids come from a counter and are never reused, so generation is always 0.
+ * A node is freed (pages and budget returned, the pages' memory to the kernel at once, id dropped
+ * from the table) once it has no link, no lookup reference and no open handle, whichever of
+ * unlink/rmdir/rename, forget or release brings the last one to zero. Ids come from a counter and are never reused, so generation is always 0.
  *
  * <h2>Choices a reader should know</h2>
  * <ul>
- *   <li>Data lives in {@link #PAGE_SIZE} pages, each a heap buffer of 4 KiB to 64 KiB that grows
+ *   <li>Data lives in {@link #PAGE_SIZE} pages, each an off-heap buffer of 4 KiB to 64 KiB that grows
  *   with the highest byte written into it ({@link FileNode}); holes cost nothing and read as
- *   zeros. The budget counts buffer bytes (which is also what {@code blocks} reports, in 512-byte
- *   units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
+ *   zeros. The buffers come from a {@link PagePool} (a memfd mapped into the process), so the GC
+ *   never copies file data, and a buffer's memory goes back to the kernel the moment it is truncated
+ *   away, punched, or its file freed. The budget counts buffer bytes (which is also what
+ *   {@code blocks} reports, in 512-byte units), plus {@link #INODE_COST} per node, symlink targets and xattr names and values. The
  *   largest file is {@link #MAX_FILE_SIZE} (Long.MAX_VALUE rounded down to a page); writes starting
- *   there fail with EFBIG, writes crossing it are cut short. The budget should stay below the JVM
- *   heap: if the heap runs out first, the write fails with ENOSPC instead of killing the daemon.</li>
+ *   there fail with EFBIG, writes crossing it are cut short. The JVM heap does not bound the budget
+ *   (file data is off-heap), the memory the daemon may use does: like tmpfs, a budget larger than
+ *   that ends in the kernel's OOM killer, not in ENOSPC ({@link PagePool}).</li>
  *   <li>Times come from the injected {@link Clock} ({@code Clock.systemUTC()} has microsecond
  *   resolution on Linux with Java 17) and are stored in nanoseconds, made strictly increasing across
  *   the backend: each change gets at least the previous stamp + 1 ns, so two changes never share a
@@ -101,6 +104,8 @@ public final class MemBackend implements StorageBackend {
     }
 
     private final Capacity capacity;
+    /** Off-heap memory of every file's data. */
+    private final PagePool pool = new PagePool("vfsgw-mem");
     private final Clock clock;
     private final ReentrantReadWriteLock namespace = new ReentrantReadWriteLock();
     private final ConcurrentHashMap<Long, Node> nodes = new ConcurrentHashMap<>();
@@ -285,7 +290,7 @@ public final class MemBackend implements StorageBackend {
         }
         int dev = (t == FileType.CHARACTER_DEVICE || t == FileType.BLOCK_DEVICE) ? rdev : 0;
         return createNamed(ctx, parent, name, INODE_COST, (id, gid, now) -> t == FileType.REGULAR
-                ? new FileNode(id, t.modeBits() | perm, ctx.uid(), gid, now)
+                ? new FileNode(id, t.modeBits() | perm, ctx.uid(), gid, now, pool)
                 : new Node(id, t.modeBits() | perm, ctx.uid(), gid, now, dev, null));
     }
 
@@ -492,7 +497,7 @@ public final class MemBackend implements StorageBackend {
             existing = liveDir(parent).get(name);
             if (existing == null || name.isDotOrDotDot()) {
                 Entry e = createNamed(ctx, parent, name, INODE_COST, (id, gid, now) ->
-                        new FileNode(id, FileType.REGULAR.modeBits() | (mode & 07777), ctx.uid(), gid, now));
+                        new FileNode(id, FileType.REGULAR.modeBits() | (mode & 07777), ctx.uid(), gid, now, pool));
                 return new CreateResult(e, OpenResult.of(newHandle(nodes.get(e.nodeId()), flags)));
             }
             // Another creator won the race: O_EXCL fails, plain O_CREAT opens what is there.
@@ -524,7 +529,7 @@ public final class MemBackend implements StorageBackend {
             capacity.reserveInode(INODE_COST);
             long now = nowNs();
             FileNode f = new FileNode(nextId.getAndIncrement(), FileType.REGULAR.modeBits() | (mode & 07777),
-                    ctx.uid(), groupFor(ctx, d), now);
+                    ctx.uid(), groupFor(ctx, d), now, pool);
             f.fixedCost = INODE_COST;
             f.nlink = 0;
             f.linkable = (flags & OpenFlags.O_EXCL) == 0; // O_TMPFILE|O_EXCL may never be linked
@@ -1210,6 +1215,36 @@ public final class MemBackend implements StorageBackend {
     private long clockNs() {
         Instant i = clock.instant();
         return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    }
+
+    /**
+     * Frees every file's data (its memory goes back to the kernel now) and closes the off-heap pool.
+     * Calls after this see empty files and fail with EIO where they would need new data memory. A
+     * backend dropped without close gets its memory back once the GC finds it unreachable.
+     */
+    @Override
+    public void close() {
+        // Allocation stops first (EIO), so no writer can install a block after its file was emptied;
+        // then each file is emptied under its write lock, which waits for the reads and writes in
+        // flight; only then is the pool's memfd closed.
+        pool.stopAllocating();
+        for (Node n : nodes.values()) {
+            if (n instanceof FileNode f) {
+                Lock w = f.lock.writeLock();
+                w.lock();
+                try {
+                    f.releaseAll(capacity);
+                } finally {
+                    w.unlock();
+                }
+            }
+        }
+        pool.close();
+    }
+
+    /** The off-heap memory of file data; for tests and metrics. */
+    PagePool pagePool() {
+        return pool;
     }
 
     /** Bytes of the budget in use; for tests and metrics. */
