@@ -121,12 +121,13 @@ public final class BackendOptions {
     public Module module() {
         return switch (backend) {
             case mem -> {
-                // File data lives on the heap: a --mem-size the heap cannot hold would fail mid-write.
-                long heap = Runtime.getRuntime().maxMemory();
-                if (memSize > heap - (heap >> 3)) {
-                    throw new SetupException(String.format("--mem-size %d MiB does not fit in the JVM heap (%d MiB);"
-                            + " lower --mem-size or give the JVM more heap (VFSGW_JAVA_OPTS=-Xmx%dm)",
-                            memSize >> 20, heap >> 20, (memSize + (memSize >> 2)) >> 20));
+                // File data lives off the heap, in memory the kernel charges to this process: a
+                // --mem-size beyond what the machine (or our cgroup) has would end in the OOM killer.
+                long physical = MemoryLimit.bytes();
+                if (memSize > physical) {
+                    throw new SetupException(String.format("--mem-size %d MiB is more than the memory this process may use"
+                            + " (%d MiB, the smaller of MemTotal and the cgroup's memory.max); lower --mem-size",
+                            memSize >> 20, physical >> 20));
                 }
                 yield new MemModule(new MemOptions(memSize, memInodes));
             }

@@ -14,8 +14,8 @@ import java.util.concurrent.locks.LockSupport;
 final class StallWatch {
     static final StallWatch INSTANCE = new StallWatch();
 
-    static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final int IDLE_TICKS_BEFORE_PARKING = 1000;
+    static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+    private static final int IDLE_TICKS_BEFORE_PARKING = 500;
 
     private final Set<Vring.Crew> crews = ConcurrentHashMap.newKeySet();
     private final Thread thread;
