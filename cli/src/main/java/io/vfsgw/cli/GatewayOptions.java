@@ -27,7 +27,7 @@ public final class GatewayOptions {
     boolean writebackCache;
 
     @Option(names = {"--threads", "--thread-pool-size"}, paramLabel = "N", defaultValue = "4",
-            description = "Worker threads serving requests (default: ${DEFAULT-VALUE}).")
+            description = "Threads serving requests: per /dev/fuse mount, or per virtqueue for serve (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
