@@ -114,9 +114,18 @@ final class RangeStream implements Subscriber<ByteBuffer> {
         return copied;
     }
 
-    /** Stops the transfer (read-ahead no longer wanted); the connection is closed by the SDK. */
+    /**
+     * Stops the transfer (read-ahead no longer wanted); the SDK then closes the connection. A
+     * stream whose every byte has arrived is left to complete instead: cancelling it between its
+     * last byte and its end would throw away a pooled connection, and every small random read would
+     * pay for a new one.
+     */
     void cancel() {
         done = true;
+        if (pos >= end) {
+            queue.clear();
+            return;
+        }
         cancelled = true;
         Subscription s = subscription;
         if (s != null) {

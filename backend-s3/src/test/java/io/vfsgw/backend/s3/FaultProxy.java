@@ -38,6 +38,8 @@ final class FaultProxy implements AutoCloseable {
     private volatile Predicate<RequestLine> fail = r -> false;
     private final AtomicInteger budget = new AtomicInteger();
     final AtomicInteger injected = new AtomicInteger();
+    /** TCP connections accepted from the client so far (a client that pools connections opens few). */
+    final AtomicInteger connections = new AtomicInteger();
 
     FaultProxy(int upstreamPort) throws IOException {
         this.upstreamPort = upstreamPort;
@@ -63,6 +65,7 @@ final class FaultProxy implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket c = server.accept();
+                connections.incrementAndGet();
                 pool.execute(() -> serve(c));
             } catch (IOException e) {
                 return;   // closed
