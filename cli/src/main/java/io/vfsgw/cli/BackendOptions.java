@@ -103,6 +103,16 @@ public final class BackendOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     String s3HttpClient;
 
+    @Option(names = "--s3-part-size", paramLabel = "SIZE", defaultValue = "8M", converter = SizeConverter.class,
+            description = "s3: multipart part size of uploads and the largest read-ahead GET, at least 5M"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long s3PartSize;
+
+    @Option(names = "--s3-inflight-parts", paramLabel = "N", defaultValue = "4",
+            description = "s3: parts uploading at once per file being written, and read-ahead GETs in flight per"
+                    + " file being read (default: ${DEFAULT-VALUE}).")
+    int s3InflightParts;
+
     @Option(names = {"--cache-size", "--s3-cache-size"}, paramLabel = "SIZE", defaultValue = "1G",
             converter = CacheSizeConverter.class,
             description = "s3: on-disk cache of object data under --cache-dir, shared by all open files; 0 turns it off "
@@ -155,7 +165,7 @@ public final class BackendOptions {
                 }
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
-                        .httpClient(httpClient());
+                        .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts());
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }
@@ -174,6 +184,20 @@ public final class BackendOptions {
      */
     public boolean posixAcl() {
         return backend == Kind.posix && posixAcl;
+    }
+
+    private int s3PartSize() {
+        if (s3PartSize < S3Options.MIN_PART_SIZE || s3PartSize > (1L << 30)) {
+            throw new SetupException("--s3-part-size must be between 5M (the S3 minimum) and 1G, not " + s3PartSize);
+        }
+        return (int) s3PartSize;
+    }
+
+    private int s3InflightParts() {
+        if (s3InflightParts < 1 || s3InflightParts > 64) {
+            throw new SetupException("--s3-inflight-parts must be between 1 and 64, not " + s3InflightParts);
+        }
+        return s3InflightParts;
     }
 
     private S3Options.HttpClient httpClient() {

@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * through in order is dropped). A read is served from the cache only when every chunk it touches
  * is present, so a read is never half from disk and half from S3.
  *
+ * <p>A chunk is admitted on its second miss, not its first: the first only leaves its name in a
+ * bounded "seen once" list. A file streamed once (the common case: a VM copying a big object out)
+ * thus costs no disk writes and does not flush what the cache holds, while anything read twice is
+ * kept. Writing every first read to disk cost a third of the sequential read rate here (1 GiB
+ * read 0.62x of the SDK's rate with it, 0.98x without).
+ *
  * <p>The index lives in memory: the directory is emptied at start (a cache, not a store).
  */
 final class ChunkCache {
@@ -47,6 +53,9 @@ final class ChunkCache {
     /** Chunk file name -> its length, in access order (eldest first). Guarded by this. */
     private final LinkedHashMap<String, Long> index = new LinkedHashMap<>(1024, 0.75f, true);
     private long bytes;
+    /** Names of chunks missed once and not cached (the admission filter), eldest first. Guarded by this. */
+    private final LinkedHashMap<String, Boolean> seenOnce;
+    private final int seenOnceMax;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong tmpSeq = new AtomicLong();
 
@@ -54,6 +63,8 @@ final class ChunkCache {
         this.dir = dir;
         this.capacity = capacity;
         this.chunkSize = chunkSize;
+        this.seenOnceMax = (int) Math.min(1 << 20, Math.max(1024, 2 * (capacity / chunkSize)));
+        this.seenOnce = new LinkedHashMap<>(1024, 0.75f, false);
         Files.createDirectories(dir);
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
@@ -183,6 +194,21 @@ final class ChunkCache {
         }
     }
 
+    /** True on a chunk's second miss (fill it now); the first only remembers the chunk's name. */
+    synchronized boolean admit(String object, long idx) {
+        String n = name(object, idx);
+        if (seenOnce.remove(n) != null) {
+            return true;
+        }
+        seenOnce.put(n, Boolean.TRUE);
+        if (seenOnce.size() > seenOnceMax) {
+            Iterator<String> eldest = seenOnce.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+        }
+        return false;
+    }
+
     /**
      * Collects the bytes one handle's GETs deliver, in order, into whole chunks. Not thread-safe:
      * one per {@link ObjectReader}, used under its lock. Errors only disable caching, never the read.
@@ -224,7 +250,7 @@ final class ChunkCache {
                         drop();   // a gap: this chunk will not be whole
                     }
                 }
-                if (tmp == null && pos == chunkStart && !contains(object, idx)) {
+                if (tmp == null && pos == chunkStart && !contains(object, idx) && admit(object, idx)) {
                     start(idx);
                 }
                 if (tmp != null) {

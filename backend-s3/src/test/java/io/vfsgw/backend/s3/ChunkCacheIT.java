@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 
-/** The on-disk chunk cache: a re-read (new open, same ETag) costs no GET; the size bound holds; a new ETag misses. */
+/** The on-disk chunk cache: admitted on a second read, then a re-read (same ETag) costs no GET; the size bound holds; a new ETag misses. */
 class ChunkCacheIT {
     private static final RequestContext CTX = new RequestContext(0, 0, 1);
     private static S3ProxyFixture server;
@@ -68,7 +68,7 @@ class ChunkCacheIT {
     }
 
     @Test
-    void secondReadOfAFileCostsNoGet() throws Exception {
+    void aFileReadTwiceIsServedFromTheCache() throws Exception {
         int size = (5 << 20) + 12345;   // not a whole number of chunks: the short last chunk is cached too
         byte[] data = put("cc-reread/f", size, 1);
         S3Backend b = new S3Backend(server.options(cache).prefix("cc-reread").build(), client);
@@ -78,11 +78,15 @@ class ChunkCacheIT {
             assertArrayEquals(data, readAll(b, e.nodeId(), size));
             int firstGets = counter.get("GetObject");
             assertTrue(firstGets > 0, "the first read goes to S3");
+            assertEquals(0, countFiles(cache.resolve("chunks")), "a file read once is not written to the cache");
             counter.reset();
             assertArrayEquals(data, readAll(b, e.nodeId(), size));
-            assertEquals(0, counter.get("GetObject"), "second read served from the chunk cache: " + counter.snapshot());
+            assertTrue(counter.get("GetObject") > 0, "the second read goes to S3 and fills the cache");
             assertEquals(6, countFiles(cache.resolve("chunks")));
-            System.out.println("ChunkCacheIT: first read " + firstGets + " GETs, second read 0 GETs");
+            counter.reset();
+            assertArrayEquals(data, readAll(b, e.nodeId(), size));
+            assertEquals(0, counter.get("GetObject"), "third read served from the chunk cache: " + counter.snapshot());
+            System.out.println("ChunkCacheIT: first read " + firstGets + " GETs (not cached), second read fills, third 0 GETs");
 
             // Replaced object: new ETag, so the old chunks do not answer.
             byte[] newer = put("cc-reread/f", size, 2);
@@ -103,6 +107,8 @@ class ChunkCacheIT {
         try {
             Entry e = b.lookup(CTX, StorageBackend.ROOT_ID, FileName.literal("f"));
             assertArrayEquals(data, readAll(b, e.nodeId(), size));
+            assertEquals(0, b.chunkCache().bytes(), "read once: nothing admitted");
+            assertArrayEquals(data, readAll(b, e.nodeId(), size));   // the second pass is admitted
             assertTrue(b.chunkCache().bytes() <= 3 << 20, "cache holds " + b.chunkCache().bytes());
             assertEquals(3, countFiles(cache.resolve("chunks")), "only the 3 most recent chunks stay on disk");
             // The most recent chunks are the tail: a read there costs nothing, the head costs a GET.
