@@ -26,6 +26,11 @@ RAND_IOS = int(os.environ.get("BENCH_S3_RAND_IOS", "1000"))
 SMALL = int(os.environ.get("BENCH_S3_SMALL", "1000"))
 LISTN = int(os.environ.get("BENCH_S3_LIST", "10000"))
 CLIENTS = os.environ.get("BENCH_S3_CLIENTS", "sdk,vfsgw,s3fs,rclone").split(",")
+# Rounds are interleaved (every client once, then again): a slow minute of the shared machine hits
+# every client of that round alike. Reported: the median per figure, and the min-max of the rates.
+ROUNDS = int(os.environ.get("BENCH_S3_ROUNDS", "3"))
+RATES = ("write_mibps", "read_mibps", "rand_iops")
+MEDIANS = RATES + ("write_s", "read_s", "rand_overfetch", "list_s", "create_ms", "stat_ms", "unlink_ms")
 ACCESS, SECRET, BUCKET = "bench-access", "bench-secret-key", "bench"
 
 
@@ -121,7 +126,8 @@ class Bench:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = AccessLog(WORK + "/access.log")
-        self.results = {"size_mib": MIB, "rand_seconds": RAND_SECONDS, "small": SMALL, "list": LISTN, "clients": {}}
+        self.results = {"size_mib": MIB, "rand_seconds": RAND_SECONDS, "small": SMALL, "list": LISTN,
+                        "rounds": ROUNDS, "clients": {}}
 
     # ---------------------------------------------------------------- infrastructure
     def start(self):
@@ -187,7 +193,7 @@ class Bench:
     # ---------------------------------------------------------------- mounts
     def mount(self, client):
         mnt = f"{WORK}/mnt-{client}"
-        os.makedirs(mnt)
+        os.makedirs(mnt, exist_ok=True)
         if client == "vfsgw":
             jar = REPO + "/cli/target/vfsgw.jar"
             p = self.spawn(["java", "-jar", jar, "mount", mnt, "--backend", "s3", "--bucket", BUCKET,
@@ -283,7 +289,7 @@ class Bench:
         r["list_reqs"] = summary(self.log.since(off))
 
         sd = f"{d}/small"
-        os.makedirs(sd)
+        os.makedirs(sd, exist_ok=True)
         off = self.log.mark()
         t0 = time.time()
         for i in range(SMALL):
@@ -336,16 +342,32 @@ class Bench:
         t0 = time.time()
         try:
             self.start()
-            for c in CLIENTS:
-                print(f"== {c}", flush=True)
-                self.results["clients"][c] = self.run_sdk() if c == "sdk" else self.run_mount(c)
-                print(json.dumps(self.results["clients"][c]), flush=True)
+            runs = {c: [] for c in CLIENTS}
+            for rnd in range(1, ROUNDS + 1):
+                for c in CLIENTS:
+                    print(f"== round {rnd}/{ROUNDS}: {c}", flush=True)
+                    runs[c].append(self.run_sdk() if c == "sdk" else self.run_mount(c))
+                    print(json.dumps(runs[c][-1]), flush=True)
+            for c, rs in runs.items():
+                self.results["clients"][c] = combine(rs)
         finally:
             self.stop()
         self.results["wall_s"] = time.time() - t0
         json.dump(self.results, open(WORK + "/results.json", "w"), indent=1)
         open(WORK + "/results.md", "w").write(report(self.results))
         print(report(self.results))
+
+
+def combine(rounds):
+    """One client's rounds: medians of the figures, min-max of the rates, request counts of round 1."""
+    out = dict(rounds[0])
+    for k in MEDIANS:
+        vals = sorted(r[k] for r in rounds)
+        out[k] = vals[len(vals) // 2] if len(vals) % 2 else (vals[len(vals) // 2 - 1] + vals[len(vals) // 2]) / 2
+        if k in RATES:
+            out[k + "_range"] = [vals[0], vals[-1]]
+    out["rounds"] = rounds
+    return out
 
 
 def report(res):
@@ -363,14 +385,19 @@ def report(res):
 
     lines = [f"Sizes: sequential {res['size_mib']} MiB, random 4 KiB reads: {RAND_IOS} or {res['rand_seconds']} s, "
              f"whichever ends first (fio psync, 1 job, page cache dropped), listing {res['list']} objects, {res['small']} small files "
-             f"(100 B). Ratios are to the direct SDK client. Whole run: {res['wall_s'] / 60:.1f} min.", "",
+             f"(100 B). Median of {res['rounds']} interleaved round(s), [min–max] of the rates; ratios are of medians, "
+             f"to the direct SDK client. Whole run: {res['wall_s'] / 60:.1f} min.", "",
              "| client | seq write MiB/s | seq read MiB/s | rand 4K IOPS | server bytes per byte read (rand) "
              "| ls 10k s | create ms | stat ms | unlink ms |",
              "|---|---|---|---|---|---|---|---|---|"]
+    def rng(r, key):
+        lo, hi = r.get(key + "_range", (r[key], r[key]))
+        return f" [{lo:.0f}–{hi:.0f}]" if len(r.get("rounds", [])) > 1 else ""
+
     for name, r in c.items():
-        lines.append(f"| {name} | {r['write_mibps']:.0f}{ratio(name, 'write_mibps')} "
-                     f"| {r['read_mibps']:.0f}{ratio(name, 'read_mibps')} "
-                     f"| {r['rand_iops']:.0f}{ratio(name, 'rand_iops')} | {r['rand_overfetch']:.2f} "
+        lines.append(f"| {name} | {r['write_mibps']:.0f}{ratio(name, 'write_mibps')}{rng(r, 'write_mibps')} "
+                     f"| {r['read_mibps']:.0f}{ratio(name, 'read_mibps')}{rng(r, 'read_mibps')} "
+                     f"| {r['rand_iops']:.0f}{ratio(name, 'rand_iops')}{rng(r, 'rand_iops')} | {r['rand_overfetch']:.2f} "
                      f"| {r['list_s']:.2f} | {r['create_ms']:.2f} | {r['stat_ms']:.2f} | {r['unlink_ms']:.2f} |")
     lines += ["", "S3 requests per operation (counted by the nginx reverse proxy in front of S3Proxy):", "",
               f"| client | seq write {res['size_mib']} MiB | seq read | rand read (per 4K read) | ls 10k "

@@ -2,7 +2,7 @@
 # S3 benchmark: vfsgw, s3fs and rclone mounts and the AWS SDK itself against one local S3Proxy,
 # every request counted by an nginx reverse proxy. One command; about 8 min on 2 shared cores.
 # Needs root (/dev/fuse, drop_caches), s3fs, rclone, fio, nginx (Debian: nginx-light).
-# Env: BENCH_S3_MIB (256), BENCH_S3_RAND_SECONDS (15), BENCH_S3_SMALL (1000), BENCH_S3_LIST (10000),
+# Env: BENCH_S3_MIB (256), BENCH_S3_ROUNDS (3, interleaved), BENCH_S3_RAND_SECONDS (15), BENCH_S3_SMALL (1000), BENCH_S3_LIST (10000),
 # BENCH_S3_CLIENTS (sdk,vfsgw,s3fs,rclone), BENCH_S3_WORK (/tmp/vfsgw-bench-s3), BENCH_S3_VFSGW_ARGS (extra
 # vfsgw mount options, e.g. "--s3-http-client netty").
 # Results: $BENCH_S3_WORK/results.{json,md}; bench/s3/results.md keeps the last run's table.
