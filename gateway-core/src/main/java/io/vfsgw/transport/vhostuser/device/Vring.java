@@ -188,8 +188,7 @@ final class Vring {
         if (!isStarted()) {
             return base;
         }
-        Crew stopped = crew;
-        stopCrew();
+        Crew stopped = stopCrew();
         EventFds.close(kickFd);
         kickFd = -1;
         long deadline = System.nanoTime() + drainTimeoutNanos;
@@ -254,9 +253,12 @@ final class Vring {
         crew.start();
     }
 
-    private void stopCrew() {
-        crew.stop();
+    /** Stops the crew (see {@link Crew#stop}) and returns it, for waiting on its threads. */
+    private Crew stopCrew() {
+        Crew stopped = crew;
+        stopped.stop();
         crew = null;
+        return stopped;
     }
 
     /**
@@ -319,7 +321,7 @@ final class Vring {
             synchronized (this) {
                 notifyAll();
                 while (leader != null && !busy) {
-                    awaitUninterruptibly();
+                    waitForChange();
                 }
                 leader = null; // a busy leader is not at the ring: it ends after its request
             }
@@ -359,7 +361,8 @@ final class Vring {
             notify();
         }
 
-        private void awaitUninterruptibly() {
+        /** Waits for a notify; an interrupt stops the crew (only shutdown interrupts these threads). */
+        private void waitForChange() {
             try {
                 wait();
             } catch (InterruptedException e) {
@@ -374,7 +377,7 @@ final class Vring {
                 while (true) {
                     synchronized (this) {
                         while (leader != null && !stopping) {
-                            awaitUninterruptibly();
+                            waitForChange();
                         }
                         if (stopping) {
                             return;
