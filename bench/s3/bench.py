@@ -250,6 +250,9 @@ class Bench:
         os.remove(f"{d}/warm.bin")
         time.sleep(1)
         drop_caches()
+        # The source file in the page cache, as it is for the SDK client (its untimed pass read
+        # it): the write figure is the upload path's, not the local disk's.
+        sh(f"cat {WORK}/src.bin > /dev/null")
         off = self.log.mark()
         t0 = time.time()
         sh(f"dd if={WORK}/src.bin of={d}/seq.bin bs=1M status=none")
@@ -259,11 +262,15 @@ class Bench:
         r["write_reqs"] = summary(self.log.since(off))
         time.sleep(2)
 
+        rand = (f"fio --name=rand --filename={d}/read.bin --rw=randread --bs=4k --ioengine=psync "
+                f"--runtime={RAND_SECONDS} --number_ios={RAND_IOS} --invalidate=1 --fadvise_hint=1 --output-format=json")
+        # One untimed pass first, as the SDK client gets one: a JIT-compiled client (vfsgw's and
+        # the SDK's) reads at half its rate for its first thousand random reads.
+        drop_caches()
+        sh(rand)
         drop_caches()
         off = self.log.mark()
-        fio = json.loads(sh(f"fio --name=rand --filename={d}/read.bin --rw=randread --bs=4k --ioengine=psync "
-                            f"--runtime={RAND_SECONDS} --number_ios={RAND_IOS} --invalidate=1 --fadvise_hint=1 "
-                            f"--output-format=json"))
+        fio = json.loads(sh(rand))
         job = fio["jobs"][0]["read"]
         reqs = self.log.since(off)
         fetched = sum(b for m, _u, _s, b, _l in reqs if m == "GET")
