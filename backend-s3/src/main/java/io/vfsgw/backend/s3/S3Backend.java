@@ -356,9 +356,16 @@ public final class S3Backend implements StorageBackend {
         S3Node existing = byPath.get(path);
         if (existing != null) {
             synchronized (existing) {
-                if (existing.localOnly || (existing.writer != null && existing.writer.dirty())) {
-                    return entryLocked(existing);
+                if (existing.localOnly || (existing.writer != null && existing.writer.dirty())
+                        || (existing.attr != null && System.nanoTime() < existing.attrExpiresNs)) {
+                    return entryLocked(existing);   // ours, or learned within the metadata timeout
                 }
+            }
+            Found again = revalidate(existing, path);
+            if (again != null) {
+                S3Node n = bind(path, again.type);
+                learn(n, again);
+                return entry(n);
             }
         }
         Found f = find(path);
@@ -381,6 +388,28 @@ public final class S3Backend implements StorageBackend {
             }
         }
         return n;
+    }
+
+    /**
+     * A file we already know, its attrs expired and no fresh listing of its directory at hand: one
+     * HEAD tells whether it is still there and what it is now, where a full lookup costs a LIST
+     * and a HEAD. Null when that is not enough (a directory, or the object is gone: the full
+     * lookup decides, and finds a directory that replaced the file). A directory created under the
+     * same name beside a file we know keeps showing as the file; such a bucket shows one of the two
+     * anyway (docs/s3.md).
+     */
+    private Found revalidate(S3Node known, String path) throws FsException {
+        if (known.type == FileType.DIRECTORY || cachedListing(parentOf(path)) != null) {
+            return null;
+        }
+        try {
+            return headFile(path);
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return null;
+            }
+            throw e;
+        }
     }
 
     /** Finds what {@code path} is: recent listing, negative cache, then S3. Throws ENOENT. */

@@ -526,6 +526,39 @@ class S3BackendIT {
     }
 
     @Test
+    void aKnownFileIsRevalidatedWithOneHead() throws Exception {
+        // within the metadata timeout a lookup of a file we know costs nothing (another guest's stat)
+        S3Backend cached = backend();
+        CreateResult cr = cached.create(CTX, ROOT, n("k"), 0640, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+        cached.write(CTX, cr.entry().nodeId(), cr.open().fh(), 0,
+                new Buffers.Source(ByteBuffer.wrap(new byte[] {'a', 'b', 'c'})), false);
+        cached.flush(CTX, cr.entry().nodeId(), cr.open().fh(), 0);
+        cached.release(CTX, cr.entry().nodeId(), cr.open().fh(), 0, 0);
+        counter.reset();
+        assertEquals(3, cached.lookup(CTX, ROOT, n("k")).attr().size());
+        assertEquals(0, counter.total(), "a fresh node answers from memory: " + counter.snapshot());
+
+        // past the timeout (zero here) one HEAD revalidates it, where a name never seen costs LIST + HEAD
+        S3Backend b = backend(o -> o.metadataTtl(java.time.Duration.ZERO));
+        Entry first = b.lookup(CTX, ROOT, n("k"));
+        rawPut(prefix + "k", new byte[] {'x', 'y', 'z', 'w'}, Map.of());   // another writer replaces it
+        counter.reset();
+        Entry again = b.lookup(CTX, ROOT, n("k"));
+        assertEquals(Map.of("HeadObject", 1), counter.snapshot());
+        assertEquals(first.nodeId(), again.nodeId());
+        assertEquals(4, again.attr().size(), "the HEAD's answer, not the remembered size");
+
+        // the file gone and a directory of that name in its place: the full lookup finds the directory
+        raw.deleteObject(r -> r.bucket(S3ProxyFixture.BUCKET).key(prefix + "k")).join();
+        rawPut(prefix + "k/inside", new byte[] {1}, Map.of());
+        counter.reset();
+        Entry dir = b.lookup(CTX, ROOT, n("k"));
+        assertEquals(FileType.DIRECTORY, dir.attr().type());
+        // the HEAD that missed, the LIST that finds k/, the HEAD of its (absent) marker
+        assertEquals(Map.of("HeadObject", 2, "ListObjectsV2", 1), counter.snapshot());
+    }
+
+    @Test
     void serverOutageMidUploadReturnsEioAndLosesNothing() throws Exception {
         S3Backend b = backend(o -> o.maxRetries(1));
         byte[] data = random(24 << 20, 24);
