@@ -69,32 +69,48 @@ final class FileNode extends Node {
         return allocatedBytes;
     }
 
-    /** Copies {@code min(sink.remaining(), size - offset)} bytes at {@code offset} into the sink. */
-    void read(long offset, ReadSink sink) {
+    /**
+     * Copies {@code min(sink.remaining(), size - offset)} bytes at {@code offset} into the sink:
+     * one preadv per run of pages whose buffers follow each other in the pool, zeros for holes.
+     */
+    void read(long offset, ReadSink sink) throws FsException {
         if (offset >= size) {
             return;
         }
-        long want = Math.min(sink.remaining(), size - offset);
+        long end = offset + Math.min(sink.remaining(), size - offset);
         long pos = offset;
-        while (want > 0) {
-            int inPage = (int) (pos & PAGE_MASK);
-            int n = (int) Math.min(PAGE_SIZE - inPage, want);
+        while (pos < end) {
             Block page = pages.get(pos >>> PAGE_SHIFT);
+            int inPage = (int) (pos & PAGE_MASK);
+            int n = (int) Math.min(PAGE_SIZE - inPage, end - pos);
             int real = page == null ? 0 : Math.max(0, Math.min(n, page.size() - inPage));
-            if (real > 0) {
-                sink.put(view(page, inPage, real));
+            if (real == 0) {
+                sink.putZeros(n);
+                pos += n;
+                continue;
             }
-            if (real < n) {
-                sink.putZeros(n - real);
+            long runEnd = pos + real;
+            Block last = page;
+            // A buffer read to its page's end is a full page: the next may follow it in the pool.
+            while (runEnd < end && (runEnd & PAGE_MASK) == 0) {
+                Block next = pages.get(runEnd >>> PAGE_SHIFT);
+                if (next == null || next.offset() != last.offset() + PAGE_SIZE) {
+                    break;
+                }
+                int more = (int) Math.min(Math.min(PAGE_SIZE, end - runEnd), next.size());
+                runEnd += more;
+                last = next;
             }
-            pos += n;
-            want -= n;
+            pool.read(page.offset() + inPage, sink, (int) (runEnd - pos));
+            pos = runEnd;
         }
     }
 
     /**
      * Writes {@code length} bytes of {@code src} at {@code offset} (the caller has clamped the range to
      * the size limit) and grows the size. ENOSPC before anything changes when the buffers do not fit.
+     * One pwritev per run of pages whose buffers follow each other in the pool (a file written in
+     * order mostly gets such buffers).
      */
     int write(long offset, WriteSource src, int length, Capacity capacity) throws FsException {
         if (length <= 0) {
@@ -104,11 +120,22 @@ final class FileNode extends Node {
         ensure(offset, end, false, capacity);
         long pos = offset;
         while (pos < end) {
-            int inPage = (int) (pos & PAGE_MASK);
-            int n = (int) Math.min(PAGE_SIZE - inPage, end - pos);
-            int copied = src.copyTo(view(pages.get(pos >>> PAGE_SHIFT), inPage, n));
+            Block page = pages.get(pos >>> PAGE_SHIFT);
+            long runEnd = Math.min((pos | PAGE_MASK) + 1, end);
+            Block last = page;
+            // ensure() made every page but the range's last a full buffer, so runs join at page ends.
+            while (runEnd < end) {
+                Block next = pages.get(runEnd >>> PAGE_SHIFT);
+                if (next.offset() != last.offset() + PAGE_SIZE) {
+                    break;
+                }
+                runEnd = Math.min(runEnd + PAGE_SIZE, end);
+                last = next;
+            }
+            int want = (int) (runEnd - pos);
+            int copied = pool.write(page.offset() + (pos & PAGE_MASK), src, want);
             pos += copied;
-            if (copied < n) {
+            if (copied < want) {
                 break; // the source ran dry early; report what we took
             }
         }

@@ -67,6 +67,148 @@ class MemBackendOffHeapTest {
     }
 
     @Test
+    void scatteredDirectBuffersGoInAndOutOverAFragmentedPool() throws Exception {
+        try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20))) {
+            // Fragment the pool: two files interleaved page by page, then one deleted, so the next
+            // file gets freed blocks between blocks still in use (runs break) and fresh ones.
+            CreateResult a = fs.create(ROOT, R, name("a"), 0644, OpenFlags.O_RDWR, 0);
+            CreateResult b = fs.create(ROOT, R, name("b"), 0644, OpenFlags.O_RDWR, 0);
+            for (int i = 0; i < 16; i++) {
+                for (CreateResult c : List.of(a, b)) {
+                    fs.write(ROOT, c.entry().nodeId(), c.open().fh(), (long) i * PAGE_SIZE,
+                            new BufferWriteSource(directPattern(PAGE_SIZE, 7)), false);
+                }
+            }
+            fs.release(ROOT, a.entry().nodeId(), a.open().fh(), 0, 0);
+            fs.unlink(ROOT, R, name("a"));
+            fs.forget(a.entry().nodeId(), 1);
+
+            CreateResult c = fs.create(ROOT, R, name("c"), 0644, OpenFlags.O_RDWR, 0);
+            long f = c.entry().nodeId();
+            long fh = c.open().fh();
+            byte[] model = new byte[40 * PAGE_SIZE];
+            Random rnd = new Random(42);
+            // Writes as a guest sends them: 4 KiB pages, some split, at offsets not page aligned.
+            for (int w = 0; w < 40; w++) {
+                int off = rnd.nextInt(model.length - 300_000);
+                byte[] data = new byte[1 + rnd.nextInt(300_000)];
+                rnd.nextBytes(data);
+                System.arraycopy(data, 0, model, off, data.length);
+                assertEquals(data.length, fs.write(ROOT, f, fh, off, new Scattered(data, 4096 - (w % 3) * 1000), false));
+            }
+            long size = fs.getattr(ROOT, f, fh).size();
+            // Reads into scattered direct buffers, from everywhere, crossing holes-free pages and runs.
+            for (int r = 0; r < 40; r++) {
+                int off = rnd.nextInt((int) size);
+                int len = 1 + rnd.nextInt(200_000);
+                Scattered sink = new Scattered(new byte[len], 4096);
+                fs.read(ROOT, f, fh, off, sink);
+                int got = (int) Math.min(len, size - off);
+                assertEquals(got, sink.filled(), "read " + len + " at " + off);
+                assertArrayEquals(Arrays.copyOfRange(model, off, off + got), sink.bytes(got), "read at " + off);
+            }
+            assertPoolMatchesBudget(fs);
+        }
+    }
+
+    /** A request's data as a guest hands it over: direct buffers of {@code piece} bytes, in order. */
+    private static final class Scattered implements io.vfsgw.spi.WriteSource, io.vfsgw.spi.ReadSink {
+        private final ByteBuffer[] parts;
+        private int index;
+
+        Scattered(byte[] data, int piece) {
+            List<ByteBuffer> out = new ArrayList<>();
+            for (int off = 0; off < data.length; off += piece) {
+                int n = Math.min(piece, data.length - off);
+                out.add(ByteBuffer.allocateDirect(n).put(data, off, n).flip());
+            }
+            parts = out.toArray(new ByteBuffer[0]);
+        }
+
+        @Override
+        public int remaining() {
+            int n = 0;
+            for (int i = index; i < parts.length; i++) {
+                n += parts[i].remaining();
+            }
+            return n;
+        }
+
+        @Override
+        public int copyTo(ByteBuffer dst) {
+            throw new AssertionError("the backend copies through pwritev, with views()");
+        }
+
+        @Override
+        public ByteBuffer[] views() {
+            return Arrays.stream(parts, index, parts.length).map(ByteBuffer::slice).toArray(ByteBuffer[]::new);
+        }
+
+        @Override
+        public ByteBuffer[] views(int max) {
+            List<ByteBuffer> out = new ArrayList<>();
+            for (int i = index; i < parts.length && max > 0; i++) {
+                ByteBuffer v = parts[i].slice();
+                v.limit(Math.min(v.limit(), max));
+                max -= v.remaining();
+                out.add(v);
+            }
+            return out.toArray(new ByteBuffer[0]);
+        }
+
+        @Override
+        public void advance(int n) {
+            while (n > 0) {
+                ByteBuffer p = parts[index];
+                int k = Math.min(n, p.remaining());
+                p.position(p.position() + k);
+                n -= k;
+                if (!p.hasRemaining()) {
+                    index++;
+                }
+            }
+        }
+
+        @Override
+        public void put(ByteBuffer src) {
+            while (src.hasRemaining()) {
+                ByteBuffer p = parts[index];
+                int k = Math.min(src.remaining(), p.remaining());
+                p.put(src.duplicate().limit(src.position() + k));
+                src.position(src.position() + k);
+                if (!p.hasRemaining()) {
+                    index++;
+                }
+            }
+        }
+
+        @Override
+        public void putZeros(int count) {
+            put(ByteBuffer.allocate(count));
+        }
+
+        int filled() {
+            int n = 0;
+            for (ByteBuffer p : parts) {
+                n += p.position();
+            }
+            return n;
+        }
+
+        byte[] bytes(int len) {
+            byte[] out = new byte[len];
+            int at = 0;
+            for (ByteBuffer p : parts) {
+                ByteBuffer d = p.duplicate().flip();
+                int k = Math.min(d.remaining(), len - at);
+                d.get(out, at, k);
+                at += k;
+            }
+            return out;
+        }
+    }
+
+    @Test
     void reusedBlocksNeverShowAnotherFilesBytes() throws Exception {
         try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20))) {
             PagePool pool = fs.pagePool();

@@ -710,12 +710,7 @@ class MemBackendTest {
 
             @Override
             public void put(java.nio.ByteBuffer src) {
-                inside.countDown();
-                try {
-                    letGo.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
+                stall();
                 slow.put(src);
             }
 
@@ -726,7 +721,17 @@ class MemBackendTest {
 
             @Override
             public java.nio.ByteBuffer[] views(int max) {
+                stall();   // the backend reads into the sink's views (preadv)
                 return slow.views(max);
+            }
+
+            private void stall() {
+                inside.countDown();
+                try {
+                    letGo.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
 
             @Override
