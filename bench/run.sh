@@ -13,7 +13,8 @@
 #   --rounds N  rounds per target (default 3)
 # Each round runs, per target: fio psync sequential write (end_fsync) and, after dropping caches,
 # sequential read of one file in 1 MiB blocks; random 4 KiB reads of it (cold, size and time
-# bounded); create+stat+unlink of many empty files (bench/metaops.c).
+# bounded); create+stat+unlink of many empty files (bench/metaops.c). The guest runs one more,
+# untimed round first (round 0) on every share: reported figures are of warmed-up daemons.
 # Needs root (mounts, drop_caches), fio, gcc, libfuse3-dev, python3, qemu, and cli/target/vfsgw.jar
 # (built when missing). Output: stdout and bench/results/<date>.md (--quick: only $RUN); raw fio JSON stays in
 # $BENCH_WORK (default /var/tmp/vfsgw-bench). VFSGW_JAVA_OPTS is passed to the vfsgw JVMs.
@@ -178,25 +179,29 @@ R=$ROUNDS SIZE=$G_SIZE RIO=$G_RAND_IO RT=$G_RAND_T META=$G_META
 EOF
     cat <<'EOF'
 cp /vfsd/.bench/metaops /tmp/metaops
-mkdir -p /tmp/res
+mkdir -p /tmp/res /tmp/warm
 job() { out=$1; shift; fio --name=bench --ioengine=psync --direct=0 --output-format=json --output="$out" "$@" >/dev/null || echo "bench: fio failed: $out"; }
 dropc() { sync; echo 3 > /proc/sys/vm/drop_caches; }
-r=1
+# Round 0 warms every share up and is not reported: the daemons serve VMs for days, so their
+# steady state is what counts (vfsgw's JIT compiles its hot paths in the first round; all of them
+# map the guest's memory page by page the first time they touch it).
+r=0
 while [ $r -le $R ]; do
+    res=/tmp/res; [ $r -eq 0 ] && res=/tmp/warm
     for spec in virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9; do
         t=${spec%%:*} d=${spec#*:} f=${spec#*:}/bench.dat
-        echo "bench: guest round $r: $t"
+        echo "bench: guest round $r$([ $r -eq 0 ] && echo ' (warm-up, not reported)'): $t"
         rm -f "$f"
-        job /tmp/res/$t.seqwrite.$r.json --filename="$f" --rw=write --bs=1M --size=$SIZE --end_fsync=1
+        job $res/$t.seqwrite.$r.json --filename="$f" --rw=write --bs=1M --size=$SIZE --end_fsync=1
         dropc
-        job /tmp/res/$t.seqread.$r.json --filename="$f" --rw=read --bs=1M --size=$SIZE
+        job $res/$t.seqread.$r.json --filename="$f" --rw=read --bs=1M --size=$SIZE
         dropc
-        job /tmp/res/$t.randread.$r.json --filename="$f" --rw=randread --bs=4k --size=$SIZE --io_size=$RIO --runtime=$RT
+        job $res/$t.randread.$r.json --filename="$f" --rw=randread --bs=4k --size=$SIZE --io_size=$RIO --runtime=$RT
         rm -rf "$d/meta"; mkdir "$d/meta"
-        /tmp/metaops "$d/meta" $META 20 > /tmp/res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
+        /tmp/metaops "$d/meta" $META 20 > $res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
         rmdir "$d/meta"; rm -f "$f"
     done
-    mkdir -p /vfsd/.bench/res && cp /tmp/res/* /vfsd/.bench/res/
+    [ $r -gt 0 ] && mkdir -p /vfsd/.bench/res && cp /tmp/res/* /vfsd/.bench/res/
     r=$((r + 1))
 done
 vfsgw_result bench ok "rounds=$R"
