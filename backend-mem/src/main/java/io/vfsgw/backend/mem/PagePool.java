@@ -32,18 +32,23 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * A memfd (rather than {@code ByteBuffer.allocateDirect}) gives two things:
  * <ul>
  *   <li>Freeing is immediate and exact: {@link #freeAll} punches a hole in the memfd
- *   ({@code fallocate(PUNCH_HOLE)}), which hands the pages back to the kernel at once, so RSS follows
- *   the file system's contents; a direct buffer's memory would come back only after a GC ran its
- *   cleaner, and {@code -XX:MaxDirectMemorySize} (default: the heap size) would cap the file system.</li>
+ *   ({@code fallocate(PUNCH_HOLE)}), which hands the pages back to the kernel at once, so the
+ *   memory the memfd holds follows the file system's contents; a direct buffer's memory would come
+ *   back only after a GC ran its cleaner, and {@code -XX:MaxDirectMemorySize} (default: the heap
+ *   size) would cap the file system.</li>
  *   <li>A punched range reads back as zeros, so a reused block is already clean: no file ever sees
  *   another file's old bytes, and FileNode's "everything past EOF is zero" holds without a memset.</li>
  * </ul>
- * Memory is taken when a block is first written (a page fault), as tmpfs does. If the host or the
+ * Memory is taken when a block is first written (the kernel allocates the memfd's pages in
+ * pwritev; see {@link #write}), as tmpfs does. It counts in the process's memory cgroup as shmem,
+ * not in its RSS, since file data is not copied through the mapping. If the host or the
  * daemon's memory cgroup has less memory than the --mem-size budget, the kernel's OOM killer acts at
- * that moment (measured: a 400 MiB cgroup, a 1 GiB budget); there is no errno to turn into ENOSPC, so
+ * that moment (measured when pages were still filled through the mapping: a 400 MiB cgroup, a
+ * 1 GiB budget); there is no errno to turn into ENOSPC, so
  * the budget must fit the memory the daemon may use. Committing blocks ahead with fallocate(0) does
  * not change that (the cgroup charge OOM-kills inside the syscall), so it is not done.
- * Only existing {@code io.vfsgw.nativeio} calls are used (memfd_create, mmap, ftruncate, fallocate).
+ * Only existing {@code io.vfsgw.nativeio} calls are used (memfd_create, mmap, ftruncate, fallocate,
+ * preadv, pwritev).
  *
  * <h2>Layout</h2>
  * The memfd grows by {@link #ARENA_SIZE} at a time (ftruncate, costs no memory) and each arena is one
