@@ -133,12 +133,21 @@ final class FileNode extends Node {
                 last = next;
             }
             int want = (int) (runEnd - pos);
-            int copied = pool.write(page.offset() + (pos & PAGE_MASK), src, want);
+            int copied;
+            try {
+                copied = pool.write(page.offset() + (pos & PAGE_MASK), src, want);
+            } catch (FsException e) {
+                if (pos == offset) {
+                    throw e;
+                }
+                break; // nothing of this run went in: a short write of the runs before it
+            }
             pos += copied;
             if (copied < want) {
-                break; // the source ran dry early; report what we took
+                break; // the source ran dry early (or the kernel took no more); report what we took
             }
         }
+        // Only bytes that went in count; nothing past pos was written, so "zero past size" holds.
         size = Math.max(size, pos);
         return (int) (pos - offset);
     }

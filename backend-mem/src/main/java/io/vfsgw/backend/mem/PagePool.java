@@ -218,8 +218,9 @@ final class PagePool implements AutoCloseable {
 
     /**
      * Copies up to {@code length} bytes of {@code src} into the memfd at {@code at} (inside blocks
-     * the caller holds) with pwritev, and advances the source; returns the count, short only when
-     * the source ran dry. The kernel copies, as it does for a tmpfs file: no page of the pool is
+     * the caller holds) with pwritev, and advances the source; returns the count, short when the
+     * source ran dry or the kernel refused more (ENOMEM) after some bytes went in; the errno when
+     * none did. The kernel copies, as it does for a tmpfs file: no page of the pool is
      * touched through the mapping, so none costs this process a page fault (those faults were most
      * of a large write's CPU on a virtualized host), and a guest's request buffers go in as they are.
      */
@@ -233,7 +234,15 @@ final class PagePool implements AutoCloseable {
                 if (views.length == 0) {
                     break;
                 }
-                int n = (int) PosixFiles.pwritev(fd, views, at + done);
+                int n;
+                try {
+                    n = (int) PosixFiles.pwritev(fd, views, at + done);
+                } catch (FsException e) {
+                    if (done > 0) {
+                        break;   // a short write: what went in stays counted (pwritev wrote nothing more)
+                    }
+                    throw e;
+                }
                 src.advance(n);
                 done += n;
                 if (n == 0) {

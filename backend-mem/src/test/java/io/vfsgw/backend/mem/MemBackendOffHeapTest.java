@@ -111,6 +111,90 @@ class MemBackendOffHeapTest {
         }
     }
 
+    @Test
+    void aSourceThatFaultsPartWayIsAShortWriteAndLeavesNothingPastTheSize() throws Exception {
+        // A view whose memory is gone (as a guest's would be if its memory table changed under a
+        // request): pwritev fails with EFAULT on it, after the bytes before it went in.
+        int fd = io.vfsgw.nativeio.MemoryMaps.memfdCreate("gone", PAGE_SIZE);
+        io.vfsgw.nativeio.MemoryMaps.Mapping m = io.vfsgw.nativeio.MemoryMaps.map(fd, 0, PAGE_SIZE, true);
+        ByteBuffer gone = m.view(0, PAGE_SIZE);
+        m.close();
+        io.vfsgw.nativeio.PosixFiles.closeQuietly(fd);
+        try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20))) {
+            CreateResult c = fs.create(ROOT, R, name("f"), 0644, OpenFlags.O_RDWR, 0);
+            long f = c.entry().nodeId();
+            long fh = c.open().fh();
+            ByteBuffer good = directPattern(PAGE_SIZE, 3);
+            io.vfsgw.spi.WriteSource src = new io.vfsgw.spi.WriteSource() {
+                private final ByteBuffer[] parts = {good.duplicate(), gone};
+                private int index;
+
+                @Override
+                public int remaining() {
+                    return parts[0].remaining() + parts[1].remaining();
+                }
+
+                @Override
+                public int copyTo(ByteBuffer dst) {
+                    throw new AssertionError("not through a copy");
+                }
+
+                @Override
+                public ByteBuffer[] views() {
+                    return Arrays.copyOfRange(parts, index, parts.length);
+                }
+
+                @Override
+                public void advance(int n) {
+                    parts[index].position(parts[index].position() + n);
+                    if (!parts[index].hasRemaining()) {
+                        index++;
+                    }
+                }
+            };
+            assertEquals(PAGE_SIZE, fs.write(ROOT, f, fh, 0, src, false), "the bytes before the bad view");
+            assertEquals(PAGE_SIZE, fs.getattr(ROOT, f, fh).size());
+            // Growing the file shows zeros past the old size, not anything of the failed part.
+            fs.setattr(ROOT, f, SetAttr.size(2L * PAGE_SIZE));
+            BufferReadSink all = new BufferReadSink(2 * PAGE_SIZE);
+            fs.read(ROOT, f, fh, 0, all);
+            byte[] got = all.bytes();
+            byte[] want = new byte[2 * PAGE_SIZE];
+            good.duplicate().get(want, 0, PAGE_SIZE);
+            assertArrayEquals(want, got);
+
+            // Nothing went in at all: the errno, and no size change.
+            io.vfsgw.spi.WriteSource onlyGone = new BufferlessSource(gone);
+            assertEquals(Errno.EFAULT, assertThrows(FsException.class,
+                    () -> fs.write(ROOT, f, fh, 3L * PAGE_SIZE, onlyGone, false)).errno());
+            assertEquals(2L * PAGE_SIZE, fs.getattr(ROOT, f, fh).size());
+            assertPoolMatchesBudget(fs);
+        }
+    }
+
+    /** A source of one direct view that is never copied through the JVM. */
+    private record BufferlessSource(ByteBuffer view) implements io.vfsgw.spi.WriteSource {
+        @Override
+        public int remaining() {
+            return view.remaining();
+        }
+
+        @Override
+        public int copyTo(ByteBuffer dst) {
+            throw new AssertionError("not through a copy");
+        }
+
+        @Override
+        public ByteBuffer[] views() {
+            return new ByteBuffer[] {view.duplicate()};
+        }
+
+        @Override
+        public void advance(int n) {
+            view.position(view.position() + n);
+        }
+    }
+
     /** A request's data as a guest hands it over: direct buffers of {@code piece} bytes, in order. */
     private static final class Scattered implements io.vfsgw.spi.WriteSource, io.vfsgw.spi.ReadSink {
         private final ByteBuffer[] parts;
