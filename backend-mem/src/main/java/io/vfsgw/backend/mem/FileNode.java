@@ -89,18 +89,7 @@ final class FileNode extends Node {
                 pos += n;
                 continue;
             }
-            long runEnd = pos + real;
-            Block last = page;
-            // A buffer read to its page's end is a full page: the next may follow it in the pool.
-            while (runEnd < end && (runEnd & PAGE_MASK) == 0) {
-                Block next = pages.get(runEnd >>> PAGE_SHIFT);
-                if (next == null || next.offset() != last.offset() + PAGE_SIZE) {
-                    break;
-                }
-                int more = (int) Math.min(Math.min(PAGE_SIZE, end - runEnd), next.size());
-                runEnd += more;
-                last = next;
-            }
+            long runEnd = runEnd(page, pos + real, end);
             pool.read(page.offset() + inPage, sink, (int) (runEnd - pos));
             pos = runEnd;
         }
@@ -121,17 +110,8 @@ final class FileNode extends Node {
         long pos = offset;
         while (pos < end) {
             Block page = pages.get(pos >>> PAGE_SHIFT);
-            long runEnd = Math.min((pos | PAGE_MASK) + 1, end);
-            Block last = page;
-            // ensure() made every page but the range's last a full buffer, so runs join at page ends.
-            while (runEnd < end) {
-                Block next = pages.get(runEnd >>> PAGE_SHIFT);
-                if (next.offset() != last.offset() + PAGE_SIZE) {
-                    break;
-                }
-                runEnd = Math.min(runEnd + PAGE_SIZE, end);
-                last = next;
-            }
+            // ensure() made every page's buffer hold its part of the range
+            long runEnd = runEnd(page, Math.min((pos | PAGE_MASK) + 1, end), end);
             int want = (int) (runEnd - pos);
             int copied;
             try {
@@ -150,6 +130,26 @@ final class FileNode extends Node {
         // Only bytes that went in count; nothing past pos was written, so "zero past size" holds.
         size = Math.max(size, pos);
         return (int) (pos - offset);
+    }
+
+    /**
+     * Where the run of buffers starting with {@code first} ends, given that its bytes reach
+     * {@code pos} (inside or at the end of {@code first}'s page) and the range ends at {@code end}:
+     * while a buffer reaches its page's end (so it is a full page) and the next page's buffer
+     * follows it in the pool's memfd, the run goes on through that buffer's bytes. One preadv or
+     * pwritev then covers the whole run.
+     */
+    private long runEnd(Block first, long pos, long end) {
+        Block last = first;
+        while (pos < end && (pos & PAGE_MASK) == 0) {
+            Block next = pages.get(pos >>> PAGE_SHIFT);
+            if (next == null || next.offset() != last.offset() + PAGE_SIZE) {
+                break;
+            }
+            pos += Math.min(Math.min(PAGE_SIZE, end - pos), next.size());
+            last = next;
+        }
+        return pos;
     }
 
     /** fallocate: every page touching [from, to) gets a full buffer; all or nothing. */

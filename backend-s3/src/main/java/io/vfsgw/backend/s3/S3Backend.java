@@ -354,6 +354,7 @@ public final class S3Backend implements StorageBackend {
         }
         String path = child(dir.path, name);
         S3Node existing = byPath.get(path);
+        Found f = null;
         if (existing != null) {
             synchronized (existing) {
                 if (existing.localOnly || (existing.writer != null && existing.writer.dirty())
@@ -361,14 +362,11 @@ public final class S3Backend implements StorageBackend {
                     return entryLocked(existing);   // ours, or learned within the metadata timeout
                 }
             }
-            Found again = revalidate(existing, path);
-            if (again != null) {
-                S3Node n = bind(path, again.type);
-                learn(n, again);
-                return entry(n);
-            }
+            f = revalidate(existing, path);
         }
-        Found f = find(path);
+        if (f == null) {
+            f = find(path);
+        }
         S3Node n = bind(path, f.type);
         learn(n, f);
         return entry(n);
