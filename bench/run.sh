@@ -108,10 +108,10 @@ build_tools() {
     (cd "$BUILD" && gcc -Wall passthrough.c $(pkg-config fuse3 --cflags --libs) -o passthrough)
 }
 
-# vfsgw ARGS...: starts vfsgw in the background, logging to $RUN; sets LAST_PID.
+# vfsgw ARGS...: starts vfsgw through the launcher (its JVM options are part of what is measured)
+# in the background, logging to $RUN; sets LAST_PID.
 vfsgw() {
-    # shellcheck disable=SC2086
-    java ${VFSGW_JAVA_OPTS:-} -jar "$JAR" "$@" >>"$RUN/vfsgw.log" 2>&1 &
+    "$ROOT/vfsgw" "$@" >>"$RUN/vfsgw.log" 2>&1 &
     LAST_PID=$!
     PIDS+=("$LAST_PID")
 }

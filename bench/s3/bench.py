@@ -195,8 +195,8 @@ class Bench:
         mnt = f"{WORK}/mnt-{client}"
         os.makedirs(mnt, exist_ok=True)
         if client == "vfsgw":
-            jar = REPO + "/cli/target/vfsgw.jar"
-            p = self.spawn(["java", "-jar", jar, "mount", mnt, "--backend", "s3", "--bucket", BUCKET,
+            # Through the launcher: its JVM options are part of what is measured.
+            p = self.spawn([REPO + "/vfsgw", "mount", mnt, "--backend", "s3", "--bucket", BUCKET,
                             "--endpoint", self.endpoint, "--path-style", "--cache-dir", WORK + "/vfsgw-cache"]
                            + os.environ.get("BENCH_S3_VFSGW_ARGS", "").split(), client)
         elif client == "s3fs":

@@ -168,6 +168,9 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
 
     private void serve(Request req, Reply reply) {
         ChangeOrigin.set(id);
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("request {} node {} (unique={})", req.opcode, req.nodeid(), req.unique());
+        }
         try {
             dispatch(req, reply);
         } catch (FsException e) {
