@@ -208,14 +208,6 @@ public final class BackendOptions {
         }
     }
 
-    /**
-     * True when most requests wait on a remote server (s3): queue threads then hand each request to
-     * its own thread instead of serving it inline.
-     */
-    boolean requestsWaitOnNetwork() {
-        return backend == Kind.s3;
-    }
-
     /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */
     public String describe() {
         return switch (backend) {

@@ -57,7 +57,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         VhostUserOptions opts = VhostUserOptions.defaults(tag).withRequestQueues(queues)
                 .withExitOnDisconnect(exitOnDisconnect)
-                .withQueueThreads(gateway.threads(), backend.requestsWaitOnNetwork());
+                .withQueueThreads(gateway.threads());
         if (socketGroup != null) {
             opts = opts.withSocketGroup(socketGroup);
         }

@@ -94,7 +94,7 @@ final class TryVmCommand implements Callable<Integer> {
             VhostUserServer server;
             try {
                 server = VhostUserServer.start(socket, VhostUserOptions.defaults(tag)
-                                .withQueueThreads(gateway.threads(), backend.requestsWaitOnNetwork()),
+                                .withQueueThreads(gateway.threads()),
                         () -> gw.newSession("virtio-fs", 1 << 20));
             } catch (IOException e) {
                 throw new SetupException("cannot serve on " + socket + ": " + e.getMessage());

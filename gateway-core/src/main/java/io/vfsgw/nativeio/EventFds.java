@@ -9,13 +9,22 @@ import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
 /**
- * eventfd(2) counters (virtqueue kick and call notifications) and poll(2) on two of them, so a
- * queue thread can wait for "guest kicked" or "we asked you to stop" without a busy loop.
+ * eventfd(2) counters (virtqueue kick and call notifications) and waits on two of them, so a
+ * queue thread can wait for "guest kicked" or "we asked you to stop" without a busy loop: poll(2)
+ * for one waiter, or an epoll set per thread with EPOLLEXCLUSIVE when several threads wait on the
+ * same pair and one of them should wake per signal.
  */
 public final class EventFds {
     private static final int EFD_CLOEXEC = 0x80000;
     private static final int EFD_NONBLOCK = 0x800;
     private static final short POLLIN = 1;
+    private static final int EPOLL_CLOEXEC = 0x80000;
+    private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLLIN = 1;
+    private static final int EPOLLEXCLUSIVE = 1 << 28;
+    /** struct epoll_event is packed (12 bytes) on x86; elsewhere its 64-bit data is aligned (16). */
+    private static final int EVENT_SIZE = System.getProperty("os.arch").matches("amd64|x86_64|i386|x86") ? 12 : 16;
+    private static final int EVENT_DATA = EVENT_SIZE - 8;
 
     /** The libc symbols this family uses; public only because jnr-ffi generates its implementation. */
     public interface Libc {
@@ -27,13 +36,19 @@ public final class EventFds {
 
         int poll(long fds, long nfds, int timeout);
 
+        int epoll_create1(int flags);
+
+        int epoll_ctl(int epfd, int op, int fd, long event);
+
+        int epoll_wait(int epfd, long events, int maxevents, int timeout);
+
         int close(int fd);
     }
 
     private static final Libc LIBC = Native.loadLibc(Libc.class);
     private static final MemoryIO IO = MemoryIO.getInstance();
     private static final ThreadLocal<ByteBuffer> SCRATCH =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(16).order(ByteOrder.nativeOrder()));
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder()));
 
     private EventFds() {
     }
@@ -110,6 +125,58 @@ public final class EventFds {
             }
             if (Native.lastErrno(LIBC) != Errno.EINTR.code()) {
                 throw Native.failure(LIBC, "poll");
+            }
+        }
+    }
+
+    /**
+     * A new epoll set (close it with {@link #close}) watching {@code a} and {@code b} for input with
+     * EPOLLEXCLUSIVE: of all the threads waiting in such sets on the same fd, a signal wakes one
+     * (or a few), where poll(2) would wake them all. Wait on it with {@link #awaitExclusive}.
+     */
+    public static int exclusiveWaiter(int a, int b) throws FsException {
+        int ep = LIBC.epoll_create1(EPOLL_CLOEXEC);
+        if (ep < 0) {
+            throw Native.failure(LIBC, "epoll_create1");
+        }
+        try {
+            add(ep, a, 1);
+            add(ep, b, 2);
+        } catch (FsException e) {
+            LIBC.close(ep);
+            throw e;
+        }
+        return ep;
+    }
+
+    private static void add(int ep, int fd, long tag) throws FsException {
+        ByteBuffer s = SCRATCH.get();
+        s.putInt(0, EPOLLIN | EPOLLEXCLUSIVE);
+        s.putLong(EVENT_DATA, tag);
+        if (LIBC.epoll_ctl(ep, EPOLL_CTL_ADD, fd, IO.getDirectBufferAddress(s)) != 0) {
+            throw Native.failure(LIBC, "epoll_ctl(ADD, fd " + fd + ")");
+        }
+    }
+
+    /**
+     * Waits on a set made by {@link #exclusiveWaiter} until one of its fds is readable; returns the
+     * same bit set as {@link #awaitReadable} (1: the first fd, 2: the second). Errors and hang-ups
+     * count as readable, so the caller's read reports them.
+     */
+    public static int awaitExclusive(int waiter) throws FsException {
+        ByteBuffer s = SCRATCH.get();
+        long addr = IO.getDirectBufferAddress(s);
+        while (true) {
+            int n = LIBC.epoll_wait(waiter, addr, 2, -1);
+            if (n >= 0) {
+                int ready = 0;
+                for (int i = 0; i < n; i++) {
+                    ready |= (int) s.getLong(i * EVENT_SIZE + EVENT_DATA);
+                }
+                return ready;
+            }
+            if (Native.lastErrno(LIBC) != Errno.EINTR.code()) {
+                throw Native.failure(LIBC, "epoll_wait");
             }
         }
     }

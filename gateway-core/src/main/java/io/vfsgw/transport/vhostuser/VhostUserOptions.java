@@ -1,7 +1,6 @@
 package io.vfsgw.transport.vhostuser;
 
 import io.vfsgw.transport.vhostuser.device.BackendOptions;
-import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -31,13 +30,9 @@ public record VhostUserOptions(String tag, int numRequestQueues, Optional<String
         return new VhostUserOptions(tag, numRequestQueues, socketGroup, exitOnDisconnect, b);
     }
 
-    /**
-     * {@code threads} per queue; with {@code handOffEveryRequest} (backends whose requests wait on the
-     * network) each request gets its own thread at once instead of first running inline.
-     */
-    public VhostUserOptions withQueueThreads(int threads, boolean handOffEveryRequest) {
-        return withBackend(backend.withWorkersPerQueue(threads)
-                .withInlineBudget(handOffEveryRequest ? Duration.ZERO : BackendOptions.DEFAULT_INLINE_BUDGET));
+    /** {@code threads} per queue: how many of a queue's requests may be processed at once. */
+    public VhostUserOptions withQueueThreads(int threads) {
+        return withBackend(backend.withWorkersPerQueue(threads));
     }
 
     public VhostUserOptions withRequestQueues(int n) {

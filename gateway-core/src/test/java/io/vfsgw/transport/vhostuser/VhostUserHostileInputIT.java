@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.nativeio.EventFds;
+import io.vfsgw.spi.OpenFlags;
+import io.vfsgw.nativeio.PosixFiles;
 import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
 import io.vfsgw.transport.vhostuser.protocol.MessageHeader;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserConnection;
@@ -203,6 +205,27 @@ class VhostUserHostileInputIT {
             int kick = EventFds.create(true);
             assertNotEquals(0, fe.vringFd(FrontendRequest.SET_VRING_KICK, 1, kick), "ring outside memory must not start");
             EventFds.close(kick);
+            roundTrip(fe, fe.setUpQueue(1, 8), 1);
+        }
+    }
+
+    @Test
+    void kickFdThatCannotBeWaitedOnLeavesTheRingStopped() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 8);
+            roundTrip(fe, q, 1);
+            // A regular file as the new kick fd: epoll refuses it, so the ring cannot be watched.
+            int file = PosixFiles.openat(PosixFiles.AT_FDCWD,
+                    PosixFiles.cstr(socket.getParent().resolve("not-an-eventfd").toString()),
+                    OpenFlags.O_CREAT | OpenFlags.O_RDWR, 0600);
+            try {
+                assertNotEquals(0, fe.vringFd(FrontendRequest.SET_VRING_KICK, 1, file), "unwatchable kick fd accepted");
+            } finally {
+                PosixFiles.closeQuietly(file);
+            }
+            assertEquals(1, fe.getVringBase(1), "the stopped ring keeps its position");
+        }
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
             roundTrip(fe, fe.setUpQueue(1, 8), 1);
         }
     }

@@ -67,7 +67,7 @@ class VhostUserInflightIT {
         fuse = new EchoFuseHandler();
         // One worker per queue: requests reach the handler in the order they were popped. A short
         // drain so a front end that leaves with requests held is let go quickly.
-        BackendOptions b = new BackendOptions(1, BackendOptions.DEFAULT_INLINE_BUDGET, 1024, 32, Duration.ofMillis(300), false);
+        BackendOptions b = new BackendOptions(1, 1024, 32, Duration.ofMillis(300), false);
         server = VhostUserServer.start(socket, VhostUserOptions.defaults("inf").withBackend(b), fuse);
     }
 

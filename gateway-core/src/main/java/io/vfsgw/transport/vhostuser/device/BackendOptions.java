@@ -6,9 +6,6 @@ import java.time.Duration;
  * Tunables of the vhost-user device framework.
  *
  * @param workersPerQueue threads serving each queue's chains (so one slow request does not block the rest)
- * @param inlineBudget    how long the thread watching a ring may spend on one request before another
- *                        thread takes the ring over; zero hands the ring on before every request (for
- *                        backends whose requests wait on the network)
  * @param maxQueueSize    largest ring size accepted by SET_VRING_NUM (a power of two, at most 32768)
  * @param maxMemSlots     answer to GET_MAX_MEM_SLOTS: most regions the memory table may hold
  * @param drainTimeout    how long GET_VRING_BASE waits for requests in flight before stopping anyway
@@ -17,18 +14,14 @@ import java.time.Duration;
  *                        VHOST_USER_PROTOCOL_F_CONFIG but QEMU does not" at every start when offered.
  *                        GET_CONFIG is answered either way.
  */
-public record BackendOptions(int workersPerQueue, Duration inlineBudget, int maxQueueSize, int maxMemSlots,
+public record BackendOptions(int workersPerQueue, int maxQueueSize, int maxMemSlots,
                              Duration drainTimeout, boolean offerConfig) {
-    public static final Duration DEFAULT_INLINE_BUDGET = Duration.ofMillis(2);
-    public static final BackendOptions DEFAULTS = new BackendOptions(4, DEFAULT_INLINE_BUDGET, 1024, 32,
+    public static final BackendOptions DEFAULTS = new BackendOptions(4, 1024, 32,
             Duration.ofSeconds(5), false);
 
     public BackendOptions {
         if (workersPerQueue < 1) {
             throw new IllegalArgumentException("workersPerQueue must be at least 1");
-        }
-        if (inlineBudget.isNegative()) {
-            throw new IllegalArgumentException("inlineBudget must not be negative");
         }
         if (maxQueueSize < 1 || maxQueueSize > 32768 || Integer.bitCount(maxQueueSize) != 1) {
             throw new IllegalArgumentException("maxQueueSize must be a power of two up to 32768");
@@ -39,14 +32,10 @@ public record BackendOptions(int workersPerQueue, Duration inlineBudget, int max
     }
 
     public BackendOptions withWorkersPerQueue(int n) {
-        return new BackendOptions(n, inlineBudget, maxQueueSize, maxMemSlots, drainTimeout, offerConfig);
-    }
-
-    public BackendOptions withInlineBudget(Duration d) {
-        return new BackendOptions(workersPerQueue, d, maxQueueSize, maxMemSlots, drainTimeout, offerConfig);
+        return new BackendOptions(n, maxQueueSize, maxMemSlots, drainTimeout, offerConfig);
     }
 
     public BackendOptions withOfferConfig(boolean offer) {
-        return new BackendOptions(workersPerQueue, inlineBudget, maxQueueSize, maxMemSlots, drainTimeout, offer);
+        return new BackendOptions(workersPerQueue, maxQueueSize, maxMemSlots, drainTimeout, offer);
     }
 }

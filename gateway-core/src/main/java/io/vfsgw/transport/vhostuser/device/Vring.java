@@ -31,7 +31,6 @@ final class Vring {
     private final int index;
     private final VirtioDevice device;
     private final int threadsPerQueue;
-    private final long inlineBudgetNanos;
     /** The current memory snapshot, already retained for the caller (who must release it). */
     private final Supplier<GuestMemory> memory;
     private final long drainTimeoutNanos;
@@ -47,7 +46,7 @@ final class Vring {
     /** This queue's region of the inflight buffer (SET_INFLIGHT_FD), or null: no tracking. */
     private InflightQueue inflightQueue;
 
-    /** Bad chains seen since the ring started (leader only); the first few and every 1000th are logged. */
+    /** Bad chains seen since the ring started (under the crew's ringLock); the first few and every 1000th are logged. */
     private long badChains;
     private volatile boolean enabled;
 
@@ -60,7 +59,6 @@ final class Vring {
         this.index = index;
         this.device = device;
         this.threadsPerQueue = options.workersPerQueue();
-        this.inlineBudgetNanos = options.inlineBudget().toNanos();
         this.memory = memory;
         this.drainTimeoutNanos = options.drainTimeout().toNanos();
     }
@@ -117,7 +115,7 @@ final class Vring {
             stopCrew();
             EventFds.close(kickFd);
             kickFd = fd;
-            startCrew();
+            startCrewOrStop();
             return;
         }
         EventFds.close(kickFd);
@@ -151,7 +149,7 @@ final class Vring {
         if (enableOnStart) {
             enabled = true;
         }
-        startCrew();
+        startCrewOrStop();
         if (resubmitted > 0) {
             crew.wake(); // no kick will come for requests the driver already kicked us for
         }
@@ -237,19 +235,37 @@ final class Vring {
         }
     }
 
-    private void startCrew() throws VhostUserException {
-        int wake;
+    /** Starts the crew; if it cannot (a kick fd epoll refuses), the ring is left stopped at its position. */
+    private void startCrewOrStop() throws VhostUserException {
         try {
-            wake = EventFds.create(true);
-        } catch (FsException e) {
-            throw new VhostUserException("queue " + index + ": " + e.getMessage());
+            startCrew();
+        } catch (VhostUserException e) {
+            synchronized (lock) {
+                base = queue.nextAvail();
+                queue = null;
+                inflight = 0;
+            }
+            ringMemory.release();
+            ringMemory = null;
+            enabled = false;
+            throw e;
         }
+    }
+
+    private void startCrew() throws VhostUserException {
         SplitVirtqueue q;
         synchronized (lock) {
             q = queue;
         }
+        int wake = -1;
+        try {
+            wake = EventFds.create(true);
+            crew = new Crew(q, kickFd, wake);
+        } catch (FsException e) {
+            EventFds.close(wake);
+            throw new VhostUserException("queue " + index + ": " + e.getMessage());
+        }
         badChains = 0;
-        crew = new Crew(q, kickFd, wake);
         crew.start();
     }
 
@@ -262,47 +278,73 @@ final class Vring {
     }
 
     /**
-     * The threads serving one start of the ring, as leader and followers. One thread at a time, the
-     * leader, pops the ring or waits on the kick fd, and processes each chain it pops itself: a
-     * request costs no thread hand-off. A request that takes longer than the inline budget must not
-     * leave the ring unwatched, so the {@link StallWatch} then deposes the busy leader and wakes a
-     * follower to take the ring over; the old leader finishes its request and becomes a follower.
-     * With a budget of zero (backends whose requests wait on the network) the leader hands the ring
-     * on before every request instead.
+     * The threads serving one start of the ring. Each idle thread waits on the kick fd and the
+     * crew's wake fd in its own epoll set with EPOLLEXCLUSIVE, so a kick wakes one idle thread, not
+     * all of them. The thread that wakes pops a chain and processes it itself: a request costs no
+     * hand-off between threads. Right after each pop it re-arms the driver's kick (EVENT_IDX), so a
+     * request that arrives while this one is processed kicks and wakes another idle thread; chains
+     * already waiting get one woken through the wake fd. A slow request thus holds back nothing
+     * while the crew has an idle thread, with no watchdog ticking.
      */
     final class Crew {
         private final SplitVirtqueue q;
         private final int kick;
         private final int wake;
         private final Thread[] threads;
-        private volatile boolean stopping;
-        // Guarded by this:
-        private Thread leader;
-        /** The leader is processing a chain (not watching the ring) since {@link #busySince}. */
-        private boolean busy;
-        private long busySince;
+        /** Guards popping, notification state, and the fields below. */
+        private final Object ringLock = new Object();
+        private boolean stopping;
+        /** Threads between releasing ringLock to wait on the fds and taking it again; stop() waits for 0. */
+        private int watching;
+        /** Threads not yet ended; the last one to end closes the wake fd. */
+        private int alive;
 
-        Crew(SplitVirtqueue q, int kick, int wake) {
+        /** Makes every thread's epoll set here, on the connection thread, while the kick fd is surely open. */
+        Crew(SplitVirtqueue q, int kick, int wake) throws FsException {
             this.q = q;
             this.kick = kick;
             this.wake = wake;
             this.threads = new Thread[threadsPerQueue];
+            int[] waiters = new int[threads.length];
+            java.util.Arrays.fill(waiters, -1);
+            try {
+                for (int i = 0; i < waiters.length; i++) {
+                    waiters[i] = EventFds.exclusiveWaiter(kick, wake);
+                }
+            } catch (FsException e) {
+                for (int w : waiters) {
+                    EventFds.close(w);
+                }
+                throw e;
+            }
             for (int i = 0; i < threads.length; i++) {
-                threads[i] = new Thread(this::serve, "vfsgw-vq" + index + "-" + (i + 1));
+                int waiter = waiters[i];
+                threads[i] = new Thread(() -> serve(waiter), "vfsgw-vq" + index + "-" + (i + 1));
                 threads[i].setDaemon(true);
             }
+            this.alive = threads.length;
         }
 
         void start() {
-            if (inlineBudgetNanos > 0) {
-                StallWatch.INSTANCE.register(this);
-            }
             for (Thread t : threads) {
                 t.start();
             }
         }
 
+        /** Wakes an idle thread to look at the ring (work the driver will not kick for). */
         void wake() {
+            synchronized (ringLock) {
+                if (!stopping) {
+                    signalWake();
+                }
+            }
+        }
+
+        /** ringLock held. The wake fd is open while a thread is alive. */
+        private void signalWake() {
+            if (alive == 0) {
+                return;
+            }
             try {
                 EventFds.signal(wake);
             } catch (FsException e) {
@@ -311,21 +353,25 @@ final class Vring {
         }
 
         /**
-         * Returns once no thread watches the ring or the kick fd any more; threads still processing a
-         * chain finish it (stop() waits for them up to the drain timeout) and then end.
+         * Returns once no thread pops the ring or waits on the kick fd any more (so the caller may
+         * close it); threads processing a chain finish it (stop() waits for them up to the drain
+         * timeout) and then end.
          */
         void stop() {
-            stopping = true;
-            wake();
-            StallWatch.INSTANCE.unregister(this);
-            synchronized (this) {
-                notifyAll();
-                while (leader != null && !busy) {
-                    waitForChange();
+            synchronized (ringLock) {
+                stopping = true;
+                signalWake(); // each thread that sees it passes it on to the next waiting one
+                while (watching > 0) {
+                    try {
+                        ringLock.wait();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        LOG.warn("queue {}: interrupted while stopping; {} threads may still wait on its fds", index,
+                                watching);
+                        return;
+                    }
                 }
-                leader = null; // a busy leader is not at the ring: it ends after its request
             }
-            EventFds.close(wake);
         }
 
         /** Waits until the crew's threads have ended or {@code deadline} (System.nanoTime) passes. */
@@ -342,113 +388,61 @@ final class Vring {
             }
         }
 
-        /** Called by the {@link StallWatch}: deposes a leader busy beyond the budget. True if busy at all. */
-        synchronized boolean checkStall(long now) {
-            if (!busy) {
-                return false;
-            }
-            if (now - busySince >= inlineBudgetNanos) {
-                LOG.debug("queue {}: a request has run for over {} us; another thread takes the ring", index,
-                        inlineBudgetNanos / 1000);
-                depose();
-            }
-            return true;
-        }
-
-        private void depose() {
-            leader = null;
-            busy = false;
-            notify();
-        }
-
-        /** Waits for a notify; an interrupt stops the crew (only shutdown interrupts these threads). */
-        private void waitForChange() {
+        /** One thread's life: {@code waiter} is its own epoll set, closed when it ends. */
+        private void serve(int waiter) {
             try {
-                wait();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                stopping = true;
-            }
-        }
-
-        private void serve() {
-            Thread me = Thread.currentThread();
-            try {
-                while (true) {
-                    synchronized (this) {
-                        while (leader != null && !stopping) {
-                            waitForChange();
-                        }
-                        if (stopping) {
-                            return;
-                        }
-                        leader = me;
-                    }
-                    lead(me);
+                DescriptorChain chain;
+                while ((chain = next(waiter)) != null) {
+                    process(q, chain);
                 }
             } catch (FsException e) {
-                LOG.error("queue {}: kick fd failed, queue no longer served until restarted", index, e);
+                LOG.error("queue {}: waiting for kicks failed; this thread no longer serves the queue", index, e);
             } catch (RuntimeException e) {
-                LOG.error("queue {}: queue thread failed (a bug); queue no longer served until restarted", index, e);
+                LOG.error("queue {}: queue thread failed (a bug); it no longer serves the queue", index, e);
             } finally {
-                synchronized (this) {
-                    if (leader == me) {
-                        leader = null;
+                EventFds.close(waiter);
+                synchronized (ringLock) {
+                    if (--alive == 0) {
+                        EventFds.close(wake);
                     }
-                    notifyAll();
                 }
             }
         }
 
-        /** Serves the ring as its leader until deposed (returns) or stopping (returns, leader cleared). */
-        private void lead(Thread me) throws FsException {
+        /** The next chain to process, waiting for kicks while the ring is empty; null once stopping. */
+        private DescriptorChain next(int waiter) throws FsException {
+            boolean waited = false;
             while (true) {
-                DescriptorChain chain = awaitChain();
-                synchronized (this) {
-                    if (chain == null) { // stopping
-                        leader = null;
-                        notifyAll();
-                        return;
-                    }
-                    if (inlineBudgetNanos == 0) {
-                        depose(); // the ring goes to a follower before this request starts
-                    } else {
-                        busy = true;
-                        busySince = System.nanoTime();
+                synchronized (ringLock) {
+                    if (waited) {
+                        waited = false;
+                        watching--;
                         if (stopping) {
-                            // stop() waits for the ring to be free of a leader at it, and only
-                            // stop(): waking the idle followers for every request cost three thread
-                            // wake-ups per request, a third of a 4 KiB read's time on a virtualized host
-                            notifyAll();
+                            ringLock.notifyAll();
                         }
                     }
-                }
-                if (inlineBudgetNanos > 0) {
-                    StallWatch.INSTANCE.requestStarted();
-                }
-                process(q, chain);
-                synchronized (this) {
-                    if (leader != me) {
-                        return; // deposed while processing: someone else has the ring now
+                    if (stopping) {
+                        if (watching > 0) {
+                            signalWake(); // pass the stop on: EPOLLEXCLUSIVE woke only us
+                        }
+                        return null;
                     }
-                    busy = false;
-                }
-            }
-        }
-
-        /** Leader only: the next chain, waiting for kicks while the ring is empty; null once stopping. */
-        private DescriptorChain awaitChain() throws FsException {
-            while (!stopping) {
-                if (enabled) {
-                    DescriptorChain chain = popValid();
-                    if (chain != null) {
-                        return chain;
+                    if (enabled) {
+                        DescriptorChain chain = popValid();
+                        if (chain != null) {
+                            if (q.enableNotification()) {
+                                signalWake(); // more were queued with it: an idle thread takes them
+                            }
+                            return chain;
+                        }
+                        if (q.enableNotification()) {
+                            continue; // more arrived while notifications were off
+                        }
                     }
-                    if (q.enableNotification()) {
-                        continue; // more arrived while notifications were off
-                    }
+                    watching++;
+                    waited = true;
                 }
-                int ready = EventFds.awaitReadable(kick, wake, -1);
+                int ready = EventFds.awaitExclusive(waiter);
                 if ((ready & 2) != 0) {
                     EventFds.read(wake);
                 }
@@ -456,10 +450,9 @@ final class Vring {
                     EventFds.read(kick); // zero when spurious: the ring is looked at anyway
                 }
             }
-            return null;
         }
 
-        /** Pops the next well-formed chain, returning bad ones empty; null when the ring is empty. */
+        /** ringLock held: pops the next well-formed chain, returning bad ones empty; null when the ring is empty. */
         private DescriptorChain popValid() {
             while (true) {
                 GuestMemory mem = memory.get();
