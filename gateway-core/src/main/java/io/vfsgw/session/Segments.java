@@ -115,7 +115,7 @@ final class Segments {
             i++;
             off = 0;
         }
-        return out.toArray(new ByteBuffer[0]);
+        return out.toArray(new ByteBuffer[out.size()]);
     }
 
     void skip(int n) {

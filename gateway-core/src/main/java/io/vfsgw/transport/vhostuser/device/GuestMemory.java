@@ -169,7 +169,14 @@ public final class GuestMemory {
         if (len == 0) {
             return new ByteBuffer[0];
         }
-        List<ByteBuffer> out = new ArrayList<>(1);
+        Region first = find(byGuest, gpa, false);
+        if (first != null) {
+            long off = gpa - first.desc.guestAddress();
+            if (len <= Math.min(WINDOW_STRIDE, first.desc.size() - off)) {
+                return new ByteBuffer[] {first.window(off, (int) len)}; // nearly every descriptor
+            }
+        }
+        List<ByteBuffer> out = new ArrayList<>(2);
         long at = gpa;
         long left = len;
         while (left > 0) {
@@ -184,7 +191,7 @@ public final class GuestMemory {
             at += n;
             left -= n;
         }
-        return out.toArray(new ByteBuffer[0]);
+        return out.toArray(new ByteBuffer[out.size()]);
     }
 
     /**

@@ -262,7 +262,9 @@ public final class SplitVirtqueue {
             }
             i = next;
         }
-        return new DescriptorChain(head, readable.toArray(new ByteBuffer[0]), writable.toArray(new ByteBuffer[0]),
+        // Sized arrays: toArray(new T[0]) allocates reflectively, a runtime call per chain under C1.
+        return new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
+                writable.toArray(new ByteBuffer[writable.size()]),
                 lengths[0], lengths[1], mem);
     }
 
