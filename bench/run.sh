@@ -188,7 +188,10 @@ dropc() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 r=0
 while [ $r -le $R ]; do
     res=/tmp/res; [ $r -eq 0 ] && res=/tmp/warm
-    for spec in virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9; do
+    # Each round starts with the next target in turn, so no target always runs first.
+    set -- virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9
+    i=0; while [ $i -lt $((r % 4)) ]; do first=$1; shift; set -- "$@" "$first"; i=$((i + 1)); done
+    for spec in "$@"; do
         t=${spec%%:*} d=${spec#*:} f=${spec#*:}/bench.dat
         echo "bench: guest round $r$([ $r -eq 0 ] && echo ' (warm-up, not reported)'): $t"
         rm -f "$f"
