@@ -6,11 +6,13 @@ import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.OpenFlags;
 import io.vfsgw.spi.StorageBackend;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -40,8 +42,13 @@ final class InodeTable {
     private final int budget;
     /** O_PATH fds inodes hold now (the root's not counted). */
     private final AtomicInteger openFds = new AtomicInteger();
-    /** Inodes holding an fd eviction may take, oldest first. */
-    private final Queue<Inode> withFds = new ConcurrentLinkedQueue<>();
+    /**
+     * Inodes holding an fd eviction may take, oldest first; guarded by itself. A linked set, not a
+     * queue: a forgotten inode leaves it at once (O(1)), and its size is O(1). A queue kept forgotten
+     * inodes until eviction reached them (never, under the budget) and counted itself on every new fd:
+     * each create got slower as files came and went.
+     */
+    private final LinkedHashSet<Inode> withFds = new LinkedHashSet<>();
     private final AtomicLong reopens = new AtomicLong();
 
     /**
@@ -109,18 +116,23 @@ final class InodeTable {
         if (mountFd < 0) {
             return;
         }
-        withFds.add(n);
-        int scan = withFds.size();
-        while (openFds.get() > budget && scan-- > 0) {
-            Inode victim = withFds.poll();
-            if (victim == null) {
-                break;
+        synchronized (withFds) {
+            withFds.add(n);
+            if (openFds.get() <= budget) {
+                return;
             }
-            if (victim.releaseFd(mountId)) {
-                openFds.decrementAndGet();
-            } else if (victim.mayRelease()) {
-                withFds.add(victim); // in use now: second chance
+            List<Inode> inUse = new ArrayList<>();
+            Iterator<Inode> oldestFirst = withFds.iterator();
+            while (openFds.get() > budget && oldestFirst.hasNext()) {
+                Inode victim = oldestFirst.next();
+                oldestFirst.remove();
+                if (victim.releaseFd(mountId)) {
+                    openFds.decrementAndGet();
+                } else if (victim.mayRelease()) {
+                    inUse.add(victim);
+                }
             }
+            withFds.addAll(inUse); // in use now: second chance, at the back
         }
     }
 
@@ -175,8 +187,13 @@ final class InodeTable {
                 gone = n;
             }
         }
-        if (gone != null && gone.drop()) {
-            openFds.decrementAndGet();
+        if (gone != null) {
+            if (gone.drop()) {
+                openFds.decrementAndGet();
+            }
+            synchronized (withFds) {
+                withFds.remove(gone);
+            }
         }
     }
 
@@ -200,6 +217,13 @@ final class InodeTable {
         return openFds.get();
     }
 
+    /** Inodes the eviction order tracks (tests: forgotten ones must not linger). */
+    int evictionOrderSize() {
+        synchronized (withFds) {
+            return withFds.size();
+        }
+    }
+
     /** Times an inode got its fd back from its handle (tests, metrics). */
     long reopens() {
         return reopens.get();
@@ -214,7 +238,9 @@ final class InodeTable {
         }
         byId.clear();
         byKey.clear();
-        withFds.clear();
+        synchronized (withFds) {
+            withFds.clear();
+        }
         PosixFiles.closeQuietly(mountFd);
     }
 }

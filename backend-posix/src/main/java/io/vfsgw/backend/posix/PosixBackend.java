@@ -198,6 +198,11 @@ public final class PosixBackend implements StorageBackend {
         return inodes.openFds();
     }
 
+    /** Nodes the fd budget's eviction order tracks (tests). */
+    int evictionOrderSize() {
+        return inodes.evictionOrderSize();
+    }
+
     /** Times a node got its fd back from its file handle (tests and metrics). */
     public long handleReopenCount() {
         return inodes.reopens();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.spi.CreateResult;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
@@ -95,6 +96,27 @@ class PosixFileHandlesTest {
             }
             assertEquals(4, fs.nodeCount()); // root, d, sl, sub
             assertTrue(fs.nodeFdCount() <= 3);
+        }
+    }
+
+    @Test
+    void forgottenNodesLeaveTheEvictionOrderUnderTheBudget() throws Exception {
+        Path dir = Files.createDirectory(src.resolve("churn"));
+        PosixOptions o = PosixOptions.of(src).withFileHandles(PosixOptions.InodeFileHandles.MANDATORY, 10_000);
+        try (PosixBackend fs = PosixBackend.open(o)) {
+            long d = fs.lookup(ROOT, ROOT_ID, FileName.literal("churn")).nodeId();
+            for (int round = 0; round < 3; round++) {
+                for (int i = 0; i < FILES; i++) {
+                    FileName name = FileName.literal("f" + i);
+                    CreateResult c = fs.create(ROOT, d, name, 0644, OpenFlags.O_WRONLY, 0);
+                    fs.release(ROOT, c.entry().nodeId(), c.open().fh(), 0, 0);
+                    fs.unlink(ROOT, d, name);
+                    fs.forget(c.entry().nodeId(), 1);
+                }
+                // Far under the budget nothing is evicted: the forgotten nodes must still leave.
+                assertEquals(1, fs.evictionOrderSize(), "round " + round + ": only the directory is tracked");
+                assertEquals(1, fs.nodeFdCount());
+            }
         }
     }
 
