@@ -4,6 +4,7 @@ import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -306,7 +307,7 @@ final class Vring {
             this.wake = wake;
             this.threads = new Thread[threadsPerQueue];
             int[] waiters = new int[threads.length];
-            java.util.Arrays.fill(waiters, -1);
+            Arrays.fill(waiters, -1);
             try {
                 for (int i = 0; i < waiters.length; i++) {
                     waiters[i] = EventFds.exclusiveWaiter(kick, wake);
