@@ -10,7 +10,7 @@
 #          virtiofsd (cache=auto) and virtio-9p (msize 512000); ratios to virtiofsd
 #   all    both (default)
 #   --quick   small sizes and one round: a smoke run of the script itself, not a measurement
-#   --rounds N  rounds per target (default 3)
+#   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)
 # Each round runs, per target: fio psync sequential write (end_fsync) and, after dropping caches,
 # sequential read of one file in 1 MiB blocks; random 4 KiB reads of it (cold, size and time
 # bounded); create+stat+unlink of many empty files (bench/metaops.c). The guest runs one more,
@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 JAR=$ROOT/cli/target/vfsgw.jar
 BUILD=$HERE/.build
-MODE=all QUICK=0 ROUNDS=3
+MODE=all QUICK=0 ROUNDS=5
 while [ $# -gt 0 ]; do
     case "$1" in
         host|guest|all) MODE=$1 ;;
