@@ -205,14 +205,9 @@ final class Vring {
                 LOG.warn("queue {} stopped with {} requests still in flight; their replies will be dropped",
                         index, inflight);
             }
-            base = queue.nextAvail();
-            queue = null;
-            inflight = 0;
         }
         stopped.awaitThreads(deadline); // they end once their requests are answered
-        ringMemory.release();
-        ringMemory = null;
-        enabled = false;
+        detachRing();
         LOG.debug("queue {} stopped at avail index {}", index, base);
         return base;
     }
@@ -241,16 +236,24 @@ final class Vring {
         try {
             startCrew();
         } catch (VhostUserException e) {
-            synchronized (lock) {
-                base = queue.nextAvail();
-                queue = null;
-                inflight = 0;
-            }
-            ringMemory.release();
-            ringMemory = null;
-            enabled = false;
+            detachRing();
             throw e;
         }
+    }
+
+    /**
+     * The ring is no longer served: keep its position as the base, drop the queue (a later
+     * completion for it is discarded) and let go of its memory.
+     */
+    private void detachRing() {
+        synchronized (lock) {
+            base = queue.nextAvail();
+            queue = null;
+            inflight = 0;
+        }
+        ringMemory.release();
+        ringMemory = null;
+        enabled = false;
     }
 
     private void startCrew() throws VhostUserException {
