@@ -8,11 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.spi.OpenFlags;
 import io.vfsgw.nativeio.PosixFiles;
+import io.vfsgw.nativeio.UnixSockets;
 import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
 import io.vfsgw.transport.vhostuser.protocol.MessageHeader;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserConnection;
@@ -224,6 +226,32 @@ class VhostUserHostileInputIT {
                 PosixFiles.closeQuietly(file);
             }
             assertEquals(1, fe.getVringBase(1), "the stopped ring keeps its position");
+        }
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            roundTrip(fe, fe.setUpQueue(1, 8), 1);
+        }
+    }
+
+    @Test
+    void kickFdThatIsNotAnEventfdEndsAThreadButTheRingStillStops() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 8);
+            roundTrip(fe, q, 1);
+            int[] pair = UnixSockets.socketpair(); // epoll takes a socket, but its read is no eventfd's
+            try {
+                assertEquals(0, fe.vringFd(FrontendRequest.SET_VRING_KICK, 1, pair[0]));
+                UnixSockets.sendmsg(pair[1], ByteBuffer.allocateDirect(1));
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (EventFds.awaitReadable(pair[0], pair[0], 0) != 0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait(); // until a queue thread has read the byte and given up
+                }
+                assertEquals(0, EventFds.awaitReadable(pair[0], pair[0], 0), "no queue thread read the kick");
+                assertEquals(1, assertTimeoutPreemptively(WAIT, () -> fe.getVringBase(1)),
+                        "GET_VRING_BASE must not wait for the thread that ended");
+            } finally {
+                PosixFiles.closeQuietly(pair[0]);
+                PosixFiles.closeQuietly(pair[1]);
+            }
         }
         try (TestVhostUserFrontend fe = readyFrontend(socket)) {
             roundTrip(fe, fe.setUpQueue(1, 8), 1);

@@ -446,12 +446,21 @@ final class Vring {
                     watching++;
                     waited = true;
                 }
-                int ready = EventFds.awaitExclusive(waiter);
-                if ((ready & 2) != 0) {
-                    EventFds.read(wake);
-                }
-                if ((ready & 1) != 0) {
-                    EventFds.read(kick); // zero when spurious: the ring is looked at anyway
+                try {
+                    int ready = EventFds.awaitExclusive(waiter);
+                    if ((ready & 2) != 0) {
+                        EventFds.read(wake);
+                    }
+                    if ((ready & 1) != 0) {
+                        EventFds.read(kick); // zero when spurious: the ring is looked at anyway
+                    }
+                } catch (FsException | RuntimeException e) {
+                    // This thread ends (a kick fd that is not an eventfd): stop() must not wait for it.
+                    synchronized (ringLock) {
+                        watching--;
+                        ringLock.notifyAll();
+                    }
+                    throw e;
                 }
             }
         }
