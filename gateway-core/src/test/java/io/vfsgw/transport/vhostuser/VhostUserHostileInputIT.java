@@ -55,6 +55,13 @@ class VhostUserHostileInputIT {
         assertEquals(0, VhostUserServerIT.guestRamMappings(), "guest memory still mapped");
     }
 
+    /** The daemon still serves: a new front end connects, sets a ring up and gets an answer. */
+    private void aNewFrontendIsServed() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            roundTrip(fe, fe.setUpQueue(1, 8), 1);
+        }
+    }
+
     /** Publishes {@code head} (whose descriptors the test wrote), expects it back with length 0, then a good request. */
     private void expectDroppedThenServed(TestVhostUserFrontend fe, TestVhostUserFrontend.Queue q, int head)
             throws Exception {
@@ -227,9 +234,7 @@ class VhostUserHostileInputIT {
             }
             assertEquals(1, fe.getVringBase(1), "the stopped ring keeps its position");
         }
-        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
-            roundTrip(fe, fe.setUpQueue(1, 8), 1);
-        }
+        aNewFrontendIsServed();
     }
 
     @Test
@@ -253,9 +258,7 @@ class VhostUserHostileInputIT {
                 PosixFiles.closeQuietly(pair[1]);
             }
         }
-        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
-            roundTrip(fe, fe.setUpQueue(1, 8), 1);
-        }
+        aNewFrontendIsServed();
     }
 
     @Test
@@ -266,9 +269,7 @@ class VhostUserHostileInputIT {
                     VhostUserConnection.MAX_PAYLOAD + 1, 0);
             assertTrue(fe.isClosedByServer());
         }
-        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
-            roundTrip(fe, fe.setUpQueue(1, 8), 1);
-        }
+        aNewFrontendIsServed();
     }
 
     @Test
@@ -307,9 +308,7 @@ class VhostUserHostileInputIT {
         try (TestVhostUserFrontend fe = TestVhostUserFrontend.connect(socket, VhostUserServerIT.MEM)) {
             fe.sendRawHeader(FrontendRequest.SET_FEATURES.code(), MessageHeader.VERSION, 8, 3);
         }
-        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
-            roundTrip(fe, fe.setUpQueue(1, 8), 1);
-        }
+        aNewFrontendIsServed();
     }
 
     @Test
@@ -321,8 +320,6 @@ class VhostUserHostileInputIT {
             assertNull(q.awaitUsed(Duration.ofMillis(300)), "nothing is served from a broken ring");
             assertEquals(0, fe.getVringBase(1));
         }
-        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
-            roundTrip(fe, fe.setUpQueue(1, 8), 1);
-        }
+        aNewFrontendIsServed();
     }
 }
