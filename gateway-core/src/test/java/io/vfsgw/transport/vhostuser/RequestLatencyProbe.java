@@ -6,60 +6,186 @@ import java.time.Duration;
 import java.util.Arrays;
 
 /**
- * Measures one virtio-fs server's request latency without a guest: drives its vhost-user socket
- * with the test front end, one request at a time (INIT, then GETATTR of the root and LOOKUP of a
- * missing name, alternating), and prints percentiles and the server-independent round trip cost.
- * Usage: RequestLatencyProbe SOCKET [COUNT]
+ * Measures one virtio-fs server's request latency and cost without a guest: drives its vhost-user
+ * socket with the test front end, one request at a time, and prints percentiles per request kind.
+ * The default mix alternates GETATTR of the root and LOOKUP of a missing name; {@code meta} runs
+ * the requests a guest's create+close+unlink of one file sends (LOOKUP miss, CREATE, FLUSH,
+ * RELEASE, UNLINK, FORGET on the high-priority queue) in a directory the server must let root write.
+ * Usage: RequestLatencyProbe SOCKET [COUNT] [meta]
  */
 public final class RequestLatencyProbe {
+    private static final int WARM_UP = 2000;
+
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
+        boolean meta = args.length > 2 && args[2].equals("meta");
         try (TestVhostUserFrontend fe = TestVhostUserFrontend.connect(socket, 64 << 20)) {
             fe.negotiate();
             if (fe.setMemTable() != 0) {
                 throw new IllegalStateException("SET_MEM_TABLE refused");
             }
-            fe.setUpQueue(0, 128);
-            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 128);
-            long in = fe.alloc(4096, 8);
-            long out = fe.alloc(4096, 8);
-            int o = fe.off(in);
+            Probe p = new Probe(fe, fe.setUpQueue(0, 128), fe.setUpQueue(1, 128));
             // INIT 7.38: fuse_in_header (40) + fuse_init_in (64)
-            fe.ram.putInt(o, 104).putInt(o + 4, 26).putLong(o + 8, 1).putLong(o + 16, 0);
-            fe.ram.putInt(o + 40, 7).putInt(o + 44, 38).putInt(o + 48, 1 << 17).putInt(o + 52, 0);
-            roundTrip(q, in, 104, out);
-            long[] nanos = new long[count];
-            byte[] name = "no-such-file\0".getBytes(StandardCharsets.US_ASCII);
-            for (int i = 0; i < count + 2000; i++) {
-                int len;
-                if (i % 2 == 0) { // GETATTR of the root
-                    len = 56;
-                    fe.ram.putInt(o, len).putInt(o + 4, 3).putLong(o + 8, 10 + i).putLong(o + 16, 1);
-                    fe.ram.putLong(o + 40, 0).putLong(o + 48, 0);
-                } else { // LOOKUP of a missing name
-                    len = 40 + name.length;
-                    fe.ram.putInt(o, len).putInt(o + 4, 1).putLong(o + 8, 10 + i).putLong(o + 16, 1);
-                    fe.ram.put(o + 40, name);
-                }
-                long t0 = System.nanoTime();
-                roundTrip(q, in, len, out);
-                if (i >= 2000) { // the first 2000 warm both sides up
-                    nanos[i - 2000] = System.nanoTime() - t0;
-                }
+            p.header(104, 26, 0);
+            fe.ram.putInt(p.o + 40, 7).putInt(p.o + 44, 38).putInt(p.o + 48, 1 << 17).putInt(p.o + 52, 0);
+            p.roundTrip(p.requests, 104);
+            if (meta) {
+                p.meta(socket, count);
+            } else {
+                p.getattrAndLookup(socket, count);
             }
-            Arrays.sort(nanos);
-            System.out.printf("%s: %d requests, median %.1f us, p90 %.1f us, p99 %.1f us, mean %.1f us%n", socket, count,
-                    nanos[count / 2] / 1e3, nanos[count * 9 / 10] / 1e3, nanos[count * 99 / 100] / 1e3,
-                    Arrays.stream(nanos).average().orElse(0) / 1e3);
         }
     }
 
-    private static void roundTrip(TestVhostUserFrontend.Queue q, long in, int len, long out) throws Exception {
-        q.submitChain(new long[] {in, out}, new int[] {len, 4096}, new boolean[] {false, true});
-        q.kick();
-        if (q.awaitUsed(Duration.ofSeconds(10)) == null) {
-            throw new IllegalStateException("no reply within 10 s");
+    private static final class Probe {
+        final TestVhostUserFrontend fe;
+        final TestVhostUserFrontend.Queue hiprio;
+        final TestVhostUserFrontend.Queue requests;
+        final long in;
+        final long out;
+        final int o;
+        final int reply;
+        long unique = 1;
+
+        Probe(TestVhostUserFrontend fe, TestVhostUserFrontend.Queue hiprio, TestVhostUserFrontend.Queue requests) {
+            this.fe = fe;
+            this.hiprio = hiprio;
+            this.requests = requests;
+            this.in = fe.alloc(4096, 8);
+            this.out = fe.alloc(4096, 8);
+            this.o = fe.off(in);
+            this.reply = fe.off(out);
+        }
+
+        /** fuse_in_header: len, opcode, unique, nodeid; uid, gid, pid 0 (root). */
+        void header(int len, int opcode, long nodeid) {
+            fe.ram.putInt(o, len).putInt(o + 4, opcode).putLong(o + 8, unique++).putLong(o + 16, nodeid);
+            fe.ram.putInt(o + 24, 0).putInt(o + 28, 0).putInt(o + 32, 0).putInt(o + 36, 0);
+        }
+
+        /** Sends the request at {@code in} and waits for its reply; returns the reply's error field. */
+        int roundTrip(TestVhostUserFrontend.Queue q, int len) throws Exception {
+            q.submitChain(new long[] {in, out}, new int[] {len, 4096}, new boolean[] {false, true});
+            q.kick();
+            if (q.awaitUsed(Duration.ofSeconds(10)) == null) {
+                throw new IllegalStateException("no reply within 10 s");
+            }
+            return fe.ram.getInt(reply + 4);
+        }
+
+        /** Sends a request that gets no reply (FORGET) on {@code q} and waits for the chain back. */
+        void oneWay(TestVhostUserFrontend.Queue q, int len) throws Exception {
+            q.submitChain(new long[] {in}, new int[] {len}, new boolean[] {false});
+            q.kick();
+            if (q.awaitUsed(Duration.ofSeconds(10)) == null) {
+                throw new IllegalStateException("chain not returned within 10 s");
+            }
+        }
+
+        int name(int at, String s) {
+            byte[] b = (s + "\0").getBytes(StandardCharsets.US_ASCII);
+            fe.ram.put(at, b);
+            return b.length;
+        }
+
+        void getattrAndLookup(Path socket, int count) throws Exception {
+            long[] nanos = new long[count];
+            for (int i = 0; i < count + WARM_UP; i++) {
+                long t0 = System.nanoTime();
+                if (i % 2 == 0) { // GETATTR of the root: fuse_getattr_in (16)
+                    header(56, 3, 1);
+                    fe.ram.putLong(o + 40, 0).putLong(o + 48, 0);
+                    t0 = System.nanoTime();
+                    roundTrip(requests, 56);
+                } else { // LOOKUP of a missing name
+                    int len = 40 + name(o + 40, "no-such-file");
+                    header(len, 1, 1);
+                    t0 = System.nanoTime();
+                    roundTrip(requests, len);
+                }
+                if (i >= WARM_UP) {
+                    nanos[i - WARM_UP] = System.nanoTime() - t0;
+                }
+            }
+            System.out.println(socket + ": " + count + " requests (GETATTR and LOOKUP miss): " + summary(nanos));
+        }
+
+        void meta(Path socket, int files) throws Exception {
+            String[] kinds = {"LOOKUP-miss", "CREATE", "FLUSH", "RELEASE", "UNLINK", "FORGET"};
+            long[][] nanos = new long[kinds.length][files];
+            long run = System.nanoTime();
+            for (int i = 0; i < files + WARM_UP; i++) {
+                String file = "probe-" + run + "-" + i;
+                long[] t = new long[kinds.length];
+                int len = 40 + name(o + 40, file);
+                header(len, 1, 1);
+                long t0 = System.nanoTime();
+                int miss = roundTrip(requests, len);
+                // ENOENT, or a negative entry (nodeid 0) the kernel may cache
+                if (miss != -2 && !(miss == 0 && fe.ram.getLong(reply + 16) == 0)) {
+                    throw new IllegalStateException("LOOKUP of a new name found something (error " + miss + ")");
+                }
+                t[0] = System.nanoTime() - t0;
+                // CREATE: fuse_create_in (16: flags, mode, umask, open_flags) + name
+                fe.ram.putInt(o + 40, 0x8000 | 0xc1).putInt(o + 44, 0100644).putInt(o + 48, 022).putInt(o + 52, 0);
+                len = 56 + name(o + 56, file);
+                header(len, 35, 1);
+                t0 = System.nanoTime();
+                int err = roundTrip(requests, len);
+                t[1] = System.nanoTime() - t0;
+                if (err != 0) {
+                    throw new IllegalStateException("CREATE failed with errno " + -err);
+                }
+                long node = fe.ram.getLong(reply + 16);
+                long fh = fe.ram.getLong(reply + 16 + 128);
+                // FLUSH: fuse_flush_in (24: fh, unused, padding, lock_owner)
+                header(64, 25, node);
+                fe.ram.putLong(o + 40, fh).putInt(o + 48, 0).putInt(o + 52, 0).putLong(o + 56, 7);
+                t0 = System.nanoTime();
+                roundTrip(requests, 64);
+                t[2] = System.nanoTime() - t0;
+                // RELEASE: fuse_release_in (24: fh, flags, release_flags, lock_owner)
+                header(64, 18, node);
+                fe.ram.putLong(o + 40, fh).putInt(o + 48, 0x8001).putInt(o + 52, 0).putLong(o + 56, 0);
+                t0 = System.nanoTime();
+                roundTrip(requests, 64);
+                t[3] = System.nanoTime() - t0;
+                len = 40 + name(o + 40, file);
+                header(len, 10, 1);
+                t0 = System.nanoTime();
+                err = roundTrip(requests, len);
+                t[4] = System.nanoTime() - t0;
+                if (err != 0) {
+                    throw new IllegalStateException("UNLINK failed with errno " + -err);
+                }
+                // FORGET: fuse_forget_in (8: nlookup), no reply
+                header(48, 2, node);
+                fe.ram.putLong(o + 40, 1);
+                t0 = System.nanoTime();
+                oneWay(hiprio, 48);
+                t[5] = System.nanoTime() - t0;
+                if (i >= WARM_UP) {
+                    for (int k = 0; k < kinds.length; k++) {
+                        nanos[k][i - WARM_UP] = t[k];
+                    }
+                }
+            }
+            System.out.println(socket + ": " + files + " files created, closed and unlinked");
+            long total = 0;
+            for (int k = 0; k < kinds.length; k++) {
+                System.out.printf("  %-12s %s%n", kinds[k], summary(nanos[k]));
+                total += Arrays.stream(nanos[k]).sum();
+            }
+            System.out.printf("  per file     mean %.1f us%n", total / 1e3 / files);
+        }
+
+        static String summary(long[] nanos) {
+            long[] s = nanos.clone();
+            Arrays.sort(s);
+            int n = s.length;
+            return String.format("median %.1f us, p90 %.1f us, p99 %.1f us, mean %.1f us", s[n / 2] / 1e3,
+                    s[n * 9 / 10] / 1e3, s[n * 99 / 100] / 1e3, Arrays.stream(s).average().orElse(0) / 1e3);
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.nativeio.UnixSockets;
 import io.vfsgw.transport.vhostuser.device.BackendOptions;
 import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
@@ -293,6 +294,38 @@ class VhostUserServerIT {
             TestVhostUserFrontend.Used u = q.awaitUsed(WAIT);
             assertNotNull(u, "enabling processes what was kicked meanwhile");
             assertEquals(2, fe.ram.getLong(fe.off(out) + 8));
+        }
+    }
+
+    @Test
+    void aNewCallFdIsSignalledSoACompletionSentToAMaskedOneIsNotLost() throws Exception {
+        // QEMU masks a vector by pointing the call fd at a notifier it stops watching, and unmasks by
+        // pointing it back. A chain completed in between must still interrupt the driver.
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 8);
+            roundTrip(fe, q, 1);
+            int masked = EventFds.create(true);
+            int unmasked = EventFds.create(true);
+            try {
+                assertEquals(0, fe.vringFd(FrontendRequest.SET_VRING_CALL, 1, masked));
+                long in = fuseRequest(fe, 1, 2, 0);
+                long out = fe.alloc(64, 8);
+                q.submitChain(new long[] {in, out}, new int[] {EchoFuseHandler.IN_HEADER, 64}, new boolean[] {false, true});
+                int usedBefore = q.usedIdx();
+                q.kick();
+                long deadline = System.nanoTime() + WAIT.toNanos();
+                while (q.usedIdx() == usedBefore) {
+                    assertTrue(System.nanoTime() < deadline, "the request was not completed");
+                    EventFds.awaitReadable(masked, masked, 100);
+                }
+                EventFds.read(masked); // what went to the masked notifier is nobody's interrupt
+                assertEquals(0, fe.vringFd(FrontendRequest.SET_VRING_CALL, 1, unmasked));
+                assertTrue((EventFds.awaitReadable(unmasked, unmasked, (int) WAIT.toMillis()) & 1) != 0,
+                        "the driver was never told about the chain completed while its vector was masked");
+            } finally {
+                EventFds.close(masked);
+                EventFds.close(unmasked);
+            }
         }
     }
 

@@ -31,7 +31,7 @@ import java.util.List;
  * The buffer comes from the front end and may hold anything after a reconnect: every head, list
  * link and count read from it is bounds-checked, and the guest never sees it. Called by one ring's
  * threads with the ring's discipline: {@link #recover} before the ring starts, {@link #markInflight}
- * on the queue's leader thread, {@link #beforeUsed}/{@link #afterUsed} under the ring's lock.
+ * by the thread popping (under the crew's ring lock), {@link #beforeUsed}/{@link #afterUsed} under the ring's lock.
  */
 final class InflightQueue {
     static final int HEADER = 16;
@@ -44,7 +44,7 @@ final class InflightQueue {
 
     private final ByteBuffer region;
     private final int descNum;
-    /** The next counter value to hand out (leader thread only after {@link #recover}). */
+    /** The next counter value to hand out (under the ring lock after {@link #recover}). */
     private long counter = 1;
 
     /** @param region a LITTLE_ENDIAN view of at least {@code HEADER + DESC_STATE * descNum} bytes */

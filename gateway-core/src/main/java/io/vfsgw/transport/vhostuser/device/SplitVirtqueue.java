@@ -46,7 +46,7 @@ import java.util.List;
  * {@code avail_event = next avail} so the driver kicks only when it adds past what we have seen.
  *
  * <h2>Concurrency</h2>
- * {@link #pop} is called by one thread at a time (the queue's leader thread). {@link #pushUsed} and
+ * {@link #pop} is called by one thread at a time (a queue thread holding the crew's ring lock). {@link #pushUsed} and
  * {@link #needsNotification} may be called from any worker, under the caller's lock (completions
  * arrive out of order and concurrently; the used ring is one shared producer index).
  *
@@ -77,7 +77,7 @@ public final class SplitVirtqueue {
     private int nextUsed;
     private boolean broken;
     private InflightQueue inflight;
-    /** Heads found in flight at {@link #trackInflight}, popped before the avail ring (leader thread). */
+    /** Heads found in flight at {@link #trackInflight}, popped before the avail ring (under the ring lock). */
     private int[] resubmit = new int[0];
     private int resubmitNext;
 

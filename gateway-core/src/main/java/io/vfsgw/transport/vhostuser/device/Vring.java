@@ -103,10 +103,26 @@ final class Vring {
         errFd = fd;
     }
 
+    /**
+     * Installs the call fd and signals it once. QEMU masks a guest's interrupt vector (the guest
+     * does so whenever it moves the interrupt to another CPU) by pointing the call fd at a notifier
+     * it looks at only when unmasking, then points it back. These messages are not synchronous: a
+     * chain completed after QEMU looked but before we switched back signalled the masked notifier,
+     * so the driver got no interrupt for it and never reclaimed it (a guest's umount hung on the
+     * FORGETs of its high-priority queue). A spurious interrupt costs the driver one look at its
+     * used ring; libvhost-user signals a new call fd for the same reason.
+     */
     void setCall(int fd) {
         synchronized (lock) {
             EventFds.close(callFd);
             callFd = fd;
+            if (fd >= 0) {
+                try {
+                    EventFds.signal(fd);
+                } catch (FsException e) {
+                    LOG.warn("queue {}: new call fd {} cannot be signalled: {}", index, fd, e.getMessage());
+                }
+            }
         }
     }
 
