@@ -28,8 +28,28 @@ worker() {
     echo "$st" > /tmp/status$i
 }
 
-for i in 0 1 2 3; do worker $i & done
-wait
+# Meanwhile move the virtio interrupts from one vCPU to the other, over and over: each move makes
+# the guest mask and unmask the vector, and QEMU repoint vfsgw's call fd (SET_VRING_CALL) twice.
+# A completion signalled between the two must still reach the guest, or the umount at the end
+# waits forever for requests it was never told were done.
+irqs=$(grep virtio /proc/interrupts | cut -d: -f1)
+churn() {
+    cpu=1 moves=0
+    while [ ! -e /tmp/workers-done ]; do
+        for n in $irqs; do echo $cpu > /proc/irq/$n/smp_affinity && moves=$((moves + 1)); done
+        cpu=$((3 - cpu))
+        usleep 2000
+    done
+    echo $moves > /tmp/irq-moves
+}
+churn & churner=$!
+workers=
+for i in 0 1 2 3; do worker $i & workers="$workers $!"; done
+wait $workers
+touch /tmp/workers-done
+wait $churner
+moves=$(cat /tmp/irq-moves)
+if [ "$moves" -gt 0 ]; then result irq-moves ok "$moves"; else result irq-moves fail "no interrupt could be moved"; fi
 for i in 0 1 2 3; do
     st=$(cat /tmp/status$i 2>/dev/null || echo "fail no status")
     case "$st" in ok*) result worker-$i ok "$st" ;; *) result worker-$i fail "$st" ;; esac

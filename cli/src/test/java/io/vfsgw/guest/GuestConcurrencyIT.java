@@ -13,6 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Four guest processes write and read at once over one virtio-fs mount (own files and regions of one
  * shared file, O_DIRECT reads, sha256 checked in the guest: testing/guest/workloads/concurrency.sh);
  * the final checksums the guest prints must match the mem backend's content, recomputed here.
+ * Meanwhile the guest keeps moving its virtio interrupts between vCPUs, so QEMU keeps repointing
+ * the call fds; the umount at the end (checked by assertOk) needs every completion delivered.
  */
 class GuestConcurrencyIT {
 
@@ -29,6 +31,7 @@ class GuestConcurrencyIT {
             System.out.printf("GuestConcurrencyIT: boot %s, total %s%n",
                     r.bootTime().map(Duration::toString).orElse("?"), r.totalTime());
             r.assertOk();
+            System.out.println("GuestConcurrencyIT: virtio interrupts moved between vCPUs " + r.detail("irq-moves") + " times");
             for (int i = 0; i < 4; i++) {
                 r.detail("worker-" + i);
                 r.detail("own" + i + "-final");
