@@ -180,6 +180,12 @@ EOF
     cat <<'EOF'
 cp /vfsd/.bench/metaops /tmp/metaops
 mkdir -p /tmp/res /tmp/warm
+# Every share's interrupts, and the benchmark itself, on vCPU 0. Otherwise each device's vectors
+# sit on whichever vCPU the guest chose when it set them up, and a share whose interrupts arrive
+# on the other vCPU pays a cross-CPU wake-up inside the guest on every request: that alone moved
+# two identical vfsgw daemons in one boot 0.73x and 1.02x apart. Pinned, they land within 0.1x.
+for irq in $(grep virtio /proc/interrupts | cut -d: -f1); do echo 1 > /proc/irq/$irq/smp_affinity; done
+taskset -p 1 $$ >/dev/null
 job() { out=$1; shift; fio --name=bench --ioengine=psync --direct=0 --output-format=json --output="$out" "$@" >/dev/null || echo "bench: fio failed: $out"; }
 dropc() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # Round 0 warms every share up and is not reported: the daemons serve VMs for days, so their
