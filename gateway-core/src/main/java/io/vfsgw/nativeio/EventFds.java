@@ -47,8 +47,15 @@ public final class EventFds {
 
     private static final Libc LIBC = Native.loadLibc(Libc.class);
     private static final MemoryIO IO = MemoryIO.getInstance();
-    private static final ThreadLocal<ByteBuffer> SCRATCH =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder()));
+    /** A thread's scratch memory and its address (looked up once: it is a JNI call each time). */
+    private record Scratch(ByteBuffer buf, long address) {
+        static Scratch allocate() {
+            ByteBuffer b = ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder());
+            return new Scratch(b, IO.getDirectBufferAddress(b));
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::allocate);
 
     private EventFds() {
     }
@@ -64,11 +71,10 @@ public final class EventFds {
 
     /** Adds 1 to the counter, waking a reader or poller. */
     public static void signal(int fd) throws FsException {
-        ByteBuffer b = SCRATCH.get();
-        b.putLong(0, 1L);
-        long addr = IO.getDirectBufferAddress(b);
+        Scratch s = SCRATCH.get();
+        s.buf().putLong(0, 1L);
         long n;
-        while ((n = LIBC.write(fd, addr, 8)) != 8) {
+        while ((n = LIBC.write(fd, s.address(), 8)) != 8) {
             if (n >= 0) {
                 throw FsException.of(Errno.EIO, "short write of " + n + " bytes: fd " + fd + " is not an eventfd");
             }
@@ -84,10 +90,9 @@ public final class EventFds {
 
     /** Reads and resets the counter; blocks on a blocking fd, returns 0 on a non-blocking fd at 0. */
     public static long read(int fd) throws FsException {
-        ByteBuffer b = SCRATCH.get();
-        long addr = IO.getDirectBufferAddress(b);
+        Scratch s = SCRATCH.get();
         long n;
-        while ((n = LIBC.read(fd, addr, 8)) != 8) {
+        while ((n = LIBC.read(fd, s.address(), 8)) != 8) {
             if (n >= 0) {
                 // A pipe or socket passed off as an eventfd: fail rather than spin on its hang-up.
                 throw FsException.of(Errno.EIO, "short read of " + n + " bytes: fd " + fd + " is not an eventfd");
@@ -100,7 +105,7 @@ public final class EventFds {
                 throw Native.failure(LIBC, "eventfd read");
             }
         }
-        return b.getLong(0);
+        return s.buf().getLong(0);
     }
 
     /**
@@ -109,7 +114,7 @@ public final class EventFds {
      * or hang-up on a descriptor counts as ready so the caller's read reports it.
      */
     public static int awaitReadable(int a, int b, int timeoutMillis) throws FsException {
-        ByteBuffer s = SCRATCH.get();
+        ByteBuffer s = SCRATCH.get().buf();
         // struct pollfd { int fd; short events; short revents; } x 2
         s.putInt(0, a);
         s.putShort(4, POLLIN);
@@ -117,7 +122,7 @@ public final class EventFds {
         s.putInt(8, b);
         s.putShort(12, POLLIN);
         s.putShort(14, (short) 0);
-        long addr = IO.getDirectBufferAddress(s);
+        long addr = SCRATCH.get().address();
         while (true) {
             int n = LIBC.poll(addr, 2, timeoutMillis);
             if (n >= 0) {
@@ -150,10 +155,10 @@ public final class EventFds {
     }
 
     private static void add(int ep, int fd, long tag) throws FsException {
-        ByteBuffer s = SCRATCH.get();
-        s.putInt(0, EPOLLIN | EPOLLEXCLUSIVE);
-        s.putLong(EVENT_DATA, tag);
-        if (LIBC.epoll_ctl(ep, EPOLL_CTL_ADD, fd, IO.getDirectBufferAddress(s)) != 0) {
+        Scratch s = SCRATCH.get();
+        s.buf().putInt(0, EPOLLIN | EPOLLEXCLUSIVE);
+        s.buf().putLong(EVENT_DATA, tag);
+        if (LIBC.epoll_ctl(ep, EPOLL_CTL_ADD, fd, s.address()) != 0) {
             throw Native.failure(LIBC, "epoll_ctl(ADD, fd " + fd + ")");
         }
     }
@@ -164,14 +169,13 @@ public final class EventFds {
      * count as readable, so the caller's read reports them.
      */
     public static int awaitExclusive(int waiter) throws FsException {
-        ByteBuffer s = SCRATCH.get();
-        long addr = IO.getDirectBufferAddress(s);
+        Scratch s = SCRATCH.get();
         while (true) {
-            int n = LIBC.epoll_wait(waiter, addr, 2, -1);
+            int n = LIBC.epoll_wait(waiter, s.address(), 2, -1);
             if (n >= 0) {
                 int ready = 0;
                 for (int i = 0; i < n; i++) {
-                    ready |= (int) s.getLong(i * EVENT_SIZE + EVENT_DATA);
+                    ready |= (int) s.buf().getLong(i * EVENT_SIZE + EVENT_DATA);
                 }
                 return ready;
             }

@@ -41,14 +41,18 @@ final class Segments {
         return consumed;
     }
 
-    /** One step of a walk: {@code k} bytes of {@code part} starting at {@code offset}. */
+    /**
+     * One step of a walk: {@code k} bytes of {@code part} starting at {@code offset}, with the
+     * walk's {@code other} buffer. Steps are static methods (non-capturing), so a walk allocates
+     * nothing: a capturing lambda costs a runtime call per request under C1.
+     */
     @FunctionalInterface
     private interface Step {
-        void apply(ByteBuffer part, int offset, int k);
+        void apply(ByteBuffer part, int offset, int k, ByteBuffer other);
     }
 
     /** Visits the next n bytes view by view, advancing the cursor. */
-    private void walk(int n, String what, Step step) {
+    private void walk(int n, String what, ByteBuffer other, Step step) {
         if (n < 0 || n > remaining()) {
             throw new IllegalArgumentException(what + " of " + n + " bytes past the end (" + remaining() + " left)");
         }
@@ -61,7 +65,7 @@ final class Segments {
                 continue;
             }
             int k = Math.min(avail, n);
-            step.apply(p, offsetInPart, k);
+            step.apply(p, offsetInPart, k, other);
             offsetInPart += k;
             consumed += k;
             n -= k;
@@ -73,29 +77,35 @@ final class Segments {
         if (n > dst.remaining()) {
             throw new IllegalArgumentException("copy of " + n + " bytes into " + dst.remaining());
         }
-        walk(n, "copy", (p, off, k) -> {
-            dst.put(dst.position(), p, off, k);
-            dst.position(dst.position() + k);
-        });
+        walk(n, "copy", dst, Segments::copyOut);
+    }
+
+    private static void copyOut(ByteBuffer p, int off, int k, ByteBuffer dst) {
+        dst.put(dst.position(), p, off, k);
+        dst.position(dst.position() + k);
     }
 
     /** Copies src (all of its remaining bytes, advancing it) into the views at the cursor. */
     void put(ByteBuffer src) {
-        walk(src.remaining(), "write", (p, off, k) -> {
-            p.put(off, src, src.position(), k);
-            src.position(src.position() + k);
-        });
+        walk(src.remaining(), "write", src, Segments::copyIn);
+    }
+
+    private static void copyIn(ByteBuffer p, int off, int k, ByteBuffer src) {
+        p.put(off, src, src.position(), k);
+        src.position(src.position() + k);
     }
 
     /** Writes n zero bytes. */
     void putZeros(int n) {
-        walk(n, "zero fill", (p, off, k) -> {
-            for (int done = 0; done < k; ) {
-                int c = Math.min(k - done, ZEROS.capacity());
-                p.put(off + done, ZEROS, 0, c);
-                done += c;
-            }
-        });
+        walk(n, "zero fill", ZEROS, Segments::fill);
+    }
+
+    private static void fill(ByteBuffer p, int off, int k, ByteBuffer zeros) {
+        for (int done = 0; done < k; ) {
+            int c = Math.min(k - done, zeros.capacity());
+            p.put(off + done, zeros, 0, c);
+            done += c;
+        }
     }
 
     /** Slices covering the next {@code max} bytes (or what remains), without advancing. */
@@ -119,6 +129,6 @@ final class Segments {
     }
 
     void skip(int n) {
-        walk(n, "skip", (p, off, k) -> { });
+        walk(n, "skip", null, (p, off, k, none) -> { });
     }
 }
