@@ -1,6 +1,5 @@
 package io.vfsgw.nativeio;
 
-import com.kenai.jffi.MemoryIO;
 import io.vfsgw.spi.FsException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -93,7 +92,6 @@ public final class PosixFiles {
 
     private static final Libc LIBC = Native.loadLibc(Libc.class);
     private static final Runtime RT = Runtime.getRuntime(LIBC);
-    private static final MemoryIO MIO = MemoryIO.getInstance();
 
     /** Per-thread scratch native memory: iovecs (16 bytes each) and small structs; never shared. */
     private static final ThreadLocal<Pointer> SCRATCH =
@@ -263,14 +261,15 @@ public final class PosixFiles {
     }
 
     private static int fillIov(ByteBuffer[] bufs) {
-        Pointer iov = SCRATCH.get();
+        long iov = SCRATCH.get().address();
         int n = Math.min(bufs.length, IOV_MAX);
         for (int i = 0; i < n; i++) {
             ByteBuffer b = bufs[i];
             // SAFETY: [address+position, address+limit) lies inside the direct buffer's own memory,
-            // which the caller keeps reachable (it holds bufs) for the duration of the syscall.
-            iov.putLong(i * 16L, MIO.getDirectBufferAddress(b) + b.position());
-            iov.putLong(i * 16L + 8, b.remaining());
+            // which the caller keeps reachable (it holds bufs) for the duration of the syscall; the
+            // n iovecs fit the thread's scratch area (IOV_MAX * 16 bytes).
+            DirectBuffers.putLong(iov + i * 16L, DirectBuffers.address(b) + b.position());
+            DirectBuffers.putLong(iov + i * 16L + 8, b.remaining());
         }
         return n;
     }

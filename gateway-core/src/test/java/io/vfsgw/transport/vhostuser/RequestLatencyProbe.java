@@ -10,8 +10,10 @@ import java.util.Arrays;
  * socket with the test front end, one request at a time, and prints percentiles per request kind.
  * The default mix alternates GETATTR of the root and LOOKUP of a missing name; {@code meta} runs
  * the requests a guest's create+close+unlink of one file sends (LOOKUP miss, CREATE, FLUSH,
- * RELEASE, UNLINK, FORGET on the high-priority queue) in a directory the server must let root write.
- * Usage: RequestLatencyProbe SOCKET [COUNT] [meta]
+ * RELEASE, UNLINK, FORGET on the high-priority queue) in a directory the server must let root write;
+ * {@code write} sends WRITEs of 496 KiB in 124 page-sized descriptors, as a guest's page cache does,
+ * cycling over a 64 MiB file.
+ * Usage: RequestLatencyProbe SOCKET [COUNT] [meta|write]
  */
 public final class RequestLatencyProbe {
     private static final int WARM_UP = 2000;
@@ -19,19 +21,22 @@ public final class RequestLatencyProbe {
     public static void main(String[] args) throws Exception {
         Path socket = Path.of(args[0]);
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 20000;
-        boolean meta = args.length > 2 && args[2].equals("meta");
+        String mode = args.length > 2 ? args[2] : "";
         try (TestVhostUserFrontend fe = TestVhostUserFrontend.connect(socket, 64 << 20)) {
             fe.negotiate();
             if (fe.setMemTable() != 0) {
                 throw new IllegalStateException("SET_MEM_TABLE refused");
             }
-            Probe p = new Probe(fe, fe.setUpQueue(0, 128), fe.setUpQueue(1, 128));
+            Probe p = new Probe(fe, fe.setUpQueue(0, 128), fe.setUpQueue(1, 256));
             // INIT 7.38: fuse_in_header (40) + fuse_init_in (64)
             p.header(104, 26, 0);
-            fe.ram.putInt(p.o + 40, 7).putInt(p.o + 44, 38).putInt(p.o + 48, 1 << 17).putInt(p.o + 52, 0);
+            // flags: FUSE_BIG_WRITES | FUSE_MAX_PAGES, so WRITEs of more than 32 pages are allowed
+            fe.ram.putInt(p.o + 40, 7).putInt(p.o + 44, 38).putInt(p.o + 48, 1 << 17).putInt(p.o + 52, (1 << 5) | (1 << 22));
             p.roundTrip(p.requests, 104);
-            if (meta) {
+            if (mode.equals("meta")) {
                 p.meta(socket, count);
+            } else if (mode.equals("write")) {
+                p.writes(socket, count);
             } else {
                 p.getattrAndLookup(socket, count);
             }
@@ -178,6 +183,54 @@ public final class RequestLatencyProbe {
                 total += Arrays.stream(nanos[k]).sum();
             }
             System.out.printf("  per file     mean %.1f us%n", total / 1e3 / files);
+        }
+
+        void writes(Path socket, int count) throws Exception {
+            int pages = 124;
+            String file = "probe-write-" + System.nanoTime();
+            fe.ram.putInt(o + 40, 0x8000 | 0x42).putInt(o + 44, 0100644).putInt(o + 48, 022).putInt(o + 52, 0);
+            int len = 56 + name(o + 56, file);
+            header(len, 35, 1);
+            int err = roundTrip(requests, len);
+            if (err != 0) {
+                throw new IllegalStateException("CREATE failed with errno " + -err);
+            }
+            long node = fe.ram.getLong(reply + 16);
+            long fh = fe.ram.getLong(reply + 16 + 128);
+            long[] gpas = new long[pages + 2];
+            int[] lens = new int[pages + 2];
+            boolean[] writable = new boolean[pages + 2];
+            gpas[0] = in;
+            lens[0] = 80;
+            for (int k = 1; k <= pages; k++) {
+                gpas[k] = fe.alloc(4096, 4096);
+                lens[k] = 4096;
+            }
+            gpas[pages + 1] = out;
+            lens[pages + 1] = 4096;
+            writable[pages + 1] = true;
+            long[] nanos = new long[count];
+            for (int i = 0; i < count + WARM_UP; i++) {
+                int size = pages * 4096;
+                // fuse_write_in (40): fh, offset, size, write_flags, lock_owner, flags, padding
+                header(80 + size, 16, node);
+                fe.ram.putLong(o + 40, fh).putLong(o + 48, (long) (i % 128) * size).putInt(o + 56, size)
+                        .putInt(o + 60, 0).putLong(o + 64, 0).putInt(o + 72, 0x8001).putInt(o + 76, 0);
+                long t0 = System.nanoTime();
+                requests.submitChain(gpas, lens, writable);
+                requests.kick();
+                if (requests.awaitUsed(Duration.ofSeconds(10)) == null) {
+                    throw new IllegalStateException("no reply within 10 s");
+                }
+                if (fe.ram.getInt(reply + 4) != 0 || fe.ram.getInt(reply + 16) != size) {
+                    throw new IllegalStateException("WRITE answered error " + fe.ram.getInt(reply + 4) + ", size "
+                            + fe.ram.getInt(reply + 16));
+                }
+                if (i >= WARM_UP) {
+                    nanos[i - WARM_UP] = System.nanoTime() - t0;
+                }
+            }
+            System.out.println(socket + ": " + count + " WRITEs of " + pages + " x 4 KiB: " + summary(nanos));
         }
 
         static String summary(long[] nanos) {

@@ -163,23 +163,22 @@ public final class GuestMemory {
      * unless the range is longer than 1 GiB or crosses into an adjacent region. Never copies.
      */
     public ByteBuffer[] view(long gpa, long len) throws BadDescriptorException {
+        List<ByteBuffer> out = new ArrayList<>(1);
+        viewInto(gpa, len, false, out);
+        return out.toArray(new ByteBuffer[out.size()]);
+    }
+
+    /**
+     * {@link #view} appending to {@code out}, read-only views when {@code readOnly}: the descriptor
+     * walk's form, which costs one buffer object per descriptor and nothing else.
+     */
+    public void viewInto(long gpa, long len, boolean readOnly, List<ByteBuffer> out) throws BadDescriptorException {
         if (len < 0 || len > 0 && Long.compareUnsigned(gpa + len - 1, gpa) < 0) {
             throw new BadDescriptorException("range 0x" + Long.toHexString(gpa) + " +" + len + " wraps around");
         }
-        if (len == 0) {
-            return new ByteBuffer[0];
-        }
-        Region first = find(byGuest, gpa, false);
-        if (first != null) {
-            long off = gpa - first.desc.guestAddress();
-            if (len <= Math.min(WINDOW_STRIDE, first.desc.size() - off)) {
-                return new ByteBuffer[] {first.window(off, (int) len)}; // nearly every descriptor
-            }
-        }
-        List<ByteBuffer> out = new ArrayList<>(2);
         long at = gpa;
         long left = len;
-        while (left > 0) {
+        while (left > 0) { // nearly every descriptor takes one turn
             Region r = find(byGuest, at, false);
             if (r == null) {
                 throw new BadDescriptorException("guest range 0x" + Long.toHexString(gpa) + " +" + len
@@ -187,11 +186,10 @@ public final class GuestMemory {
             }
             long off = at - r.desc.guestAddress();
             long n = Math.min(left, Math.min(WINDOW_STRIDE, r.desc.size() - off));
-            out.add(r.window(off, (int) n));
+            out.add(r.window(off, (int) n, readOnly));
             at += n;
             left -= n;
         }
-        return out.toArray(new ByteBuffer[out.size()]);
     }
 
     /**
@@ -204,7 +202,7 @@ public final class GuestMemory {
             throw new BadDescriptorException("guest range 0x" + Long.toHexString(gpa) + " +" + len
                     + " is not inside one memory region");
         }
-        return r.window(gpa - r.desc.guestAddress(), len);
+        return r.window(gpa - r.desc.guestAddress(), len, false);
     }
 
     /** The guest-physical address of VMM user address {@code uva}, which must be mapped. */
@@ -269,6 +267,8 @@ public final class GuestMemory {
         private final MemoryRegionDescriptor desc;
         private final MemoryMaps.Mapping mapping;
         private final ByteBuffer[] windows;
+        /** The same windows read-only: a request's readable descriptors are sliced from these. */
+        private final ByteBuffer[] readOnlyWindows;
         private final AtomicInteger refs = new AtomicInteger(1);
 
         private Region(MemoryRegionDescriptor desc, MemoryMaps.Mapping mapping) {
@@ -276,10 +276,12 @@ public final class GuestMemory {
             this.mapping = mapping;
             int count = (int) ((desc.size() + WINDOW_STRIDE - 1) / WINDOW_STRIDE);
             this.windows = new ByteBuffer[count];
+            this.readOnlyWindows = new ByteBuffer[count];
             for (int k = 0; k < count; k++) {
                 long start = k * WINDOW_STRIDE;
                 // SAFETY: [mmapOffset + start, +len) is inside the mapping of mmapOffset + size bytes.
                 windows[k] = mapping.view(desc.mmapOffset() + start, (int) Math.min(WINDOW_LENGTH, desc.size() - start));
+                readOnlyWindows[k] = windows[k].asReadOnlyBuffer();
             }
         }
 
@@ -288,10 +290,11 @@ public final class GuestMemory {
         }
 
         /** {@code len <= WINDOW_STRIDE} bytes at region offset {@code off}, checked by the caller. */
-        private ByteBuffer window(long off, int len) {
+        private ByteBuffer window(long off, int len, boolean readOnly) {
             int k = (int) (off / WINDOW_STRIDE);
+            ByteBuffer w = readOnly ? readOnlyWindows[k] : windows[k];
             // SAFETY: off + len <= size and len <= 1 GiB, so the range ends inside window k.
-            return windows[k].slice((int) (off - k * WINDOW_STRIDE), len).order(ByteOrder.LITTLE_ENDIAN);
+            return w.slice((int) (off - k * WINDOW_STRIDE), len).order(ByteOrder.LITTLE_ENDIAN);
         }
 
         void retain() {

@@ -251,9 +251,8 @@ public final class SplitVirtqueue {
             if (lengths[kind] > Integer.MAX_VALUE) {
                 throw new BadDescriptorException("chain length exceeds 2^31-1 bytes");
             }
-            for (ByteBuffer v : mem.view(addr, len)) {
-                (write ? writable : readable).add(write ? v : v.asReadOnlyBuffer().order(v.order()));
-            }
+            // The request's bytes as read-only views: a handler cannot scribble on what the guest sent.
+            mem.viewInto(addr, len, !write, write ? writable : readable);
             if ((flags & F_NEXT) == 0) {
                 break;
             }

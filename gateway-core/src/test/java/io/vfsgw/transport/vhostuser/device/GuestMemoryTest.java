@@ -23,6 +23,25 @@ class GuestMemoryTest {
     }
 
     @Test
+    void readOnlyViewsSeeGuestMemoryButCannotWriteIt() throws Exception {
+        GuestMemory.Region a = region(0, MB, 0x7000_0000_0000L, 0);
+        GuestMemory m = GuestMemory.of(List.of(a));
+        a.release();
+        m.viewContiguous(200, 8).putLong(0, 0x1122334455667788L);
+        java.util.List<ByteBuffer> out = new java.util.ArrayList<>();
+        m.viewInto(200, 8, true, out);
+        m.viewInto(300, 8, false, out);
+        assertEquals(2, out.size());
+        assertTrue(out.get(0).isReadOnly());
+        assertEquals(ByteOrder.LITTLE_ENDIAN, out.get(0).order());
+        assertEquals(0x1122334455667788L, out.get(0).getLong(0));
+        assertThrows(java.nio.ReadOnlyBufferException.class, () -> out.get(0).putLong(0, 1));
+        assertFalse(out.get(1).isReadOnly());
+        assertThrows(BadDescriptorException.class, () -> m.viewInto(MB - 4, 8, true, out), "runs off the end");
+        m.release();
+    }
+
+    @Test
     void translatesGuestAndUserAddressesWithBoundsChecks() throws Exception {
         GuestMemory.Region a = region(0, MB, 0x7000_0000_0000L, 0);
         GuestMemory.Region b = region(4 * MB, 2 * MB, 0x7100_0000_0000L, 4096 + 12);
