@@ -114,7 +114,8 @@ public final class EventFds {
      * or hang-up on a descriptor counts as ready so the caller's read reports it.
      */
     public static int awaitReadable(int a, int b, int timeoutMillis) throws FsException {
-        ByteBuffer s = SCRATCH.get().buf();
+        Scratch scratch = SCRATCH.get();
+        ByteBuffer s = scratch.buf();
         // struct pollfd { int fd; short events; short revents; } x 2
         s.putInt(0, a);
         s.putShort(4, POLLIN);
@@ -122,9 +123,8 @@ public final class EventFds {
         s.putInt(8, b);
         s.putShort(12, POLLIN);
         s.putShort(14, (short) 0);
-        long addr = SCRATCH.get().address();
         while (true) {
-            int n = LIBC.poll(addr, 2, timeoutMillis);
+            int n = LIBC.poll(scratch.address(), 2, timeoutMillis);
             if (n >= 0) {
                 return (s.getShort(6) != 0 ? 1 : 0) | (s.getShort(14) != 0 ? 2 : 0);
             }
