@@ -74,7 +74,10 @@ public final class VirtioFsDevice implements VirtioDevice {
         handler.handle(chain.readable(), chain.writable(), new ChainReply(completion));
     }
 
-    /** The session's reply completion returning the chain (a class: a method reference costs a runtime call per request under C1). */
+    /**
+     * The session's reply completion returning the chain: a class, because a method reference
+     * costs a runtime call per request under C1.
+     */
     private record ChainReply(ChainCompletion chain) implements FuseRequestHandler.ReplyCompletion {
         @Override
         public void complete(int length) {

@@ -71,17 +71,18 @@ public final class RequestLatencyProbe {
 
         /** Sends the request at {@code in} and waits for its reply; returns the reply's error field. */
         int roundTrip(TestVhostUserFrontend.Queue q, int len) throws Exception {
-            q.submitChain(new long[] {in, out}, new int[] {len, 4096}, new boolean[] {false, true});
-            q.kick();
-            if (q.awaitUsed(Duration.ofSeconds(10)) == null) {
-                throw new IllegalStateException("no reply within 10 s");
-            }
+            send(q, new long[] {in, out}, new int[] {len, 4096}, new boolean[] {false, true});
             return fe.ram.getInt(reply + 4);
         }
 
         /** Sends a request that gets no reply (FORGET) on {@code q} and waits for the chain back. */
         void oneWay(TestVhostUserFrontend.Queue q, int len) throws Exception {
-            q.submitChain(new long[] {in}, new int[] {len}, new boolean[] {false});
+            send(q, new long[] {in}, new int[] {len}, new boolean[] {false});
+        }
+
+        /** Submits one chain, kicks, and waits until the server returns it. */
+        static void send(TestVhostUserFrontend.Queue q, long[] gpas, int[] lens, boolean[] writable) throws Exception {
+            q.submitChain(gpas, lens, writable);
             q.kick();
             if (q.awaitUsed(Duration.ofSeconds(10)) == null) {
                 throw new IllegalStateException("chain not returned within 10 s");
@@ -217,11 +218,7 @@ public final class RequestLatencyProbe {
                 fe.ram.putLong(o + 40, fh).putLong(o + 48, (long) (i % 128) * size).putInt(o + 56, size)
                         .putInt(o + 60, 0).putLong(o + 64, 0).putInt(o + 72, 0x8001).putInt(o + 76, 0);
                 long t0 = System.nanoTime();
-                requests.submitChain(gpas, lens, writable);
-                requests.kick();
-                if (requests.awaitUsed(Duration.ofSeconds(10)) == null) {
-                    throw new IllegalStateException("no reply within 10 s");
-                }
+                send(requests, gpas, lens, writable);
                 if (fe.ram.getInt(reply + 4) != 0 || fe.ram.getInt(reply + 16) != size) {
                     throw new IllegalStateException("WRITE answered error " + fe.ram.getInt(reply + 4) + ", size "
                             + fe.ram.getInt(reply + 16));
