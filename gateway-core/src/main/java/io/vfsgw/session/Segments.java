@@ -2,8 +2,6 @@ package io.vfsgw.session;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A cursor over a transport's buffer views (one /dev/fuse buffer, or several guest-memory
@@ -108,24 +106,34 @@ final class Segments {
         }
     }
 
-    /** Slices covering the next {@code max} bytes (or what remains), without advancing. */
+    /**
+     * Views covering the next {@code max} bytes (or what remains), without advancing. A part
+     * covered whole is handed out itself, its position reset to 0, rather than sliced: a WRITE's
+     * data spans a hundred page-sized descriptors, and a slice of each was most of the request's
+     * garbage. Callers may move the views' positions but never their limits.
+     */
     ByteBuffer[] views(int max) {
         int want = Math.min(max, remaining());
-        List<ByteBuffer> out = new ArrayList<>(2);
-        int i = index;
-        int off = offsetInPart;
-        while (want > 0 && i < parts.length) {
+        int count = 0;
+        for (int i = index, off = offsetInPart, left = want; left > 0 && i < parts.length; i++, off = 0) {
+            int avail = parts[i].limit() - off;
+            if (avail > 0) {
+                count++;
+                left -= Math.min(avail, left);
+            }
+        }
+        ByteBuffer[] out = new ByteBuffer[count];
+        int n = 0;
+        for (int i = index, off = offsetInPart; n < count; i++, off = 0) {
             ByteBuffer p = parts[i];
             int avail = p.limit() - off;
             if (avail > 0) {
                 int k = Math.min(avail, want);
-                out.add(p.slice(off, k).order(ByteOrder.LITTLE_ENDIAN));
+                out[n++] = off == 0 && k == p.limit() ? p.position(0) : p.slice(off, k).order(ByteOrder.LITTLE_ENDIAN);
                 want -= k;
             }
-            i++;
-            off = 0;
         }
-        return out.toArray(new ByteBuffer[out.size()]);
+        return out;
     }
 
     void skip(int n) {

@@ -19,7 +19,9 @@ public interface ReadSink {
 
     /**
      * The writable views of the not-yet-filled part, at most {@code max} bytes in total, for a
-     * preadv(2) straight into them; call {@link #advance(int)} with what was actually read.
+     * preadv(2) straight into them; call {@link #advance(int)} with what was actually read. They
+     * may be the transport's own buffers, handed out afresh from position 0 on each call: move
+     * their positions as you like, never their limits.
      */
     ByteBuffer[] views(int max);
 

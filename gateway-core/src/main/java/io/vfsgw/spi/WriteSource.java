@@ -13,7 +13,11 @@ public interface WriteSource {
     /** Copies {@code min(dst.remaining(), remaining())} bytes into dst; advances both. Returns the count. */
     int copyTo(ByteBuffer dst);
 
-    /** Read-only views of the unconsumed bytes, for pwritev(2); call {@link #advance(int)} after. */
+    /**
+     * Read-only views of the unconsumed bytes, for pwritev(2); call {@link #advance(int)} after.
+     * They may be the transport's own buffers, handed out afresh from position 0 on each call: move
+     * their positions as you like, never their limits.
+     */
     ByteBuffer[] views();
 
     /** Marks {@code n} bytes as consumed. */

@@ -2,6 +2,7 @@ package io.vfsgw.session;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
@@ -70,5 +71,27 @@ class SegmentsTest {
         }
         assertArrayEquals(new byte[] {1, 2, 3, 4, 5, 6, 0, 0, 7, 8, 9, 10}, all);
         assertThrows(IllegalArgumentException.class, () -> s.put(ByteBuffer.wrap(new byte[1])));
+    }
+
+    @Test
+    void wholePartsAreHandedOutFromTheirStartEvenAfterAConsumerMovedThem() {
+        byte[] data = new byte[30];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) i;
+        }
+        ByteBuffer[] parts = split(data, 10, 10, 10);
+        Segments s = new Segments(parts, 30);
+        ByteBuffer[] first = s.views(30);
+        assertSame(parts[1], first[1], "a part covered whole is not sliced");
+        first[1].position(7); // a consumer reading with a relative get
+        s.skip(10);
+        ByteBuffer[] again = s.views(15);
+        assertEquals(2, again.length);
+        assertEquals(0, again[0].position(), "handed out afresh from its start");
+        assertEquals(10, again[0].remaining());
+        assertEquals(10, again[0].get());
+        assertEquals(5, again[1].remaining(), "the part cut short is a slice");
+        assertEquals(10, parts[2].limit(), "the part itself keeps its limit");
+        assertEquals(20, again[1].get(0));
     }
 }

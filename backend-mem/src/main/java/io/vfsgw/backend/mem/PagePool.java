@@ -296,6 +296,9 @@ final class PagePool implements AutoCloseable {
         while (count < views.length && covered < length) {
             covered += views[count++].remaining();
         }
+        if (covered <= length && count == views.length && count <= PosixFiles.IOV_MAX) {
+            return views;
+        }
         ByteBuffer[] out = Arrays.copyOf(views, Math.min(count, PosixFiles.IOV_MAX));
         if (covered > length && count <= PosixFiles.IOV_MAX) {
             ByteBuffer last = out[count - 1].slice();

@@ -80,6 +80,12 @@ public final class SplitVirtqueue {
     /** Heads found in flight at {@link #trackInflight}, popped before the avail ring (under the ring lock). */
     private int[] resubmit = new int[0];
     private int resubmitNext;
+    /**
+     * Lists {@link #walk} collects a chain's views in, reused (pop runs under the ring lock): grown
+     * afresh per chain, they were a tenth of a large WRITE's garbage.
+     */
+    private final List<ByteBuffer> readableScratch = new ArrayList<>();
+    private final List<ByteBuffer> writableScratch = new ArrayList<>();
 
     /** Thrown by {@link #pop} for a bad chain; {@code head} is -1 when even the head index was bad. */
     public static final class BadChainException extends Exception {
@@ -209,8 +215,10 @@ public final class SplitVirtqueue {
     }
 
     private DescriptorChain walk(int head, GuestMemory mem) throws BadDescriptorException {
-        List<ByteBuffer> readable = new ArrayList<>(4);
-        List<ByteBuffer> writable = new ArrayList<>(4);
+        List<ByteBuffer> readable = readableScratch;
+        List<ByteBuffer> writable = writableScratch;
+        readable.clear();
+        writable.clear();
         long[] lengths = new long[2];
         ByteBuffer table = desc;
         int tableSize = size;
@@ -262,9 +270,12 @@ public final class SplitVirtqueue {
             i = next;
         }
         // Sized arrays: toArray(new T[0]) allocates reflectively, a runtime call per chain under C1.
-        return new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
+        DescriptorChain chain = new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
                 writable.toArray(new ByteBuffer[writable.size()]),
                 lengths[0], lengths[1], mem);
+        readable.clear();
+        writable.clear();
+        return chain;
     }
 
     /** Publishes chain {@code head} as used with {@code len} bytes written. Caller holds the queue lock. */
