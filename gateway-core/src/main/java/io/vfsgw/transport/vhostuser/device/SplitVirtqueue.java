@@ -225,6 +225,10 @@ public final class SplitVirtqueue {
         int i = head;
         int steps = 0;
         boolean inIndirect = false;
+        long runAddr = 0;
+        long runLen = 0;
+        boolean runWrite = false;
+        boolean sawWritable = false;
         while (true) {
             if (++steps > tableSize) {
                 throw new BadDescriptorException("more than " + tableSize + " descriptors: a loop");
@@ -251,16 +255,25 @@ public final class SplitVirtqueue {
                 continue;
             }
             boolean write = (flags & F_WRITE) != 0;
-            if (!write && !writable.isEmpty()) {
+            if (!write && sawWritable) {
                 throw new BadDescriptorException("device-readable descriptor after a device-writable one");
             }
+            sawWritable |= write;
             int kind = write ? 1 : 0;
             lengths[kind] += len;
             if (lengths[kind] > Integer.MAX_VALUE) {
                 throw new BadDescriptorException("chain length exceeds 2^31-1 bytes");
             }
-            // The request's bytes as read-only views: a handler cannot scribble on what the guest sent.
-            mem.viewInto(addr, len, !write, write ? writable : readable);
+            // Descriptors that follow each other in guest memory (a guest's pages often do) share
+            // one view: fewer buffer objects and iovecs for the same bytes.
+            if (runLen > 0 && write == runWrite && runAddr + runLen == addr) {
+                runLen += len;
+            } else {
+                viewRun(mem, runAddr, runLen, runWrite);
+                runAddr = addr;
+                runLen = len;
+                runWrite = write;
+            }
             if ((flags & F_NEXT) == 0) {
                 break;
             }
@@ -269,6 +282,7 @@ public final class SplitVirtqueue {
             }
             i = next;
         }
+        viewRun(mem, runAddr, runLen, runWrite);
         // Sized arrays: toArray(new T[0]) allocates reflectively, a runtime call per chain under C1.
         DescriptorChain chain = new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
                 writable.toArray(new ByteBuffer[writable.size()]),
@@ -276,6 +290,16 @@ public final class SplitVirtqueue {
         readable.clear();
         writable.clear();
         return chain;
+    }
+
+    /**
+     * Views of guest memory {@code [addr, addr + len)} appended to the chain's readable or writable
+     * list; the request's bytes are read-only views, so a handler cannot scribble on what the guest sent.
+     */
+    private void viewRun(GuestMemory mem, long addr, long len, boolean write) throws BadDescriptorException {
+        if (len > 0) {
+            mem.viewInto(addr, len, !write, write ? writableScratch : readableScratch);
+        }
     }
 
     /** Publishes chain {@code head} as used with {@code len} bytes written. Caller holds the queue lock. */

@@ -84,4 +84,35 @@ class SplitVirtqueueTest {
         assertThrows(IllegalArgumentException.class, () -> new SplitVirtqueue(6, desc, avail, used, 0, false, false));
         assertThrows(IllegalArgumentException.class, () -> new SplitVirtqueue(0, desc, avail, used, 0, false, false));
     }
+
+    @Test
+    void descriptorsAdjacentInGuestMemoryBecomeOneView() throws Exception {
+        int fd = io.vfsgw.nativeio.MemoryMaps.memfdCreate("q", 1 << 20);
+        GuestMemory.Region r = GuestMemory.map(
+                new io.vfsgw.transport.vhostuser.protocol.MemoryRegionDescriptor(0, 1 << 20, 0x7000_0000_0000L, 0), fd);
+        GuestMemory mem = GuestMemory.of(java.util.List.of(r));
+        r.release();
+        // readable: 0x1000+16, then two pages that follow each other, then one elsewhere;
+        // writable: two adjacent pages (the direction change starts a new view).
+        long[][] chain = {{0x1000, 16, 0}, {0x2000, 4096, 0}, {0x3000, 4096, 0}, {0x8000, 4096, 0},
+                          {0x9000, 4096, 2}, {0xa000, 4096, 2}};
+        for (int i = 0; i < chain.length; i++) {
+            int flags = (int) chain[i][2] | (i + 1 < chain.length ? 1 : 0);
+            desc.putLong(16 * i, chain[i][0]).putInt(16 * i + 8, (int) chain[i][1])
+                    .putShort(16 * i + 12, (short) flags).putShort(16 * i + 14, (short) (i + 1));
+        }
+        mem.viewContiguous(0x2ffc, 8).putLong(0, 0x1122334455667788L); // straddles the two pages
+        avail.putShort(4, (short) 0).putShort(2, (short) 1);
+        SplitVirtqueue q = new SplitVirtqueue(SIZE, desc, avail, used, 0, true, true);
+        DescriptorChain c = q.pop(mem);
+        assertEquals(3, c.readable().length, "16 bytes, two adjacent pages as one, one page elsewhere");
+        assertEquals(8192, c.readable()[1].remaining());
+        assertEquals(0x1122334455667788L, c.readable()[1].getLong(0xffc));
+        assertTrue(c.readable()[1].isReadOnly());
+        assertEquals(1, c.writable().length);
+        assertEquals(8192, c.writable()[0].remaining());
+        assertEquals(16 + 3 * 4096, c.readableLength());
+        assertEquals(2 * 4096, c.writableLength());
+        mem.release();
+    }
 }
