@@ -3,6 +3,7 @@ package io.vfsgw.cache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.Entry;
@@ -91,7 +92,7 @@ class MetadataCacheTest {
     private final FlatBackend backend = new FlatBackend();
 
     private MetadataCache cache(CacheMode mode) {
-        return new MetadataCache(backend, new CacheConfig(mode, Duration.ofSeconds(1), 1000), ticker, Runnable::run);
+        return new MetadataCache(backend, new CacheConfig(mode, Duration.ofSeconds(1), 1000), ticker);
     }
 
     @Test
@@ -178,5 +179,26 @@ class MetadataCacheTest {
             ChangeOrigin.clear();
         }
         assertEquals(List.of("node 7 " + id, "node 7 1", "entry 7 1 sub"), events);
+    }
+
+    @Test
+    void aFullCacheEmptiesItselfAndNeverServesAnAttributeItCanNoLongerInvalidate() throws Exception {
+        long[] ids = {backend.add("a", 1), backend.add("b", 2), backend.add("c", 3)};
+        MetadataCache c = new MetadataCache(backend, new CacheConfig(CacheMode.ALWAYS, Duration.ofSeconds(1), 2),
+                ticker);
+        c.lookup(ctx, 1, FileName.literal("a"));
+        c.lookup(ctx, 1, FileName.literal("b"));
+        c.getattr(ctx, ids[0], -1);
+        assertEquals(0, backend.getattrCalls.get(), "a's attributes came with its lookup");
+        c.lookup(ctx, 1, FileName.literal("c")); // the child map is full: it and the attributes start over
+        c.getattr(ctx, ids[0], -1);
+        assertEquals(1, backend.getattrCalls.get(), "a's attributes went with the entry that invalidates them");
+        c.getattr(ctx, ids[2], -1);
+        assertEquals(1, backend.getattrCalls.get(), "c's were cached after the reset");
+        for (int i = 0; i < 50; i++) {
+            assertThrows(FsException.class, () -> c.lookup(ctx, 1, FileName.literal("missing" + ticker.read())));
+            ticker.advance(Duration.ofNanos(1));
+        }
+        assertTrue(c.stats().size() <= 4, "attributes and negative entries stay within their bounds");
     }
 }
