@@ -213,6 +213,10 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         if (total < InHeader.SIZE) {
             throw new MalformedRequestException("request of " + total + " bytes is shorter than fuse_in_header");
         }
+        ByteBuffer first = request[0];
+        if (first.position() == 0 && first.limit() >= InHeader.SIZE && first.order() == ByteOrder.LITTLE_ENDIAN) {
+            return RequestDecoder.decodeHeader(first, total); // the usual case: read in place, no copy
+        }
         ByteBuffer hdr = ByteBuffer.allocate(InHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
         new Segments(request, total).copyTo(hdr, InHeader.SIZE);
         hdr.flip();

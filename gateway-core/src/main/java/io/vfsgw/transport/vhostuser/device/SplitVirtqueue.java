@@ -219,7 +219,8 @@ public final class SplitVirtqueue {
         List<ByteBuffer> writable = writableScratch;
         readable.clear();
         writable.clear();
-        long[] lengths = new long[2];
+        long readableLength = 0;
+        long writableLength = 0;
         ByteBuffer table = desc;
         int tableSize = size;
         int i = head;
@@ -259,9 +260,12 @@ public final class SplitVirtqueue {
                 throw new BadDescriptorException("device-readable descriptor after a device-writable one");
             }
             sawWritable |= write;
-            int kind = write ? 1 : 0;
-            lengths[kind] += len;
-            if (lengths[kind] > Integer.MAX_VALUE) {
+            if (write) {
+                writableLength += len;
+            } else {
+                readableLength += len;
+            }
+            if (readableLength > Integer.MAX_VALUE || writableLength > Integer.MAX_VALUE) {
                 throw new BadDescriptorException("chain length exceeds 2^31-1 bytes");
             }
             // Descriptors that follow each other in guest memory (a guest's pages often do) share
@@ -286,7 +290,7 @@ public final class SplitVirtqueue {
         // Sized arrays: toArray(new T[0]) allocates reflectively, a runtime call per chain under C1.
         DescriptorChain chain = new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
                 writable.toArray(new ByteBuffer[writable.size()]),
-                lengths[0], lengths[1], mem);
+                readableLength, writableLength, mem);
         readable.clear();
         writable.clear();
         return chain;

@@ -5,7 +5,7 @@ import io.vfsgw.spi.FsException;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -536,11 +536,15 @@ final class Vring {
         }
     }
 
+    private static final AtomicIntegerFieldUpdater<Completion> DONE =
+            AtomicIntegerFieldUpdater.newUpdater(Completion.class, "done");
+
     /** Exactly-once return of one chain; later calls are logged and ignored. */
     private final class Completion implements VirtioDevice.ChainCompletion {
         private final SplitVirtqueue q;
         private final DescriptorChain chain;
-        private final AtomicBoolean done = new AtomicBoolean();
+        /** 0 until completed, then 1; a field updated through {@link #DONE} rather than an AtomicBoolean per chain. */
+        private volatile int done;
 
         Completion(SplitVirtqueue q, DescriptorChain chain) {
             this.q = q;
@@ -549,7 +553,7 @@ final class Vring {
 
         @Override
         public void complete(int usedLength) {
-            if (!done.compareAndSet(false, true)) {
+            if (!DONE.compareAndSet(this, 0, 1)) {
                 LOG.error("queue {}: chain {} completed twice (a bug); second completion ignored", index, chain.head());
                 return;
             }
