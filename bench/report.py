@@ -25,8 +25,9 @@ SECTIONS = [
     ("posix", "posix backend, host mount vs its raw source directory", ["raw", "vfsgw-posix"],
      [("vfsgw-posix", "raw")]),
     ("guest", "QEMU guest (TCG), one boot, all shares mounted at once",
-     ["virtiofsd", "vfsgw-mem", "vfsgw-posix", "9p"],
-     [("vfsgw-mem", "virtiofsd"), ("vfsgw-posix", "virtiofsd"), ("9p", "virtiofsd"), ("vfsgw-mem", "9p")]),
+     ["virtiofsd", "vfsgw-mem", "vfsgw-posix", "9p", "vfsgw-direct"],
+     [("vfsgw-mem", "virtiofsd"), ("vfsgw-posix", "virtiofsd"), ("9p", "virtiofsd"), ("vfsgw-mem", "9p"),
+      ("vfsgw-direct", "9p")]),
 ]
 
 NAME = re.compile(r"^(?P<target>[\w-]+)\.(?P<test>\w+)\.(?P<round>\d+)\.(?P<ext>json|txt)$")

@@ -6,8 +6,9 @@
 #   host   vfsgw (mem) on /dev/fuse vs kernel tmpfs (the ceiling) vs libfuse's C passthrough
 #          example over tmpfs (the FUSE reference); and vfsgw's posix backend mounted on the host
 #          vs its raw source directory (sequential only)
-#   guest  one QEMU (TCG) boot with four shares mounted at once: vfsgw mem, vfsgw posix,
-#          virtiofsd (cache=auto) and virtio-9p (msize 512000); ratios to virtiofsd
+#   guest  one QEMU (TCG) boot with five shares mounted at once: vfsgw mem, vfsgw posix,
+#          virtiofsd (cache=auto), virtio-9p (msize 512000, cache=none) and vfsgw mem with
+#          --cache none (direct I/O: 9p's caching contract); ratios to virtiofsd and to 9p
 #   all    both (default)
 #   --quick   small sizes and one round: a smoke run of the script itself, not a measurement
 #   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
         host|guest|all) MODE=$1 ;;
         --quick) QUICK=1 ;;
         --rounds) ROUNDS=$2; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -195,8 +196,8 @@ r=0
 while [ $r -le $R ]; do
     res=/tmp/res; [ $r -eq 0 ] && res=/tmp/warm
     # Each round starts with the next target in turn, so no target always runs first.
-    set -- virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9
-    i=0; while [ $i -lt $((r % 4)) ]; do first=$1; shift; set -- "$@" "$first"; i=$((i + 1)); done
+    set -- virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9 vfsgw-direct:/vdirect
+    i=0; while [ $i -lt $((r % 5)) ]; do first=$1; shift; set -- "$@" "$first"; i=$((i + 1)); done
     for spec in "$@"; do
         t=${spec%%:*} d=${spec#*:} f=${spec#*:}/bench.dat
         echo "bench: guest round $r$([ $r -eq 0 ] && echo ' (warm-up, not reported)'): $t"
@@ -227,15 +228,20 @@ run_guest() {
     rm -f "$G"/*.sock
     vfsgw serve --socket-path "$G/mem.sock" --tag vfsgw --mem-size 2G
     vfsgw serve --socket-path "$G/posix.sock" --tag vposix --backend posix --source "$G/fs/posix"
+    # 9p runs with cache=none: the guest hands user pages straight to the transport. The same
+    # contract for vfsgw is --cache none (FOPEN_DIRECT_IO), which this share measures.
+    vfsgw serve --socket-path "$G/direct.sock" --tag vdirect --mem-size 2G --cache none
     /usr/lib/qemu/virtiofsd --socket-path="$G/vfsd.sock" -o source="$G/fs/vfsd" -o cache=auto \
         >>"$RUN/virtiofsd.log" 2>&1 &
     PIDS+=($!)
-    wait_for "vfsgw sockets" 120 test -S "$G/mem.sock" -a -S "$G/posix.sock" -a -S "$G/vfsd.sock"
+    wait_for "vfsgw sockets" 120 test -S "$G/mem.sock" -a -S "$G/posix.sock" -a -S "$G/direct.sock" \
+        -a -S "$G/vfsd.sock"
     guest_script >"$G/script.sh"
     log "booting the guest (TCG; progress below)"
     local rc=0
     timeout 1800 "$ROOT/testing/guest/run-guest.sh" --fio --mem 2048 --socket "$G/mem.sock" --tag vfsgw \
-        --fs "$G/posix.sock:vposix:/vposix" --fs "$G/vfsd.sock:vfsd:/vfsd" --9p "$G/fs/p9:p9:/p9" \
+        --fs "$G/posix.sock:vposix:/vposix" --fs "$G/direct.sock:vdirect:/vdirect" \
+        --fs "$G/vfsd.sock:vfsd:/vfsd" --9p "$G/fs/p9:p9:/p9" \
         --script "$G/script.sh" </dev/null 2>&1 | tee "$RUN/guest-console.log" \
         | grep --line-buffered -E '^bench:|VFSGW-(RESULT|DONE)' >&2 || rc=$?
     grep -q 'VFSGW-RESULT bench ok' "$RUN/guest-console.log" || log "guest run incomplete (rc=$rc): see $RUN/guest-console.log"
