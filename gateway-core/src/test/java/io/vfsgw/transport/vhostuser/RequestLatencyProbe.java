@@ -12,8 +12,9 @@ import java.util.Arrays;
  * the requests a guest's create+close+unlink of one file sends (LOOKUP miss, CREATE, FLUSH,
  * RELEASE, UNLINK, FORGET on the high-priority queue) in a directory the server must let root write;
  * {@code write} sends WRITEs of 496 KiB in 124 page-sized descriptors, as a guest's page cache does,
- * cycling over a 64 MiB file.
- * Usage: RequestLatencyProbe SOCKET [COUNT] [meta|write]
+ * cycling over a 64 MiB file; {@code read} writes a 16 MiB file that way, then READs 4 KiB at
+ * random offsets into a reply of an out-header descriptor and one page, as a guest's random reads do.
+ * Usage: RequestLatencyProbe SOCKET [COUNT] [meta|write|read]
  */
 public final class RequestLatencyProbe {
     private static final int WARM_UP = 2000;
@@ -37,6 +38,8 @@ public final class RequestLatencyProbe {
                 p.meta(socket, count);
             } else if (mode.equals("write")) {
                 p.writes(socket, count);
+            } else if (mode.equals("read")) {
+                p.reads(socket, count);
             } else {
                 p.getattrAndLookup(socket, count);
             }
@@ -186,9 +189,10 @@ public final class RequestLatencyProbe {
             System.out.printf("  per file     mean %.1f us%n", total / 1e3 / files);
         }
 
-        void writes(Path socket, int count) throws Exception {
+        /** Creates a file and fills it with {@code writes} WRITEs of 124 pages; returns {node, fh}. */
+        long[] createAndFill(int writes, long[] nanos) throws Exception {
             int pages = 124;
-            String file = "probe-write-" + System.nanoTime();
+            String file = "probe-" + System.nanoTime();
             fe.ram.putInt(o + 40, 0x8000 | 0x42).putInt(o + 44, 0100644).putInt(o + 48, 022).putInt(o + 52, 0);
             int len = 56 + name(o + 56, file);
             header(len, 35, 1);
@@ -210,8 +214,7 @@ public final class RequestLatencyProbe {
             gpas[pages + 1] = out;
             lens[pages + 1] = 4096;
             writable[pages + 1] = true;
-            long[] nanos = new long[count];
-            for (int i = 0; i < count + WARM_UP; i++) {
+            for (int i = 0; i < writes; i++) {
                 int size = pages * 4096;
                 // fuse_write_in (40): fh, offset, size, write_flags, lock_owner, flags, padding
                 header(80 + size, 16, node);
@@ -223,11 +226,42 @@ public final class RequestLatencyProbe {
                     throw new IllegalStateException("WRITE answered error " + fe.ram.getInt(reply + 4) + ", size "
                             + fe.ram.getInt(reply + 16));
                 }
+                if (i >= WARM_UP && nanos != null) {
+                    nanos[i - WARM_UP] = System.nanoTime() - t0;
+                }
+            }
+            return new long[] {node, fh};
+        }
+
+        void writes(Path socket, int count) throws Exception {
+            long[] nanos = new long[count];
+            createAndFill(count + WARM_UP, nanos);
+            System.out.println(socket + ": " + count + " WRITEs of 124 x 4 KiB: " + summary(nanos));
+        }
+
+        void reads(Path socket, int count) throws Exception {
+            int fileSize = 33 * 124 * 4096; // 16.5 MB: 33 WRITEs
+            long[] file = createAndFill(33, null);
+            long page = fe.alloc(4096, 4096);
+            java.util.Random random = new java.util.Random(42);
+            long[] nanos = new long[count];
+            for (int i = 0; i < count + WARM_UP; i++) {
+                long offset = (long) random.nextInt(fileSize / 4096) * 4096;
+                // fuse_read_in (40): fh, offset, size, read_flags, lock_owner, flags, padding
+                header(80, 15, file[0]);
+                fe.ram.putLong(o + 40, file[1]).putLong(o + 48, offset).putInt(o + 56, 4096).putInt(o + 60, 0)
+                        .putLong(o + 64, 0).putInt(o + 72, 0x8002).putInt(o + 76, 0);
+                long t0 = System.nanoTime();
+                send(requests, new long[] {in, out, page}, new int[] {80, 16, 4096}, new boolean[] {false, true, true});
+                if (fe.ram.getInt(reply + 4) != 0 || fe.ram.getInt(reply) != 16 + 4096) {
+                    throw new IllegalStateException("READ answered error " + fe.ram.getInt(reply + 4) + ", length "
+                            + fe.ram.getInt(reply));
+                }
                 if (i >= WARM_UP) {
                     nanos[i - WARM_UP] = System.nanoTime() - t0;
                 }
             }
-            System.out.println(socket + ": " + count + " WRITEs of " + pages + " x 4 KiB: " + summary(nanos));
+            System.out.println(socket + ": " + count + " READs of 4 KiB: " + summary(nanos));
         }
 
         static String summary(long[] nanos) {
