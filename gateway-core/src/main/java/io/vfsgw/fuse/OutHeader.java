@@ -31,7 +31,8 @@ public record OutHeader(int len, int error, long unique) {
                 b.getLong(p + 8));
     }
 
-    void writeAt(ByteBuffer b, int p) {
+    /** Writes at index {@code p} (buffer already LITTLE_ENDIAN, {@link #SIZE} bytes of room); moves nothing. */
+    public void writeAt(ByteBuffer b, int p) {
         b.putInt(p, len);
         b.putInt(p + 4, error);
         b.putLong(p + 8, unique);

@@ -45,9 +45,14 @@ final class Reply implements AutoCloseable {
             error(Errno.EIO);
             return;
         }
-        Segments out = new Segments(views, capacity);
-        out.skip(OutHeader.SIZE);
-        out.put(body);
+        ByteBuffer first = views[0];
+        if (first.limit() >= OutHeader.SIZE + n) {
+            first.put(OutHeader.SIZE, body, body.position(), n); // the usual case: one reply buffer
+        } else {
+            Segments out = new Segments(views, capacity);
+            out.skip(OutHeader.SIZE);
+            out.put(body);
+        }
         finish(0, n);
     }
 
@@ -108,10 +113,15 @@ final class Reply implements AutoCloseable {
             return;
         }
         int len = OutHeader.SIZE + bodyLength;
-        ByteBuffer header = ByteBuffer.allocate(OutHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        new OutHeader(len, error, unique).encodeTo(header);
-        header.flip();
-        new Segments(views, capacity).put(header);
+        OutHeader h = new OutHeader(len, error, unique);
+        if (views[0].limit() >= OutHeader.SIZE && views[0].order() == ByteOrder.LITTLE_ENDIAN) {
+            h.writeAt(views[0], 0); // the usual case: the header's descriptor holds it whole
+        } else {
+            ByteBuffer header = ByteBuffer.allocate(OutHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            h.encodeTo(header);
+            header.flip();
+            new Segments(views, capacity).put(header);
+        }
         completion.complete(len);
     }
 
