@@ -161,6 +161,50 @@ class VhostUserInflightIT {
     }
 
     @Test
+    void stoppingTheRingReturnsAsSoonAsTheLastHeldRequestCompletes() throws Exception {
+        // A server whose drain timeout is far longer than the test may take: GET_VRING_BASE must
+        // return when the held request completes, not when the timeout runs out.
+        Path slowSocket = dir.resolve("drain.sock");
+        BackendOptions b = new BackendOptions(1, 1024, 32, Duration.ofSeconds(60), false);
+        try (VhostUserServer s = VhostUserServer.start(slowSocket, VhostUserOptions.defaults("drn").withBackend(b), fuse);
+             TestVhostUserFrontend fe = TestVhostUserFrontend.connect(slowSocket, VhostUserServerIT.MEM)) {
+            fe.negotiate(INFLIGHT);
+            assertEquals(0, fe.setMemTable());
+            TestVhostUserFrontend.Queue q = fe.setUpQueue(1, QSIZE);
+            submitSlow(fe, q, 21);
+            q.kick();
+            await(() -> fuse.isParked(21), "the slow request to reach the handler");
+            java.util.concurrent.CompletableFuture<Integer> base = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return fe.getVringBase(1);
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            await(VhostUserInflightIT::aRingIsWaitingForItsRequests, "GET_VRING_BASE to wait for the held request");
+            long t0 = System.nanoTime();
+            fuse.release(21);
+            assertEquals(1, base.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+            assertTrue(System.nanoTime() - t0 < WAIT.toNanos(), "stopped once the request completed");
+        }
+    }
+
+    /** Whether some thread of this JVM is inside Vring.stop, waiting for requests in flight. */
+    static boolean aRingIsWaitingForItsRequests() {
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            if (e.getKey().getState() != Thread.State.TIMED_WAITING) {
+                continue;
+            }
+            for (StackTraceElement f : e.getValue()) {
+                if (f.getClassName().endsWith("device.Vring") && f.getMethodName().equals("stop")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    @Test
     void heldRequestIsInFlightUntilItCompletes() throws Exception {
         try (TestVhostUserFrontend fe = connect()) {
             TestVhostUserFrontend.Inflight inf = inflightBuffer(fe);

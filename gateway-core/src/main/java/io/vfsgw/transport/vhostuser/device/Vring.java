@@ -55,6 +55,12 @@ final class Vring {
     private SplitVirtqueue queue; // guarded by lock
     private int callFd = -1; // guarded by lock
     private int inflight; // guarded by lock
+    /**
+     * stop() is waiting for {@link #inflight} to drain (guarded by lock). Completions notify only
+     * then: a notifyAll per request inflated the lock's monitor, and the JVM deflated it again in
+     * the background, so every request paid the slow monitor path.
+     */
+    private boolean draining;
 
     Vring(int index, VirtioDevice device, BackendOptions options, Supplier<GuestMemory> memory) {
         this.index = index;
@@ -209,6 +215,7 @@ final class Vring {
         long deadline = System.nanoTime() + drainTimeoutNanos;
         synchronized (lock) {
             long left;
+            draining = true;
             while (inflight > 0 && (left = deadline - System.nanoTime()) > 0) {
                 try {
                     lock.wait(Math.max(1, left / 1_000_000));
@@ -217,6 +224,7 @@ final class Vring {
                     break;
                 }
             }
+            draining = false;
             if (inflight > 0) {
                 LOG.warn("queue {} stopped with {} requests still in flight; their replies will be dropped",
                         index, inflight);
@@ -570,7 +578,9 @@ final class Vring {
                     if (queue == q && inflight > 0) {
                         inflight--;
                     }
-                    lock.notifyAll();
+                    if (draining) {
+                        lock.notifyAll();
+                    }
                 }
                 chain.memory().release();
             }
