@@ -225,8 +225,6 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
 
     /** Copies the arguments out of the transport views; WRITE data stays a view. */
     private Request decodeArguments(InHeader h, ByteBuffer[] request, int total) throws MalformedRequestException {
-        Segments in = new Segments(request, total);
-        in.skip(InHeader.SIZE);
         Opcode op = Opcode.fromCode(h.opcode());
         int argLen = h.len() - InHeader.SIZE;
         if (op == null) {
@@ -239,7 +237,7 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
                 throw new MalformedRequestException("WRITE of " + argLen + " argument bytes is shorter than fuse_write_in");
             }
             ByteBuffer body = ByteBuffer.allocate(fixed).order(ByteOrder.LITTLE_ENDIAN);
-            in.copyTo(body, fixed);
+            Segments.copy(request, InHeader.SIZE, body, fixed);
             body.flip();
             Segments data = new Segments(request, h.len());
             data.skip(InHeader.SIZE + fixed);
@@ -249,8 +247,9 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
             throw new MalformedRequestException(op + " carries " + argLen + " argument bytes; the limit is "
                     + MAX_ARGUMENT_BYTES);
         }
+        // A copy, not a view: the guest may rewrite its buffers while we validate and use them.
         ByteBuffer body = ByteBuffer.allocate(argLen).order(ByteOrder.LITTLE_ENDIAN);
-        in.copyTo(body, argLen);
+        Segments.copy(request, InHeader.SIZE, body, argLen);
         body.flip();
         return new Request(h, op, body, null);
     }

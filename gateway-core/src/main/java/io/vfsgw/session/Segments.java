@@ -70,6 +70,31 @@ final class Segments {
         }
     }
 
+    /**
+     * Copies bytes {@code [from, from + n)} of {@code parts} (counted across them) into dst at its
+     * position, advancing it: a one-off copy that needs no cursor object.
+     */
+    static void copy(ByteBuffer[] parts, int from, ByteBuffer dst, int n) {
+        int skip = from;
+        int left = n;
+        for (int i = 0; i < parts.length && left > 0; i++) {
+            ByteBuffer p = parts[i];
+            int len = p.limit();
+            if (skip >= len) {
+                skip -= len;
+                continue;
+            }
+            int k = Math.min(len - skip, left);
+            dst.put(dst.position(), p, skip, k);
+            dst.position(dst.position() + k);
+            left -= k;
+            skip = 0;
+        }
+        if (left > 0) {
+            throw new IllegalArgumentException("copy of " + n + " bytes from " + from + " runs past the views");
+        }
+    }
+
     /** Copies n bytes into dst (at its position, advancing it). */
     void copyTo(ByteBuffer dst, int n) {
         if (n > dst.remaining()) {

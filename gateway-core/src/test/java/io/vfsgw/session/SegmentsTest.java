@@ -94,4 +94,20 @@ class SegmentsTest {
         assertEquals(10, parts[2].limit(), "the part itself keeps its limit");
         assertEquals(20, again[1].get(0));
     }
+
+    @Test
+    void aOneOffCopyStartsAnywhereAndSpansViews() {
+        byte[] data = new byte[30];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) i;
+        }
+        ByteBuffer[] parts = split(data, 7, 0, 13, 10);
+        ByteBuffer dst = ByteBuffer.allocate(12);
+        Segments.copy(parts, 5, dst, 12);
+        assertEquals(12, dst.position());
+        for (int i = 0; i < 12; i++) {
+            assertEquals(5 + i, dst.get(i));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Segments.copy(parts, 25, ByteBuffer.allocate(8), 8));
+    }
 }
