@@ -13,9 +13,10 @@ import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.SetAttr;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -77,7 +78,11 @@ public final class MetadataCache extends ForwardingBackend {
     private final LongAdder attrMisses = new LongAdder();
     private final LongAdder negativeHits = new LongAdder();
     private final LongAdder negativeMisses = new LongAdder();
-    private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+    /**
+     * Copied on every change (sessions come and go rarely); read as a plain array because an
+     * iterator per mutation was garbage on every request.
+     */
+    private volatile ChangeListener[] listeners = new ChangeListener[0];
 
     public MetadataCache(StorageBackend delegate, CacheConfig config) {
         this(delegate, config, Ticker.systemTicker());
@@ -96,12 +101,16 @@ public final class MetadataCache extends ForwardingBackend {
         return config;
     }
 
-    public void addListener(ChangeListener l) {
-        listeners.add(l);
+    public synchronized void addListener(ChangeListener l) {
+        ChangeListener[] now = Arrays.copyOf(listeners, listeners.length + 1);
+        now[now.length - 1] = l;
+        listeners = now;
     }
 
-    public void removeListener(ChangeListener l) {
-        listeners.remove(l);
+    public synchronized void removeListener(ChangeListener l) {
+        List<ChangeListener> now = new ArrayList<>(Arrays.asList(listeners));
+        now.remove(l);
+        listeners = now.toArray(new ChangeListener[now.size()]);
     }
 
     /** The node's current version; a node never seen gets a fresh one. */
