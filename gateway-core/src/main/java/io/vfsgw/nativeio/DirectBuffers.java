@@ -6,10 +6,11 @@ import java.nio.Buffer;
 import java.nio.ByteBuffer;
 
 /**
- * The native address of a direct buffer, and 64-bit stores into native memory, for building
- * iovec arrays. JNI's GetDirectBufferAddress (what jffi offers) is a runtime call per buffer, and a
- * guest's 1 MiB WRITE brings 256 buffers; the buffer's own {@code address} field, read through
- * Unsafe, is a plain load. Falls back to JNI if the field cannot be found.
+ * The native address of a direct buffer, and 64-bit stores into native memory (iovec arrays,
+ * syscall arguments): the one way this package finds a direct buffer's address. JNI's
+ * GetDirectBufferAddress (what jffi offers) is a runtime call per buffer, and a guest's 1 MiB WRITE
+ * can bring 256 buffers; the buffer's own {@code address} field, read through Unsafe, is a plain
+ * load. Falls back to JNI if the field cannot be found.
  */
 final class DirectBuffers {
     private static final MemoryIO IO = MemoryIO.getInstance();

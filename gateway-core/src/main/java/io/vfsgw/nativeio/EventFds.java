@@ -1,6 +1,5 @@
 package io.vfsgw.nativeio;
 
-import com.kenai.jffi.MemoryIO;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import java.nio.ByteBuffer;
@@ -46,16 +45,8 @@ public final class EventFds {
     }
 
     private static final Libc LIBC = Native.loadLibc(Libc.class);
-    private static final MemoryIO IO = MemoryIO.getInstance();
-    /** A thread's scratch memory and its address (looked up once: it is a JNI call each time). */
-    private record Scratch(ByteBuffer buf, long address) {
-        static Scratch allocate() {
-            ByteBuffer b = ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder());
-            return new Scratch(b, IO.getDirectBufferAddress(b));
-        }
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::allocate);
+    private static final ThreadLocal<ByteBuffer> SCRATCH =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder()));
 
     private EventFds() {
     }
@@ -71,10 +62,10 @@ public final class EventFds {
 
     /** Adds 1 to the counter, waking a reader or poller. */
     public static void signal(int fd) throws FsException {
-        Scratch s = SCRATCH.get();
-        s.buf().putLong(0, 1L);
+        ByteBuffer b = SCRATCH.get();
+        b.putLong(0, 1L);
         long n;
-        while ((n = LIBC.write(fd, s.address(), 8)) != 8) {
+        while ((n = LIBC.write(fd, DirectBuffers.address(b), 8)) != 8) {
             if (n >= 0) {
                 throw FsException.of(Errno.EIO, "short write of " + n + " bytes: fd " + fd + " is not an eventfd");
             }
@@ -90,9 +81,9 @@ public final class EventFds {
 
     /** Reads and resets the counter; blocks on a blocking fd, returns 0 on a non-blocking fd at 0. */
     public static long read(int fd) throws FsException {
-        Scratch s = SCRATCH.get();
+        ByteBuffer b = SCRATCH.get();
         long n;
-        while ((n = LIBC.read(fd, s.address(), 8)) != 8) {
+        while ((n = LIBC.read(fd, DirectBuffers.address(b), 8)) != 8) {
             if (n >= 0) {
                 // A pipe or socket passed off as an eventfd: fail rather than spin on its hang-up.
                 throw FsException.of(Errno.EIO, "short read of " + n + " bytes: fd " + fd + " is not an eventfd");
@@ -105,7 +96,7 @@ public final class EventFds {
                 throw Native.failure(LIBC, "eventfd read");
             }
         }
-        return s.buf().getLong(0);
+        return b.getLong(0);
     }
 
     /**
@@ -114,8 +105,7 @@ public final class EventFds {
      * or hang-up on a descriptor counts as ready so the caller's read reports it.
      */
     public static int awaitReadable(int a, int b, int timeoutMillis) throws FsException {
-        Scratch scratch = SCRATCH.get();
-        ByteBuffer s = scratch.buf();
+        ByteBuffer s = SCRATCH.get();
         // struct pollfd { int fd; short events; short revents; } x 2
         s.putInt(0, a);
         s.putShort(4, POLLIN);
@@ -124,7 +114,7 @@ public final class EventFds {
         s.putShort(12, POLLIN);
         s.putShort(14, (short) 0);
         while (true) {
-            int n = LIBC.poll(scratch.address(), 2, timeoutMillis);
+            int n = LIBC.poll(DirectBuffers.address(s), 2, timeoutMillis);
             if (n >= 0) {
                 return (s.getShort(6) != 0 ? 1 : 0) | (s.getShort(14) != 0 ? 2 : 0);
             }
@@ -155,10 +145,10 @@ public final class EventFds {
     }
 
     private static void add(int ep, int fd, long tag) throws FsException {
-        Scratch s = SCRATCH.get();
-        s.buf().putInt(0, EPOLLIN | EPOLLEXCLUSIVE);
-        s.buf().putLong(EVENT_DATA, tag);
-        if (LIBC.epoll_ctl(ep, EPOLL_CTL_ADD, fd, s.address()) != 0) {
+        ByteBuffer s = SCRATCH.get();
+        s.putInt(0, EPOLLIN | EPOLLEXCLUSIVE);
+        s.putLong(EVENT_DATA, tag);
+        if (LIBC.epoll_ctl(ep, EPOLL_CTL_ADD, fd, DirectBuffers.address(s)) != 0) {
             throw Native.failure(LIBC, "epoll_ctl(ADD, fd " + fd + ")");
         }
     }
@@ -169,13 +159,14 @@ public final class EventFds {
      * count as readable, so the caller's read reports them.
      */
     public static int awaitExclusive(int waiter) throws FsException {
-        Scratch s = SCRATCH.get();
+        ByteBuffer s = SCRATCH.get();
+        long addr = DirectBuffers.address(s);
         while (true) {
-            int n = LIBC.epoll_wait(waiter, s.address(), 2, -1);
+            int n = LIBC.epoll_wait(waiter, addr, 2, -1);
             if (n >= 0) {
                 int ready = 0;
                 for (int i = 0; i < n; i++) {
-                    ready |= (int) s.buf().getLong(i * EVENT_SIZE + EVENT_DATA);
+                    ready |= (int) s.getLong(i * EVENT_SIZE + EVENT_DATA);
                 }
                 return ready;
             }

@@ -1,6 +1,5 @@
 package io.vfsgw.nativeio;
 
-import com.kenai.jffi.MemoryIO;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import java.nio.ByteBuffer;
@@ -69,7 +68,6 @@ public final class UnixSockets {
     }
 
     private static final Libc LIBC = Native.loadLibc(Libc.class);
-    private static final MemoryIO IO = MemoryIO.getInstance();
     private static final ThreadLocal<ByteBuffer> SCRATCH_BUF =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(SCRATCH).order(ByteOrder.nativeOrder()));
 
@@ -101,7 +99,7 @@ public final class UnixSockets {
     /** Binds {@code fd} to a filesystem path (which must not exist yet). */
     public static void bind(int fd, Path path) throws FsException {
         ByteBuffer addr = sockaddr(path);
-        if (LIBC.bind(fd, IO.getDirectBufferAddress(addr), addr.capacity()) != 0) {
+        if (LIBC.bind(fd, DirectBuffers.address(addr), addr.capacity()) != 0) {
             throw Native.failure(LIBC, "bind(" + path + ")");
         }
     }
@@ -109,7 +107,7 @@ public final class UnixSockets {
     /** Connects {@code fd} to the socket at {@code path}. */
     public static void connect(int fd, Path path) throws FsException {
         ByteBuffer addr = sockaddr(path);
-        while (LIBC.connect(fd, IO.getDirectBufferAddress(addr), addr.capacity()) != 0) {
+        while (LIBC.connect(fd, DirectBuffers.address(addr), addr.capacity()) != 0) {
             if (Native.lastErrno(LIBC) != Errno.EINTR.code()) {
                 throw Native.failure(LIBC, "connect(" + path + ")");
             }
@@ -146,9 +144,9 @@ public final class UnixSockets {
     public static Received recvmsg(int fd, ByteBuffer dst) throws FsException {
         requireDirect(dst);
         ByteBuffer s = scratch();
-        long base = IO.getDirectBufferAddress(s);
+        long base = DirectBuffers.address(s);
         // SAFETY: the iovec covers exactly [position, limit) of a direct buffer we hold a reference to.
-        s.putLong(IOV, IO.getDirectBufferAddress(dst) + dst.position());
+        s.putLong(IOV, DirectBuffers.address(dst) + dst.position());
         s.putLong(IOV + 8, dst.remaining());
         s.putLong(MSGHDR + 16, base + IOV);
         s.putLong(MSGHDR + 24, 1);
@@ -187,10 +185,10 @@ public final class UnixSockets {
             throw new IllegalArgumentException("at most " + MAX_FDS + " fds per message");
         }
         ByteBuffer s = scratch();
-        long base = IO.getDirectBufferAddress(s);
+        long base = DirectBuffers.address(s);
         boolean first = true;
         do {
-            s.putLong(IOV, IO.getDirectBufferAddress(src) + src.position());
+            s.putLong(IOV, DirectBuffers.address(src) + src.position());
             s.putLong(IOV + 8, src.remaining());
             s.putLong(MSGHDR + 16, base + IOV);
             s.putLong(MSGHDR + 24, 1);
