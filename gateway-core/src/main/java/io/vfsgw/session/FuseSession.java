@@ -218,7 +218,7 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
             return RequestDecoder.decodeHeader(first, total); // the usual case: read in place, no copy
         }
         ByteBuffer hdr = ByteBuffer.allocate(InHeader.SIZE).order(ByteOrder.LITTLE_ENDIAN);
-        new Segments(request, total).copyTo(hdr, InHeader.SIZE);
+        Segments.copy(request, 0, hdr, InHeader.SIZE);
         hdr.flip();
         return RequestDecoder.decodeHeader(hdr, total);
     }
