@@ -65,6 +65,8 @@ public final class MetadataCache extends ForwardingBackend {
     private final boolean enabled;
     private final long ttlNanos;
     private final long maxEntries;
+    /** Versions outlive the attributes they guard, so their table holds more. */
+    private final long maxVersions;
     private final Ticker ticker;
     private final AtomicLong versionSeq = new AtomicLong();
     private final ConcurrentHashMap<Long, Long> versions = new ConcurrentHashMap<>();
@@ -94,6 +96,7 @@ public final class MetadataCache extends ForwardingBackend {
         this.enabled = !config.timeout().isZero();
         this.ttlNanos = config.timeout().toNanos();
         this.maxEntries = Math.max(1, config.maxEntries());
+        this.maxVersions = 4 * maxEntries;
         this.ticker = ticker;
     }
 
@@ -120,7 +123,7 @@ public final class MetadataCache extends ForwardingBackend {
             return v;
         }
         long fresh = versionSeq.incrementAndGet();
-        Long won = bounded(versions, 4 * maxEntries).putIfAbsent(node, fresh);
+        Long won = bounded(versions, maxVersions).putIfAbsent(node, fresh);
         return won != null ? won : fresh;
     }
 
@@ -156,7 +159,7 @@ public final class MetadataCache extends ForwardingBackend {
     }
 
     private void changed(long node, long origin) {
-        bounded(versions, 4 * maxEntries).put(node, versionSeq.incrementAndGet());
+        bounded(versions, maxVersions).put(node, versionSeq.incrementAndGet());
         attrs.remove(node);
         lastSeen.remove(node);
         for (ChangeListener l : listeners) {
