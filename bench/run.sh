@@ -197,7 +197,7 @@ while [ $r -le $R ]; do
     res=/tmp/res; [ $r -eq 0 ] && res=/tmp/warm
     # Each round starts with the next target in turn, so no target always runs first.
     set -- virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9 vfsgw-direct:/vdirect
-    i=0; while [ $i -lt $((r % 5)) ]; do first=$1; shift; set -- "$@" "$first"; i=$((i + 1)); done
+    n=$#; i=0; while [ $i -lt $((r % n)) ]; do first=$1; shift; set -- "$@" "$first"; i=$((i + 1)); done
     for spec in "$@"; do
         t=${spec%%:*} d=${spec#*:} f=${spec#*:}/bench.dat
         echo "bench: guest round $r$([ $r -eq 0 ] && echo ' (warm-up, not reported)'): $t"
