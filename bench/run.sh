@@ -8,7 +8,8 @@
 #          vs its raw source directory (sequential only)
 #   guest  one QEMU (TCG) boot with five shares mounted at once: vfsgw mem, vfsgw posix,
 #          virtiofsd (cache=auto), virtio-9p (msize 512000, cache=none) and vfsgw mem with
-#          --cache none (direct I/O: 9p's caching contract); ratios to virtiofsd and to 9p
+#          --cache none (direct I/O: 9p's caching contract); ratios to virtiofsd and to 9p;
+#          every virtio-fs device has queue-size=1024 (run-guest.sh's default)
 #   all    both (default)
 #   --quick   small sizes and one round: a smoke run of the script itself, not a measurement
 #   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)

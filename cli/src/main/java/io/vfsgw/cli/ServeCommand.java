@@ -82,7 +82,7 @@ final class ServeCommand implements Callable<Integer> {
         System.err.println("vfsgw: attach QEMU with:");
         System.err.printf("    -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \\%n"
                 + "    -chardev socket,id=vfsgw0,path=%s \\%n"
-                + "    -device vhost-user-fs-pci,chardev=vfsgw0,tag=%s%s%n", s, tag,
+                + "    -device vhost-user-fs-pci,chardev=vfsgw0,tag=%s,queue-size=1024%s%n", s, tag,
                 queues > 1 ? ",num-request-queues=" + queues : "");
         System.err.printf("vfsgw: in the guest: mount -t virtiofs %s /mnt%n", tag);
     }

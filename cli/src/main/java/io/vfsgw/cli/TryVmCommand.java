@@ -183,7 +183,7 @@ final class TryVmCommand implements Callable<Integer> {
                 "-object", "memory-backend-memfd,id=mem,size=" + memoryMiB + "M,share=on",
                 "-numa", "node,memdev=mem",
                 "-chardev", "socket,id=vfs0,path=" + socket.toAbsolutePath(),
-                "-device", "vhost-user-fs-pci,chardev=vfs0,tag=" + tag,
+                "-device", "vhost-user-fs-pci,chardev=vfs0,tag=" + tag + ",queue-size=1024",
                 "-kernel", image.get("KERNEL"), "-initrd", image.get("INITRD"),
                 "-append", "console=ttyS0 quiet panic=-1 vfsgw.mode=" + mode + " vfsgw.tag=" + tag));
         cmd.addAll(extra);

@@ -48,6 +48,11 @@ public final class GuestVm {
     public static final String MAIN_MOUNT = "/mnt";
 
     static final String RESULT_PREFIX = "VFSGW-RESULT ";
+    /**
+     * Every virtio-fs device's ring size. The guest caps a FUSE request at the ring size less four
+     * descriptors; QEMU's default of 128 would keep the tests off 1 MiB requests and full rings.
+     */
+    static final int QUEUE_SIZE = 1024;
     static final String READY_PREFIX = "VFSGW-READY";
     static final Pattern DONE = Pattern.compile("VFSGW-DONE rc=(\\d+)");
     // Tags, paths and options go on the kernel command line and through ':'-separated specs.
@@ -125,7 +130,7 @@ public final class GuestVm {
     private static void addVirtioFs(List<String> cmd, int n, Path socket, String tag) {
         String id = "vfs" + n;
         cmd.addAll(List.of("-chardev", "socket,id=" + id + ",path=" + qemuPath(socket),
-                "-device", "vhost-user-fs-pci,chardev=" + id + ",tag=" + tag));
+                "-device", "vhost-user-fs-pci,chardev=" + id + ",tag=" + tag + ",queue-size=" + QUEUE_SIZE));
     }
 
     private GuestReport boot(List<String> cmd, Path logFile) throws IOException {

@@ -64,8 +64,8 @@ class GuestVmTest {
         assertTrue(joined.contains("-accel tcg"), joined);
         assertTrue(joined.contains("memory-backend-memfd,id=mem,size=512M,share=on"), joined);
         assertTrue(joined.contains("-initrd /k/initrd-fio.img"), joined);
-        assertTrue(joined.contains("-chardev socket,id=vfs0,path=/tmp/a.sock -device vhost-user-fs-pci,chardev=vfs0,tag=main"), joined);
-        assertTrue(joined.contains("-chardev socket,id=vfs1,path=/tmp/b.sock -device vhost-user-fs-pci,chardev=vfs1,tag=second"), joined);
+        assertTrue(joined.contains("-chardev socket,id=vfs0,path=/tmp/a.sock -device vhost-user-fs-pci,chardev=vfs0,tag=main,queue-size=1024"), joined);
+        assertTrue(joined.contains("-chardev socket,id=vfs1,path=/tmp/b.sock -device vhost-user-fs-pci,chardev=vfs1,tag=second,queue-size=1024"), joined);
         assertTrue(joined.contains("-fsdev local,id=p92,path=/srv/nine,security_model=passthrough"), joined);
         assertTrue(joined.contains("-fw_cfg name=opt/vfsgw/script,file=/tmp/s.sh"), joined);
         String append = cmd.get(cmd.indexOf("-append") + 1);
