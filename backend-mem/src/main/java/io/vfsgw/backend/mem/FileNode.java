@@ -152,7 +152,10 @@ final class FileNode extends Node {
         return pos;
     }
 
-    /** fallocate: every page touching [from, to) gets a full buffer; all or nothing. */
+    /**
+     * fallocate: every page touching [from, to) gets a full buffer whose memory the kernel commits
+     * now (see {@link PagePool#commit}); all or nothing.
+     */
     void allocate(long from, long to, Capacity capacity) throws FsException {
         ensure(from, to, true, capacity);
     }
@@ -199,6 +202,9 @@ final class FileNode extends Node {
                     indexes.add(i);
                     buffers.add(pool.allocate(want));
                 }
+            }
+            if (fullPages) {
+                pool.commit(buffers);
             }
         } catch (FsException e) {
             pool.freeAll(buffers);

@@ -40,13 +40,15 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   another file's old bytes, and FileNode's "everything past EOF is zero" holds without a memset.</li>
  * </ul>
  * Memory is taken when a block is first written (the kernel allocates the memfd's pages in
- * pwritev; see {@link #write}), as tmpfs does. It counts in the process's memory cgroup as shmem,
+ * pwritev; see {@link #write}), or when a guest's fallocate asks for the space ahead
+ * ({@link #commit}), as tmpfs does for both. It counts in the process's memory cgroup as shmem,
  * not in its RSS, since file data is not copied through the mapping. If the host or the
  * daemon's memory cgroup has less memory than the --mem-size budget, the kernel's OOM killer acts at
  * that moment (measured when pages were still filled through the mapping: a 400 MiB cgroup, a
  * 1 GiB budget); there is no errno to turn into ENOSPC, so
  * the budget must fit the memory the daemon may use. Committing blocks ahead with fallocate(0) does
- * not change that (the cgroup charge OOM-kills inside the syscall), so it is not done.
+ * not change that (the cgroup charge OOM-kills inside the syscall), so it is done only when a
+ * guest asks for it.
  * Only existing {@code io.vfsgw.nativeio} calls are used (memfd_create, mmap, ftruncate, fallocate,
  * preadv, pwritev).
  *
@@ -210,6 +212,37 @@ final class PagePool implements AutoCloseable {
                     inUseBlocks--;
                 }
             }
+        } finally {
+            lifecycle.readLock().unlock();
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Makes the kernel back {@code blocks} with memory now (fallocate(0) on the memfd; blocks
+     * adjacent in the memfd take one call), so later writes into them allocate nothing: what a
+     * guest's fallocate asks of a file, and what tmpfs does for it. The blocks still read as zeros.
+     * ENOSPC/ENOMEM when the kernel cannot; the caller still holds the blocks and frees them.
+     */
+    void commit(Collection<Block> blocks) throws FsException {
+        if (blocks.isEmpty()) {
+            return;
+        }
+        lifecycle.readLock().lock();
+        try {
+            int fd = openFd();
+            Block[] sorted = blocks.toArray(new Block[0]);
+            Arrays.sort(sorted, Comparator.comparingLong(Block::offset));
+            long start = sorted[0].offset();
+            long end = start;
+            for (Block b : sorted) {
+                if (b.offset() != end) {
+                    PosixFiles.fallocate(fd, 0, start, end - start);
+                    start = b.offset();
+                }
+                end = b.offset() + b.size();
+            }
+            PosixFiles.fallocate(fd, 0, start, end - start);
         } finally {
             lifecycle.readLock().unlock();
             Reference.reachabilityFence(this);

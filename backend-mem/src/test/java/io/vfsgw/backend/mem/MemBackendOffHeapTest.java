@@ -340,6 +340,28 @@ class MemBackendOffHeapTest {
     }
 
     @Test
+    void fallocateCommitsTheMemoryAsTmpfsDoes() throws Exception {
+        try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20))) {
+            PagePool pool = fs.pagePool();
+            CreateResult c = fs.create(ROOT, R, name("f"), 0644, OpenFlags.O_RDWR, 0);
+            long f = c.entry().nodeId();
+            long fh = c.open().fh();
+            fs.fallocate(ROOT, f, fh, 0, 0, 16L * PAGE_SIZE);
+            assertEquals(16L * PAGE_SIZE, pool.residentBytes(), "the space is taken now, not at the first write");
+            assertArrayEquals(new byte[16 * PAGE_SIZE], read(fs, f, fh, 0, 16 * PAGE_SIZE));
+            byte[] data = pattern(16 * PAGE_SIZE, 5);
+            fs.write(ROOT, f, fh, 0, BufferWriteSource.of(data), false);
+            assertEquals(16L * PAGE_SIZE, pool.residentBytes(), "writing into committed space takes no more");
+            assertArrayEquals(data, read(fs, f, fh, 0, data.length));
+            // Past the budget: refused before anything is taken.
+            assertEquals(Errno.ENOSPC, assertThrows(FsException.class,
+                    () -> fs.fallocate(ROOT, f, fh, 0, 0, 128L << 20)).errno());
+            assertEquals(16L * PAGE_SIZE, pool.residentBytes());
+            assertPoolMatchesBudget(fs);
+        }
+    }
+
+    @Test
     void punchHoleFreesWholePagesAtOnce() throws Exception {
         try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20))) {
             PagePool pool = fs.pagePool();
