@@ -41,6 +41,15 @@ class MemBackendOffHeapTest {
     private static final long R = StorageBackend.ROOT_ID;
     private static final int PUNCH = StorageBackend.FALLOC_FL_PUNCH_HOLE | StorageBackend.FALLOC_FL_KEEP_SIZE;
 
+    /** A file created in the root and left open read-write. */
+    record OpenFile(long node, long fh) {
+    }
+
+    static OpenFile createOpen(MemBackend fs, String fileName) throws FsException {
+        CreateResult c = fs.create(ROOT, R, name(fileName), 0644, OpenFlags.O_RDWR, 0);
+        return new OpenFile(c.entry().nodeId(), c.open().fh());
+    }
+
     @Test
     void writingAndDeleting64MibReturnsEveryBlockAndItsMemory() throws Exception {
         try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(256L << 20))) {
@@ -342,21 +351,19 @@ class MemBackendOffHeapTest {
     @Test
     void fallocateCommitsTheMemoryAsTmpfsDoes() throws Exception {
         try (MemBackend fs = new MemBackend(MemOptions.ofCapacity(64L << 20))) {
-            PagePool pool = fs.pagePool();
-            CreateResult c = fs.create(ROOT, R, name("f"), 0644, OpenFlags.O_RDWR, 0);
-            long f = c.entry().nodeId();
-            long fh = c.open().fh();
-            fs.fallocate(ROOT, f, fh, 0, 0, 16L * PAGE_SIZE);
-            assertEquals(16L * PAGE_SIZE, pool.residentBytes(), "the space is taken now, not at the first write");
-            assertArrayEquals(new byte[16 * PAGE_SIZE], read(fs, f, fh, 0, 16 * PAGE_SIZE));
-            byte[] data = pattern(16 * PAGE_SIZE, 5);
-            fs.write(ROOT, f, fh, 0, BufferWriteSource.of(data), false);
-            assertEquals(16L * PAGE_SIZE, pool.residentBytes(), "writing into committed space takes no more");
-            assertArrayEquals(data, read(fs, f, fh, 0, data.length));
+            OpenFile o = createOpen(fs, "f");
+            long size = 16L * PAGE_SIZE;
+            fs.fallocate(ROOT, o.node(), o.fh(), 0, 0, size);
+            assertEquals(size, fs.pagePool().residentBytes(), "the space is taken now, not at the first write");
+            assertArrayEquals(new byte[(int) size], read(fs, o.node(), o.fh(), 0, (int) size));
+            byte[] data = pattern((int) size, 5);
+            fs.write(ROOT, o.node(), o.fh(), 0, BufferWriteSource.of(data), false);
+            assertEquals(size, fs.pagePool().residentBytes(), "writing into committed space takes no more");
+            assertArrayEquals(data, read(fs, o.node(), o.fh(), 0, data.length));
             // Past the budget: refused before anything is taken.
             assertEquals(Errno.ENOSPC, assertThrows(FsException.class,
-                    () -> fs.fallocate(ROOT, f, fh, 0, 0, 128L << 20)).errno());
-            assertEquals(16L * PAGE_SIZE, pool.residentBytes());
+                    () -> fs.fallocate(ROOT, o.node(), o.fh(), 0, 0, 128L << 20)).errno());
+            assertEquals(size, fs.pagePool().residentBytes());
             assertPoolMatchesBudget(fs);
         }
     }
