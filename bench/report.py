@@ -95,6 +95,28 @@ def table(title, data, targets, ratios):
     return "\n".join(lines) + "\n"
 
 
+def cpu_table(path, targets, base):
+    """Server CPU over the guest boot from cpu.txt (target user_ticks system_ticks ticks_per_s)."""
+    try:
+        with open(path) as f:
+            rows = {p[0]: [int(x) for x in p[1:4]] for p in (l.split() for l in f) if len(p) == 4}
+    except (OSError, ValueError):
+        return ""
+    shown = [t for t in targets if t in rows]
+    if not shown:
+        return ""
+    total = {t: (rows[t][0] + rows[t][1]) / rows[t][2] for t in shown}
+    lines = ["#### Server CPU over the boot", "",
+             "User + system CPU of each server process from the guest's start to its end, every round "
+             "(warm-up included), the same workload on each share; 9p is served inside QEMU.", "",
+             "| server | user s | system s | total s | / " + base + " |", "|---|---|---|---|---|"]
+    for t in shown:
+        u, s, hz = rows[t]
+        ratio = f"{total[t] / total[base]:.2f}x" if base in total and total[base] > 0 else "—"
+        lines.append(f"| {t} | {u / hz:.1f} | {s / hz:.1f} | {total[t]:.1f} | {ratio} |")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     run = sys.argv[1]
     parts = []
@@ -104,6 +126,9 @@ def main():
             t = table(title, collect(d), targets, ratios)
             if t:
                 parts.append(t)
+                c = cpu_table(os.path.join(d, "cpu.txt"), targets, targets[0])
+                if c:
+                    parts.append(c)
     print("\n".join(parts), end="")
 
 

@@ -9,7 +9,8 @@
 #   guest  one QEMU (TCG) boot with five shares mounted at once: vfsgw mem, vfsgw posix,
 #          virtiofsd (cache=auto), virtio-9p (msize 512000, cache=none) and vfsgw mem with
 #          --cache none (direct I/O: 9p's caching contract); ratios to virtiofsd and to 9p;
-#          every virtio-fs device has queue-size=1024 (run-guest.sh's default)
+#          every virtio-fs device has queue-size=1024 (run-guest.sh's default); also reports
+#          each server's CPU over the boot (bench/cpuwatch.py)
 #   all    both (default)
 #   --quick   small sizes and one round: a smoke run of the script itself, not a measurement
 #   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)
@@ -32,7 +33,7 @@ while [ $# -gt 0 ]; do
         host|guest|all) MODE=$1 ;;
         --quick) QUICK=1 ;;
         --rounds) ROUNDS=$2; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -227,17 +228,27 @@ run_guest() {
     mkdir -p "$G/fs"/{posix,vfsd/.bench,p9}
     cp "$BUILD/metaops-static" "$G/fs/vfsd/.bench/metaops"
     rm -f "$G"/*.sock
+    local -A SERVER=()   # target -> pid, for the CPU each one used
     vfsgw serve --socket-path "$G/mem.sock" --tag vfsgw --mem-size 2G
+    SERVER[vfsgw-mem]=$LAST_PID
     vfsgw serve --socket-path "$G/posix.sock" --tag vposix --backend posix --source "$G/fs/posix"
+    SERVER[vfsgw-posix]=$LAST_PID
     # 9p runs with cache=none: the guest hands user pages straight to the transport. The same
     # contract for vfsgw is --cache none (FOPEN_DIRECT_IO), which this share measures.
     vfsgw serve --socket-path "$G/direct.sock" --tag vdirect --mem-size 2G --cache none
+    SERVER[vfsgw-direct]=$LAST_PID
     /usr/lib/qemu/virtiofsd --socket-path="$G/vfsd.sock" -o source="$G/fs/vfsd" -o cache=auto \
         >>"$RUN/virtiofsd.log" 2>&1 &
     PIDS+=($!)
+    SERVER[virtiofsd]=$!
     wait_for "vfsgw sockets" 120 test -S "$G/mem.sock" -a -S "$G/posix.sock" -a -S "$G/direct.sock" \
         -a -S "$G/vfsd.sock"
     guest_script >"$G/script.sh"
+    local watch=() t
+    for t in "${!SERVER[@]}"; do watch+=("$t=${SERVER[$t]}"); done
+    python3 "$HERE/cpuwatch.py" "$RUN/guest/cpu.txt" "${watch[@]}" &
+    local watcher=$!
+    PIDS+=("$watcher")
     log "booting the guest (TCG; progress below)"
     local rc=0
     timeout 1800 "$ROOT/testing/guest/run-guest.sh" --fio --mem 2048 --socket "$G/mem.sock" --tag vfsgw \
@@ -247,6 +258,9 @@ run_guest() {
         | grep --line-buffered -E '^bench:|VFSGW-(RESULT|DONE)' >&2 || rc=$?
     grep -q 'VFSGW-RESULT bench ok' "$RUN/guest-console.log" || log "guest run incomplete (rc=$rc): see $RUN/guest-console.log"
     cp "$G/fs/vfsd/.bench/res/"* "$RUN/guest/" 2>/dev/null || log "no guest results"
+    # Each server works only when its share is measured, so its CPU over the boot is its cost for
+    # the same workload (9p is served inside QEMU and cannot be told apart).
+    kill -TERM "$watcher" && wait "$watcher" || log "no server CPU figures"
     cleanup
 }
 
