@@ -25,6 +25,7 @@ import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.SetAttr;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
+import io.vfsgw.testing.OpenFds;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -97,15 +98,7 @@ class PosixBackendTest {
      */
     long openFds() throws Exception {
         String under = tmp.toRealPath().toString();
-        try (var s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).toString().startsWith(under);
-                } catch (java.io.IOException gone) {
-                    return false; // closed between the listing and the read, e.g. the listing's own fd
-                }
-            }).count();
-        }
+        return OpenFds.snapshot().values().stream().filter(target -> target.startsWith(under)).count();
     }
 
     // ------------------------------------------------------------------ lookup and identity
