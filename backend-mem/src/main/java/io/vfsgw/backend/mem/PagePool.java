@@ -191,16 +191,8 @@ final class PagePool implements AutoCloseable {
             if (closed) {
                 return;
             }
-            Block[] sorted = blocks.toArray(new Block[0]);
-            Arrays.sort(sorted, Comparator.comparingLong(Block::offset));
-            int runStart = 0;
-            for (int i = 1; i <= sorted.length; i++) {
-                Block prev = sorted[i - 1];
-                if (i == sorted.length || sorted[i].offset() != prev.offset() + prev.size()) {
-                    punch(sorted, runStart, i);
-                    runStart = i;
-                }
-            }
+            Block[] sorted = byOffset(blocks);
+            forEachRun(sorted, (from, to) -> punch(sorted, from, to));
             synchronized (this) {
                 // Highest first, so the lowest is popped first: a file rewritten in order gets
                 // blocks that follow each other in the memfd again (one pwritev per run).
@@ -231,18 +223,9 @@ final class PagePool implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             int fd = openFd();
-            Block[] sorted = blocks.toArray(new Block[0]);
-            Arrays.sort(sorted, Comparator.comparingLong(Block::offset));
-            long start = sorted[0].offset();
-            long end = start;
-            for (Block b : sorted) {
-                if (b.offset() != end) {
-                    PosixFiles.fallocate(fd, 0, start, end - start);
-                    start = b.offset();
-                }
-                end = b.offset() + b.size();
-            }
-            PosixFiles.fallocate(fd, 0, start, end - start);
+            Block[] sorted = byOffset(blocks);
+            forEachRun(sorted,
+                    (from, to) -> PosixFiles.fallocate(fd, 0, sorted[from].offset(), runLength(sorted, from, to)));
         } finally {
             lifecycle.readLock().unlock();
             Reference.reachabilityFence(this);
@@ -405,12 +388,39 @@ final class PagePool implements AutoCloseable {
         }
     }
 
+    /** One run of blocks adjacent in the memfd: {@code sorted[from..to)}. */
+    @FunctionalInterface
+    private interface RunAction<E extends Exception> {
+        void apply(int from, int to) throws E;
+    }
+
+    private static Block[] byOffset(Collection<Block> blocks) {
+        Block[] sorted = blocks.toArray(new Block[0]);
+        Arrays.sort(sorted, Comparator.comparingLong(Block::offset));
+        return sorted;
+    }
+
+    /** Calls {@code action} once per run of blocks that follow each other in the memfd ({@code sorted} by offset). */
+    private static <E extends Exception> void forEachRun(Block[] sorted, RunAction<E> action) throws E {
+        int runStart = 0;
+        for (int i = 1; i <= sorted.length; i++) {
+            Block prev = sorted[i - 1];
+            if (i == sorted.length || sorted[i].offset() != prev.offset() + prev.size()) {
+                action.apply(runStart, i);
+                runStart = i;
+            }
+        }
+    }
+
+    /** Bytes from the start of {@code sorted[from]} to the end of {@code sorted[to - 1]}. */
+    private static long runLength(Block[] sorted, int from, int to) {
+        return sorted[to - 1].offset() + sorted[to - 1].size() - sorted[from].offset();
+    }
+
     /** Punches the adjacent blocks {@code sorted[from..to)} with one fallocate (lifecycle read lock held). */
     private void punch(Block[] sorted, int from, int to) {
-        long start = sorted[from].offset();
-        long end = sorted[to - 1].offset() + sorted[to - 1].size();
         try {
-            PosixFiles.fallocate(memfd.fd.get(), PUNCH, start, end - start);
+            PosixFiles.fallocate(memfd.fd.get(), PUNCH, sorted[from].offset(), runLength(sorted, from, to));
         } catch (FsException e) {
             // Cannot happen on a memfd; if it does, keep the promise that reused blocks are zero.
             for (int i = from; i < to; i++) {
