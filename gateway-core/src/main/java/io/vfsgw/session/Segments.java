@@ -85,8 +85,7 @@ final class Segments {
                 continue;
             }
             int k = Math.min(len - skip, left);
-            dst.put(dst.position(), p, skip, k);
-            dst.position(dst.position() + k);
+            copyOut(p, skip, k, dst);
             left -= k;
             skip = 0;
         }
