@@ -16,8 +16,9 @@
 #   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)
 # Each round runs, per target: fio psync sequential write (end_fsync) and, after dropping caches,
 # sequential read of one file in 1 MiB blocks; random 4 KiB reads of it (cold, size and time
-# bounded); create+stat+unlink of many empty files (bench/metaops.c). The guest runs one more,
-# untimed round first (round 0) on every share: reported figures are of warmed-up daemons.
+# bounded); create+stat+unlink of many empty files (bench/metaops.c). The guest runs each workload
+# on all shares back to back (rotating which goes first), and one more, untimed round first
+# (round 0) on every share: reported figures are of warmed-up daemons.
 # Needs root (mounts, drop_caches), fio, gcc, libfuse3-dev, python3, qemu, and cli/target/vfsgw.jar
 # (built when missing). Output: stdout and bench/results/<date>.md (--quick: only $RUN); raw fio JSON stays in
 # $BENCH_WORK (default /var/tmp/vfsgw-bench). VFSGW_JAVA_OPTS is passed to the vfsgw JVMs.
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
         host|guest|all) MODE=$1 ;;
         --quick) QUICK=1 ;;
         --rounds) ROUNDS=$2; shift ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -194,24 +195,41 @@ dropc() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 # Round 0 warms every share up and is not reported: the daemons serve VMs for days, so their
 # steady state is what counts (vfsgw's JIT compiles its hot paths in the first round; all of them
 # map the guest's memory page by page the first time they touch it).
+# Within a round each workload runs on every share back to back, so the measurements a ratio
+# compares are seconds apart: the machine is shared, and a slow minute then slows every share
+# alike instead of one share's whole round.
+SHARES="virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9 vfsgw-direct:/vdirect"
+# Prints the shares, rotated by $1 places: each round starts with the next share in turn.
+rotated() {
+    k=$1; set -- $SHARES
+    k=$((k % $#)); while [ $k -gt 0 ]; do first=$1; shift; set -- "$@" "$first"; k=$((k - 1)); done
+    echo "$@"
+}
 r=0
 while [ $r -le $R ]; do
     res=/tmp/res; [ $r -eq 0 ] && res=/tmp/warm
-    # Each round starts with the next target in turn, so no target always runs first.
-    set -- virtiofsd:/vfsd vfsgw-mem:/mnt vfsgw-posix:/vposix 9p:/p9 vfsgw-direct:/vdirect
-    n=$#; i=0; while [ $i -lt $((r % n)) ]; do first=$1; shift; set -- "$@" "$first"; i=$((i + 1)); done
-    for spec in "$@"; do
-        t=${spec%%:*} d=${spec#*:} f=${spec#*:}/bench.dat
-        echo "bench: guest round $r$([ $r -eq 0 ] && echo ' (warm-up, not reported)'): $t"
-        rm -f "$f"
+    order=$(rotated $r)
+    echo "bench: guest round $r$([ $r -eq 0 ] && echo ' (warm-up, not reported)'): $order"
+    for spec in $order; do
+        t=${spec%%:*} f=${spec#*:}/bench.dat
+        rm -f "$f"; dropc
         job $res/$t.seqwrite.$r.json --filename="$f" --rw=write --bs=1M --size=$SIZE --end_fsync=1
+    done
+    for spec in $order; do
+        t=${spec%%:*} f=${spec#*:}/bench.dat
         dropc
         job $res/$t.seqread.$r.json --filename="$f" --rw=read --bs=1M --size=$SIZE
+    done
+    for spec in $order; do
+        t=${spec%%:*} f=${spec#*:}/bench.dat
         dropc
         job $res/$t.randread.$r.json --filename="$f" --rw=randread --bs=4k --size=$SIZE --io_size=$RIO --runtime=$RT
-        rm -rf "$d/meta"; mkdir "$d/meta"
+    done
+    for spec in $order; do
+        t=${spec%%:*} d=${spec#*:}
+        rm -f "$d/bench.dat"; rm -rf "$d/meta"; mkdir "$d/meta"
         /tmp/metaops "$d/meta" $META 20 > $res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
-        rmdir "$d/meta"; rm -f "$f"
+        rmdir "$d/meta"
     done
     [ $r -gt 0 ] && mkdir -p /vfsd/.bench/res && cp /tmp/res/* /vfsd/.bench/res/
     r=$((r + 1))
