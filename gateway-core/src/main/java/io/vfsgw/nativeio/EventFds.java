@@ -47,6 +47,13 @@ public final class EventFds {
     private static final Libc LIBC = Native.loadLibc(Libc.class);
     private static final ThreadLocal<ByteBuffer> SCRATCH =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder()));
+    /**
+     * The 8 bytes every signal writes (the value 1), shared by all threads: the kernel only reads
+     * them. Signals and drains run on every request; a ThreadLocal lookup is a native call under C1.
+     */
+    private static final ByteBuffer ONE = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1L);
+    /** Where {@link #drain} lets the kernel put counters nobody reads; concurrent drains may garble it. */
+    private static final ByteBuffer SINK = ByteBuffer.allocateDirect(8);
 
     private EventFds() {
     }
@@ -62,10 +69,8 @@ public final class EventFds {
 
     /** Adds 1 to the counter, waking a reader or poller. */
     public static void signal(int fd) throws FsException {
-        ByteBuffer b = SCRATCH.get();
-        b.putLong(0, 1L);
         long n;
-        while ((n = LIBC.write(fd, DirectBuffers.address(b), 8)) != 8) {
+        while ((n = LIBC.write(fd, DirectBuffers.address(ONE), 8)) != 8) {
             if (n >= 0) {
                 throw FsException.of(Errno.EIO, "short write of " + n + " bytes: fd " + fd + " is not an eventfd");
             }
@@ -82,6 +87,15 @@ public final class EventFds {
     /** Reads and resets the counter; blocks on a blocking fd, returns 0 on a non-blocking fd at 0. */
     public static long read(int fd) throws FsException {
         ByteBuffer b = SCRATCH.get();
+        return readInto(fd, b) ? b.getLong(0) : 0;
+    }
+
+    /** Resets the counter without looking at it; false when a non-blocking fd was already at 0. */
+    public static boolean drain(int fd) throws FsException {
+        return readInto(fd, SINK);
+    }
+
+    private static boolean readInto(int fd, ByteBuffer b) throws FsException {
         long n;
         while ((n = LIBC.read(fd, DirectBuffers.address(b), 8)) != 8) {
             if (n >= 0) {
@@ -90,13 +104,13 @@ public final class EventFds {
             }
             int e = Native.lastErrno(LIBC);
             if (e == Errno.EAGAIN.code()) {
-                return 0;
+                return false;
             }
             if (e != Errno.EINTR.code()) {
                 throw Native.failure(LIBC, "eventfd read");
             }
         }
-        return b.getLong(0);
+        return true;
     }
 
     /**
@@ -156,10 +170,11 @@ public final class EventFds {
     /**
      * Waits on a set made by {@link #exclusiveWaiter} until one of its fds is readable; returns the
      * same bit set as {@link #awaitReadable} (1: the first fd, 2: the second). Errors and hang-ups
-     * count as readable, so the caller's read reports them.
+     * count as readable, so the caller's read reports them. {@code events} is the calling thread's
+     * own {@link #eventBuffer()}.
      */
-    public static int awaitExclusive(int waiter) throws FsException {
-        ByteBuffer s = SCRATCH.get();
+    public static int awaitExclusive(int waiter, ByteBuffer events) throws FsException {
+        ByteBuffer s = events;
         long addr = DirectBuffers.address(s);
         while (true) {
             int n = LIBC.epoll_wait(waiter, addr, 2, -1);
@@ -174,6 +189,11 @@ public final class EventFds {
                 throw Native.failure(LIBC, "epoll_wait");
             }
         }
+    }
+
+    /** Room for the events {@link #awaitExclusive} receives; one per waiting thread. */
+    public static ByteBuffer eventBuffer() {
+        return ByteBuffer.allocateDirect(2 * EVENT_SIZE + 8).order(ByteOrder.nativeOrder());
     }
 
     public static void close(int fd) {

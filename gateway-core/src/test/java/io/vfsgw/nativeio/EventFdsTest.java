@@ -1,12 +1,30 @@
 package io.vfsgw.nativeio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class EventFdsTest {
+
+    @Test
+    void drainResetsAndSaysWhetherAnythingWasSignalled() throws Exception {
+        int fd = EventFds.create(true);
+        try {
+            assertFalse(EventFds.drain(fd));
+            EventFds.signal(fd);
+            EventFds.signal(fd);
+            assertTrue(EventFds.drain(fd));
+            assertEquals(0, EventFds.read(fd), "drain reset the counter");
+            EventFds.signal(fd);
+            assertEquals(1, EventFds.read(fd), "the shared signal buffer still holds 1");
+        } finally {
+            EventFds.close(fd);
+        }
+    }
 
     @Test
     void signalsAddUpAndReadResets() throws Exception {

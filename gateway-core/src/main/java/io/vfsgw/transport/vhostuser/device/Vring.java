@@ -4,6 +4,7 @@ import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
@@ -419,8 +420,9 @@ final class Vring {
         /** One thread's life: {@code waiter} is its own epoll set, closed when it ends. */
         private void serve(int waiter) {
             try {
+                ByteBuffer events = EventFds.eventBuffer();
                 DescriptorChain chain;
-                while ((chain = next(waiter)) != null) {
+                while ((chain = next(waiter, events)) != null) {
                     process(q, chain);
                 }
             } catch (FsException e) {
@@ -438,7 +440,7 @@ final class Vring {
         }
 
         /** The next chain to process, waiting for kicks while the ring is empty; null once stopping. */
-        private DescriptorChain next(int waiter) throws FsException {
+        private DescriptorChain next(int waiter, ByteBuffer events) throws FsException {
             boolean waited = false;
             while (true) {
                 synchronized (ringLock) {
@@ -471,12 +473,12 @@ final class Vring {
                     waited = true;
                 }
                 try {
-                    int ready = EventFds.awaitExclusive(waiter);
+                    int ready = EventFds.awaitExclusive(waiter, events);
                     if ((ready & 2) != 0) {
-                        EventFds.read(wake);
+                        EventFds.drain(wake);
                     }
                     if ((ready & 1) != 0) {
-                        EventFds.read(kick); // zero when spurious: the ring is looked at anyway
+                        EventFds.drain(kick); // nothing when spurious: the ring is looked at anyway
                     }
                 } catch (FsException | RuntimeException e) {
                     // This thread ends (a kick fd that is not an eventfd): stop() must not wait for it.
@@ -506,7 +508,7 @@ final class Vring {
                         LOG.warn("queue {}: dropping bad chain ({} so far): {}", index, badChains, e.getMessage());
                     }
                     if (e.head() >= 0) {
-                        returnUsed(q, e.head(), 0);
+                        returnUsed(q, e.head(), 0, false);
                     }
                 }
             }
@@ -526,19 +528,31 @@ final class Vring {
         }
     }
 
-    /** Pushes to the used ring and signals the call fd if the driver wants it. */
-    private void returnUsed(SplitVirtqueue q, int head, int len) {
+    /**
+     * Pushes to the used ring and signals the call fd if the driver wants it; a chain counted in
+     * {@link #inflight} is uncounted in the same lock hold (one monitor enter per request, not two).
+     */
+    private void returnUsed(SplitVirtqueue q, int head, int len, boolean counted) {
         synchronized (lock) {
             if (queue != q) {
                 return; // the ring was stopped or restarted since this chain was popped
             }
-            int before = q.nextUsed();
-            q.pushUsed(head, len);
-            if (callFd >= 0 && q.needsNotification(before)) {
-                try {
-                    EventFds.signal(callFd);
-                } catch (FsException e) {
-                    LOG.warn("queue {}: call fd signal failed: {}", index, e.getMessage());
+            try {
+                int before = q.nextUsed();
+                q.pushUsed(head, len);
+                if (callFd >= 0 && q.needsNotification(before)) {
+                    try {
+                        EventFds.signal(callFd);
+                    } catch (FsException e) {
+                        LOG.warn("queue {}: call fd signal failed: {}", index, e.getMessage());
+                    }
+                }
+            } finally {
+                if (counted && inflight > 0) {
+                    inflight--;
+                    if (draining) {
+                        lock.notifyAll();
+                    }
                 }
             }
         }
@@ -572,16 +586,8 @@ final class Vring {
                 len = (int) Math.max(0, Math.min(len, chain.writableLength()));
             }
             try {
-                returnUsed(q, chain.head(), len);
+                returnUsed(q, chain.head(), len, true);
             } finally {
-                synchronized (lock) {
-                    if (queue == q && inflight > 0) {
-                        inflight--;
-                    }
-                    if (draining) {
-                        lock.notifyAll();
-                    }
-                }
                 chain.memory().release();
             }
         }
