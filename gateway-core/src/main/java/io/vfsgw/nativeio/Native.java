@@ -27,6 +27,9 @@ public final class Native {
     /** An FsException for the last failed call, naming what was attempted. */
     public static FsException failure(Object library, String what) {
         int code = lastErrno(library);
-        return FsException.of(Errno.fromCode(code), what + " (errno " + code + ")");
+        Errno errno = Errno.fromCode(code);
+        // The errno's name says it all, except for codes we have no name for (they become EIO).
+        return errno.code() == code ? FsException.of(errno, what)
+                : FsException.of(errno, what + " (errno " + code + ")");
     }
 }

@@ -2,6 +2,7 @@ package io.vfsgw.nativeio;
 
 import io.vfsgw.spi.FsException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
@@ -51,7 +52,7 @@ public final class PosixFiles {
 
         int dup(int fd);
 
-        int statx(int dirfd, @In byte[] path, int flags, int mask, Pointer buf);
+        int statx(int dirfd, @In byte[] path, int flags, int mask, long buf);
 
         @ssize_t long preadv(int fd, Pointer iov, int iovcnt, @off_t long offset);
 
@@ -83,7 +84,7 @@ public final class PosixFiles {
 
         int utimensat(int dirfd, @In byte[] path, Pointer times, int flags);
 
-        @ssize_t long readlinkat(int dirfd, @In byte[] path, @Out byte[] buf, @size_t long size);
+        @ssize_t long readlinkat(int dirfd, @In byte[] path, long buf, @size_t long size);
 
         int fcntl(int fd, int cmd, Pointer flock);
 
@@ -97,6 +98,16 @@ public final class PosixFiles {
     private static final ThreadLocal<Pointer> SCRATCH =
             ThreadLocal.withInitial(() -> Memory.allocateDirect(RT, IOV_MAX * 16 + 512, true));
     private static final int STRUCT_AT = IOV_MAX * 16;
+    private static final int LINK_AT = 256;
+    private static final int PATH_MAX = 4096;
+    /**
+     * Per-thread native memory the kernel fills in for statx (struct at 0) and readlinkat (target at
+     * {@link #LINK_AT}), read back with plain buffer loads: a jnr Pointer slice and its bounded
+     * accessors, or an {@code @Out byte[]} copied back whole, cost more than the call on every
+     * lookup. Never shared between threads.
+     */
+    private static final ThreadLocal<ByteBuffer> OUT = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(LINK_AT + PATH_MAX).order(ByteOrder.nativeOrder()));
 
     private PosixFiles() {
     }
@@ -203,21 +214,20 @@ public final class PosixFiles {
 
     /** statx(2) with STATX_BASIC_STATS; {@code path} NUL-terminated. */
     public static Stat statx(int dirfd, byte[] path, int flags) throws FsException {
-        Pointer p = SCRATCH.get();
-        // SAFETY: the scratch area holds 512 bytes at STRUCT_AT; struct statx is 256.
-        if (LIBC.statx(dirfd, path, flags, 0x7ff, p.slice(STRUCT_AT, 256)) < 0) {
+        ByteBuffer b = OUT.get();
+        // SAFETY: struct statx is 256 bytes, the buffer's first LINK_AT bytes.
+        if (LIBC.statx(dirfd, path, flags, 0x7ff, DirectBuffers.address(b)) < 0) {
             throw fail("statx");
         }
-        int b = STRUCT_AT;
         return new Stat(
-                ((long) p.getInt(b + 136) << 32) | (p.getInt(b + 140) & 0xffffffffL),
-                p.getLong(b + 32), p.getShort(b + 28) & 0xffff, p.getInt(b + 16), p.getInt(b + 20),
-                p.getInt(b + 24), p.getLong(b + 40), p.getLong(b + 48), p.getInt(b + 4),
-                ts(p, b + 64), ts(p, b + 112), ts(p, b + 96), p.getInt(b + 128), p.getInt(b + 132));
+                ((long) b.getInt(136) << 32) | (b.getInt(140) & 0xffffffffL),
+                b.getLong(32), b.getShort(28) & 0xffff, b.getInt(16), b.getInt(20),
+                b.getInt(24), b.getLong(40), b.getLong(48), b.getInt(4),
+                ts(b, 64), ts(b, 112), ts(b, 96), b.getInt(128), b.getInt(132));
     }
 
-    private static long ts(Pointer p, int off) {
-        return p.getLong(off) * 1_000_000_000L + (p.getInt(off + 8) & 0xffffffffL);
+    private static long ts(ByteBuffer b, int off) {
+        return b.getLong(off) * 1_000_000_000L + (b.getInt(off + 8) & 0xffffffffL);
     }
 
     /**
@@ -397,14 +407,39 @@ public final class PosixFiles {
 
     /** readlinkat(2); with an empty path it reads the symlink an O_PATH fd refers to. */
     public static byte[] readlinkat(int dirfd, byte[] path) throws FsException {
-        byte[] buf = new byte[4096];
-        long n = LIBC.readlinkat(dirfd, path, buf, buf.length);
+        ByteBuffer b = OUT.get();
+        int n = readlinkInto(dirfd, path, b);
+        byte[] out = new byte[n];
+        b.get(LINK_AT, out, 0, n);
+        return out;
+    }
+
+    /**
+     * Whether the symlink {@code path} under {@code dirfd} points below directory {@code dir} (an
+     * absolute path without a trailing slash): its target is {@code dir}, a slash, and more. Reads
+     * the target into native memory and compares it there, allocating nothing.
+     */
+    public static boolean linkTargetIsBelow(int dirfd, byte[] path, byte[] dir) throws FsException {
+        ByteBuffer b = OUT.get();
+        int n = readlinkInto(dirfd, path, b);
+        if (n <= dir.length || b.get(LINK_AT + dir.length) != '/') {
+            return false;
+        }
+        for (int i = 0; i < dir.length; i++) {
+            if (b.get(LINK_AT + i) != dir[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** readlinkat into {@code b} at {@link #LINK_AT}; returns the length (a target of PATH_MAX or more is cut). */
+    private static int readlinkInto(int dirfd, byte[] path, ByteBuffer b) throws FsException {
+        long n = LIBC.readlinkat(dirfd, path, DirectBuffers.address(b) + LINK_AT, PATH_MAX);
         if (n < 0) {
             throw fail("readlinkat");
         }
-        byte[] out = new byte[(int) n];
-        System.arraycopy(buf, 0, out, 0, (int) n);
-        return out;
+        return (int) n;
     }
 
     /** readlinkat of the symlink {@code fd} refers to (an O_PATH fd of a symlink). */

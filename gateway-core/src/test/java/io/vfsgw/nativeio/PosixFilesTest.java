@@ -2,6 +2,7 @@ package io.vfsgw.nativeio;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +38,22 @@ class PosixFilesTest {
 
     private int openFile(String name, int flags) throws FsException {
         return PosixFiles.openat(dirFd, PosixFiles.cstr(name), flags, 0644);
+    }
+
+    @Test
+    void linkTargetIsBelowComparesWholeComponents() throws Exception {
+        Files.createSymbolicLink(dir.resolve("deep"), Path.of("/srv/share/sub"));
+        Files.createSymbolicLink(dir.resolve("same"), Path.of("/srv/share"));
+        Files.createSymbolicLink(dir.resolve("sibling"), Path.of("/srv/shared/x"));
+        byte[] share = "/srv/share".getBytes(StandardCharsets.UTF_8);
+        assertTrue(PosixFiles.linkTargetIsBelow(dirFd, PosixFiles.cstr("deep"), share));
+        assertFalse(PosixFiles.linkTargetIsBelow(dirFd, PosixFiles.cstr("same"), share), "the directory itself");
+        assertFalse(PosixFiles.linkTargetIsBelow(dirFd, PosixFiles.cstr("sibling"), share), "a longer name");
+        assertFalse(PosixFiles.linkTargetIsBelow(dirFd, PosixFiles.cstr("deep"), "/srv/sha".getBytes()));
+        assertArrayEquals("/srv/share/sub".getBytes(), PosixFiles.readlinkat(dirFd, PosixFiles.cstr("deep")),
+                "the copying read still returns the whole target");
+        assertEquals(Errno.ENOENT, assertThrows(FsException.class,
+                () -> PosixFiles.linkTargetIsBelow(dirFd, PosixFiles.cstr("none"), share)).errno());
     }
 
     @Test

@@ -233,8 +233,12 @@ public final class PosixBackend implements StorageBackend {
         return PosixFiles.readlinkat(procFd, procName(fd));
     }
 
+    private static boolean isRootDirectory(byte[] path) {
+        return path.length == 1 && path[0] == '/';
+    }
+
     private static boolean under(byte[] path, byte[] rootPath) {
-        if (rootPath.length == 1 && rootPath[0] == '/') {
+        if (isRootDirectory(rootPath)) {
             return true;
         }
         return path.length > rootPath.length && path[rootPath.length] == '/'
@@ -243,8 +247,9 @@ public final class PosixBackend implements StorageBackend {
 
     /** Refuses a directory the host moved out of the source (its kernel path is no longer under it). */
     private void checkInside(Inode dir) throws FsException {
-        if (dir == root) {
-            return;
+        if (dir == root || isRootDirectory(rootPath)
+                || PosixFiles.linkTargetIsBelow(procFd, procName(dir.fd), rootPath)) {
+            return; // the common case, compared in native memory without copying the path out
         }
         byte[] p = kernelPath(dir.fd);
         if (under(p, rootPath)) {
