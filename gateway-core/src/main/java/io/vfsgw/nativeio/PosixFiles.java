@@ -48,7 +48,7 @@ public final class PosixFiles {
 
         int close(int fd);
 
-        long syscall(long number, int dirfd, @In byte[] path, Pointer how, long size);
+        long syscall(long number, int dirfd, @In byte[] path, long how, long size);
 
         int dup(int fd);
 
@@ -101,10 +101,10 @@ public final class PosixFiles {
     private static final int LINK_AT = 256;
     private static final int PATH_MAX = 4096;
     /**
-     * Per-thread native memory the kernel fills in for statx (struct at 0) and readlinkat (target at
-     * {@link #LINK_AT}), read back with plain buffer loads: a jnr Pointer slice and its bounded
-     * accessors, or an {@code @Out byte[]} copied back whole, cost more than the call on every
-     * lookup. Never shared between threads.
+     * Per-thread native memory for the structs of statx and openat2 (at 0) and readlinkat's target
+     * (at {@link #LINK_AT}), written and read with plain buffer loads and stores: a jnr Pointer
+     * slice and its bounded accessors, or an {@code @Out byte[]} copied back whole, cost more than
+     * the call on every lookup. Never shared between threads.
      */
     private static final ThreadLocal<ByteBuffer> OUT = ThreadLocal.withInitial(
             () -> ByteBuffer.allocateDirect(LINK_AT + PATH_MAX).order(ByteOrder.nativeOrder()));
@@ -173,12 +173,12 @@ public final class PosixFiles {
      * jail: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS). Always adds O_CLOEXEC.
      */
     public static int openat2(int dirfd, byte[] path, int flags, int mode, long resolve) throws FsException {
-        Pointer p = SCRATCH.get();
+        ByteBuffer b = OUT.get();
         // struct open_how: 0 flags u64 | 8 mode u64 | 16 resolve u64
-        p.putLong(STRUCT_AT, (flags | 02000000) & 0xffffffffL);
-        p.putLong(STRUCT_AT + 8, mode);
-        p.putLong(STRUCT_AT + 16, resolve);
-        long fd = LIBC.syscall(SYS_OPENAT2, dirfd, path, p.slice(STRUCT_AT, 24), 24);
+        b.putLong(0, (flags | 02000000) & 0xffffffffL);
+        b.putLong(8, mode);
+        b.putLong(16, resolve);
+        long fd = LIBC.syscall(SYS_OPENAT2, dirfd, path, DirectBuffers.address(b), 24);
         if (fd < 0) {
             throw fail("openat2");
         }
