@@ -12,9 +12,14 @@ import io.vfsgw.fuse.WriteIn;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StorageBackend;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,13 +47,13 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
     final HandleTable handles = new HandleTable();
     final Interrupts interrupts = new Interrupts();
     /** Threads for contended SETLKW waits; each waits as long as the lock holder keeps the lock. */
-    final java.util.concurrent.ExecutorService lockWaiters = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+    final ExecutorService lockWaiters = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "vfsgw-lock-wait");
         t.setDaemon(true);
         return t;
     });
     /** Kernel lock owners are only unique per connection; the shared backend needs global ones. */
-    private final java.util.Map<Long, Long> lockOwners = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Long, Long> lockOwners = new ConcurrentHashMap<>();
     private static final AtomicLong LOCK_OWNERS = new AtomicLong();
     volatile NegotiatedProtocol protocol;
     private volatile boolean destroyed;
@@ -391,13 +396,13 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         for (HandleTable.OpenHandle h : handles.drain()) {
             try {
                 if (h.directory()) {
-                    backend.releasedir(io.vfsgw.spi.RequestContext.ROOT, h.node(), h.backendFh());
+                    backend.releasedir(RequestContext.ROOT, h.node(), h.backendFh());
                 } else {
                     // A vanished guest never sends FLUSH: drop the POSIX locks its owners hold here.
                     for (long owner : lockOwners.values()) {
-                        backend.flush(io.vfsgw.spi.RequestContext.ROOT, h.node(), h.backendFh(), owner);
+                        backend.flush(RequestContext.ROOT, h.node(), h.backendFh(), owner);
                     }
-                    backend.release(io.vfsgw.spi.RequestContext.ROOT, h.node(), h.backendFh(), h.flags(), 0);
+                    backend.release(RequestContext.ROOT, h.node(), h.backendFh(), h.flags(), 0);
                 }
             } catch (FsException e) {
                 LOG.warn("release of node {} at teardown failed: {}", h.node(), e.getMessage());

@@ -29,8 +29,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +59,7 @@ class VhostUserInflightIT {
     final List<MemoryMaps.Mapping> maps = new ArrayList<>();
 
     /** Native set-up done once per JVM (jnr stubs; it leaves a socket open) must not count as a leak. */
-    @org.junit.jupiter.api.BeforeAll
+    @BeforeAll
     static void loadNativeBindings() throws Exception {
         VhostUserServerIT.loadNativeBindings();
     }
@@ -174,17 +178,17 @@ class VhostUserInflightIT {
             submitSlow(fe, q, 21);
             q.kick();
             await(() -> fuse.isParked(21), "the slow request to reach the handler");
-            java.util.concurrent.CompletableFuture<Integer> base = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Integer> base = CompletableFuture.supplyAsync(() -> {
                 try {
                     return fe.getVringBase(1);
                 } catch (Exception e) {
-                    throw new java.util.concurrent.CompletionException(e);
+                    throw new CompletionException(e);
                 }
             });
             await(VhostUserInflightIT::aRingIsWaitingForItsRequests, "GET_VRING_BASE to wait for the held request");
             long t0 = System.nanoTime();
             fuse.release(21);
-            assertEquals(1, base.get(WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+            assertEquals(1, base.get(WAIT.toMillis(), TimeUnit.MILLISECONDS));
             assertTrue(System.nanoTime() - t0 < WAIT.toNanos(), "stopped once the request completed");
         }
     }

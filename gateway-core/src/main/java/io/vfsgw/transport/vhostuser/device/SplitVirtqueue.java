@@ -217,8 +217,17 @@ public final class SplitVirtqueue {
     private DescriptorChain walk(int head, GuestMemory mem) throws BadDescriptorException {
         List<ByteBuffer> readable = readableScratch;
         List<ByteBuffer> writable = writableScratch;
-        readable.clear();
-        writable.clear();
+        try {
+            return walkInto(head, mem, readable, writable);
+        } finally {
+            // Empty after every chain, good or bad: the lists must not keep guest memory views alive.
+            readable.clear();
+            writable.clear();
+        }
+    }
+
+    private DescriptorChain walkInto(int head, GuestMemory mem, List<ByteBuffer> readable, List<ByteBuffer> writable)
+            throws BadDescriptorException {
         long readableLength = 0;
         long writableLength = 0;
         ByteBuffer table = desc;
@@ -288,12 +297,9 @@ public final class SplitVirtqueue {
         }
         viewRun(mem, runAddr, runLen, runWrite);
         // Sized arrays: toArray(new T[0]) allocates reflectively, a runtime call per chain under C1.
-        DescriptorChain chain = new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
+        return new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
                 writable.toArray(new ByteBuffer[writable.size()]),
                 readableLength, writableLength, mem);
-        readable.clear();
-        writable.clear();
-        return chain;
     }
 
     /**

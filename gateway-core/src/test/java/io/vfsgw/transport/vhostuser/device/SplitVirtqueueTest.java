@@ -6,8 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.nativeio.MemoryMaps;
+import io.vfsgw.transport.vhostuser.protocol.MemoryRegionDescriptor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Ring arithmetic that needs no guest memory: used ring, notification suppression, wrap-around. */
@@ -87,10 +90,10 @@ class SplitVirtqueueTest {
 
     @Test
     void descriptorsAdjacentInGuestMemoryBecomeOneView() throws Exception {
-        int fd = io.vfsgw.nativeio.MemoryMaps.memfdCreate("q", 1 << 20);
+        int fd = MemoryMaps.memfdCreate("q", 1 << 20);
         GuestMemory.Region r = GuestMemory.map(
-                new io.vfsgw.transport.vhostuser.protocol.MemoryRegionDescriptor(0, 1 << 20, 0x7000_0000_0000L, 0), fd);
-        GuestMemory mem = GuestMemory.of(java.util.List.of(r));
+                new MemoryRegionDescriptor(0, 1 << 20, 0x7000_0000_0000L, 0), fd);
+        GuestMemory mem = GuestMemory.of(List.of(r));
         r.release();
         // readable: 0x1000+16, then two pages that follow each other, then one elsewhere;
         // writable: two adjacent pages (the direction change starts a new view).
