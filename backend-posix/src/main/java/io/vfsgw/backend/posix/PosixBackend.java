@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -220,8 +221,22 @@ public final class PosixBackend implements StorageBackend {
 
     // ---------------------------------------------------------------- helpers: jail, fds, attrs
 
+    /**
+     * "N\0" for fds below 4096, made once each and shared (never modified): the containment check
+     * names a directory's fd under /proc/self/fd on every parent-relative call.
+     */
+    private static final AtomicReferenceArray<byte[]> PROC_NAMES = new AtomicReferenceArray<>(4096);
+
     private static byte[] procName(int fd) {
-        return PosixFiles.cstr(Integer.toString(fd));
+        if (fd < 0 || fd >= PROC_NAMES.length()) {
+            return PosixFiles.cstr(Integer.toString(fd));
+        }
+        byte[] name = PROC_NAMES.get(fd);
+        if (name == null) {
+            name = PosixFiles.cstr(Integer.toString(fd));
+            PROC_NAMES.set(fd, name);
+        }
+        return name;
     }
 
     private static String procPath(int fd) {
