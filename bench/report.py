@@ -95,6 +95,33 @@ def table(title, data, targets, ratios):
     return "\n".join(lines) + "\n"
 
 
+def paired_table(section_dir, ratios):
+    """Per-round ratios (both sides measured in the same round): median and [min–max] per row."""
+    by_round = {}
+    for name in os.listdir(section_dir):
+        m = NAME.match(name)
+        if m:
+            v = value(os.path.join(section_dir, name), m["test"])
+            if v is not None:
+                by_round[(m["target"], m["test"], int(m["round"]))] = v
+    lines = []
+    for test, label, _ in TESTS:
+        cells = []
+        for a, b in ratios:
+            r = [v / by_round[(b, test, n)] for (t, x, n), v in by_round.items()
+                 if t == a and x == test and by_round.get((b, test, n), 0) > 0]
+            cells.append(f"{statistics.median(r):.2f}x [{min(r):.2f}–{max(r):.2f}]" if r else "—")
+        if any(c != "—" for c in cells):
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if not lines:
+        return ""
+    head = ["test"] + [f"{a} / {b}" for a, b in ratios]
+    return "\n".join(["#### Per-round ratios", "",
+                      "The ratio of the two measurements of the same round, median and [min–max] over the "
+                      "rounds: how far one round moves a ratio.", "",
+                      "| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + lines) + "\n"
+
+
 def cpu_table(path, targets, base):
     """Server CPU over the guest boot from cpu.txt (target user_ticks system_ticks ticks_per_s)."""
     try:
@@ -126,6 +153,8 @@ def main():
             t = table(title, collect(d), targets, ratios)
             if t:
                 parts.append(t)
+                if sub == "guest":
+                    parts.append(paired_table(d, ratios))
                 c = cpu_table(os.path.join(d, "cpu.txt"), targets, targets[0])
                 if c:
                     parts.append(c)
