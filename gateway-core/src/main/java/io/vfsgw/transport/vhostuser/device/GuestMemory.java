@@ -163,16 +163,16 @@ public final class GuestMemory {
      * unless the range is longer than 1 GiB or crosses into an adjacent region. Never copies.
      */
     public ByteBuffer[] view(long gpa, long len) throws BadDescriptorException {
-        List<ByteBuffer> out = new ArrayList<>(1);
+        ViewList out = new ViewList();
         viewInto(gpa, len, false, out);
-        return out.toArray(new ByteBuffer[out.size()]);
+        return out.toArray();
     }
 
     /**
      * {@link #view} appending to {@code out}, read-only views when {@code readOnly}: the descriptor
      * walk's form, which costs one buffer object per descriptor and nothing else.
      */
-    public void viewInto(long gpa, long len, boolean readOnly, List<ByteBuffer> out) throws BadDescriptorException {
+    void viewInto(long gpa, long len, boolean readOnly, ViewList out) throws BadDescriptorException {
         if (len < 0 || len > 0 && Long.compareUnsigned(gpa + len - 1, gpa) < 0) {
             throw new BadDescriptorException("range 0x" + Long.toHexString(gpa) + " +" + len + " wraps around");
         }

@@ -2,8 +2,6 @@ package io.vfsgw.transport.vhostuser.device;
 
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The device side of one virtio 1.x split virtqueue (virtio spec §2.7, linux/virtio_ring.h) living
@@ -81,11 +79,11 @@ public final class SplitVirtqueue {
     private int[] resubmit = new int[0];
     private int resubmitNext;
     /**
-     * Lists {@link #walk} collects a chain's views in, reused (pop runs under the ring lock): grown
+     * Where {@link #walk} collects a chain's views, reused (pop runs under the ring lock): grown
      * afresh per chain, they were a tenth of a large WRITE's garbage.
      */
-    private final List<ByteBuffer> readableScratch = new ArrayList<>();
-    private final List<ByteBuffer> writableScratch = new ArrayList<>();
+    private final ViewList readableScratch = new ViewList();
+    private final ViewList writableScratch = new ViewList();
 
     /** Thrown by {@link #pop} for a bad chain; {@code head} is -1 when even the head index was bad. */
     public static final class BadChainException extends Exception {
@@ -215,8 +213,8 @@ public final class SplitVirtqueue {
     }
 
     private DescriptorChain walk(int head, GuestMemory mem) throws BadDescriptorException {
-        List<ByteBuffer> readable = readableScratch;
-        List<ByteBuffer> writable = writableScratch;
+        ViewList readable = readableScratch;
+        ViewList writable = writableScratch;
         try {
             return walkInto(head, mem, readable, writable);
         } finally {
@@ -226,7 +224,7 @@ public final class SplitVirtqueue {
         }
     }
 
-    private DescriptorChain walkInto(int head, GuestMemory mem, List<ByteBuffer> readable, List<ByteBuffer> writable)
+    private DescriptorChain walkInto(int head, GuestMemory mem, ViewList readable, ViewList writable)
             throws BadDescriptorException {
         long readableLength = 0;
         long writableLength = 0;
@@ -296,10 +294,7 @@ public final class SplitVirtqueue {
             i = next;
         }
         viewRun(mem, runAddr, runLen, runWrite);
-        // Sized arrays: toArray(new T[0]) allocates reflectively, a runtime call per chain under C1.
-        return new DescriptorChain(head, readable.toArray(new ByteBuffer[readable.size()]),
-                writable.toArray(new ByteBuffer[writable.size()]),
-                readableLength, writableLength, mem);
+        return new DescriptorChain(head, readable.toArray(), writable.toArray(), readableLength, writableLength, mem);
     }
 
     /**

@@ -28,7 +28,7 @@ class GuestMemoryTest {
         GuestMemory m = GuestMemory.of(List.of(a));
         a.release();
         m.viewContiguous(200, 8).putLong(0, 0x1122334455667788L);
-        java.util.List<ByteBuffer> out = new java.util.ArrayList<>();
+        ViewList out = new ViewList();
         m.viewInto(200, 8, true, out);
         m.viewInto(300, 8, false, out);
         assertEquals(2, out.size());
