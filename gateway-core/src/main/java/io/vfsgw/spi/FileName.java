@@ -38,7 +38,7 @@ public final class FileName implements Comparable<FileName> {
                 throw FsException.of(Errno.EINVAL, "file name contains '/' or NUL");
             }
         }
-        return new FileName(raw.clone());
+        return new FileName(Arrays.copyOf(raw, raw.length)); // not clone(): a native call under C1
     }
 
     /** Validates a UTF-8 name; see {@link #of(byte[])}. */
@@ -57,7 +57,12 @@ public final class FileName implements Comparable<FileName> {
 
     /** A copy of the raw bytes. */
     public byte[] bytes() {
-        return bytes.clone();
+        return Arrays.copyOf(bytes, bytes.length);
+    }
+
+    /** A copy of the raw bytes with a NUL after them, as the *at system calls take a name. */
+    public byte[] nulTerminated() {
+        return Arrays.copyOf(bytes, bytes.length + 1);
     }
 
     public int length() {

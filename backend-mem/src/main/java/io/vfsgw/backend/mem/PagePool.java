@@ -315,7 +315,9 @@ final class PagePool implements AutoCloseable {
         if (covered <= length && count == views.length && count <= PosixFiles.IOV_MAX) {
             return views;
         }
-        ByteBuffer[] out = Arrays.copyOf(views, Math.min(count, PosixFiles.IOV_MAX));
+        // new + arraycopy, not Arrays.copyOf: that creates the array reflectively, a native call under C1
+        ByteBuffer[] out = new ByteBuffer[Math.min(count, PosixFiles.IOV_MAX)];
+        System.arraycopy(views, 0, out, 0, out.length);
         if (covered > length && count <= PosixFiles.IOV_MAX) {
             ByteBuffer last = out[count - 1].slice();
             out[count - 1] = last.limit(last.limit() - (int) (covered - length));

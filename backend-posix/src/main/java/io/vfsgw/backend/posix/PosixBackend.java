@@ -379,7 +379,7 @@ public final class PosixBackend implements StorageBackend {
 
     /** Resolves one guest name under {@code dir} to an O_PATH fd of the object itself, never following it. */
     private int openChild(Inode dir, FileName name) throws FsException {
-        byte[] c = PosixFiles.cstr(name.bytes());
+        byte[] c = name.nulTerminated();
         return openFd(() -> PosixFiles.openat2(dir.fd, c, O_PATH_NOFOLLOW, 0, JAIL));
     }
 
@@ -407,7 +407,7 @@ public final class PosixBackend implements StorageBackend {
     }
 
     private static byte[] c(FileName name) {
-        return PosixFiles.cstr(name.bytes());
+        return name.nulTerminated();
     }
 
     /**
