@@ -58,7 +58,20 @@ public final class MetadataCache extends ForwardingBackend {
     private record CachedAttr(Attr attr, long version, long expiresAt) {
     }
 
+    /**
+     * A map key looked up on every LOOKUP, CREATE and UNLINK. equals and hashCode are written out:
+     * a record's generated ones go through method handles, slow calls under C1.
+     */
     private record EntryKey(long parent, FileName name) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EntryKey k && parent == k.parent && name.equals(k.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(parent) * 31 + name.hashCode();
+        }
     }
 
     private final CacheConfig config;

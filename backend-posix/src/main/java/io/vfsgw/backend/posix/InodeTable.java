@@ -31,6 +31,16 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class InodeTable {
     private record Key(long dev, long ino) {
+        // Written out: a record's generated equals and hashCode are method-handle calls under C1.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && dev == k.dev && ino == k.ino;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(dev) * 31 + Long.hashCode(ino);
+        }
     }
 
     private final Map<Long, Inode> byId = new ConcurrentHashMap<>();

@@ -87,6 +87,16 @@ public final class PosixBackend implements StorageBackend {
      * of different guests sharing this backend do not collide in practice.
      */
     private record LockKey(long node, long owner) {
+        // Written out: a record's generated equals and hashCode are method-handle calls under C1.
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof LockKey k && node == k.node && owner == k.owner;
+        }
+
+        @Override
+        public int hashCode() {
+            return Long.hashCode(node) * 31 + Long.hashCode(owner);
+        }
     }
 
     private PosixBackend(PosixOptions options, int procFd, InodeTable inodes, int rootFd, PosixFiles.Stat rootStat) {
