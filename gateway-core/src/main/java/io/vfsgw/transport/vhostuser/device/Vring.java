@@ -6,6 +6,8 @@ import io.vfsgw.transport.vhostuser.protocol.VhostUserException;
 import io.vfsgw.transport.vhostuser.protocol.VringAddress;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -320,8 +322,14 @@ final class Vring {
         private final int kick;
         private final int wake;
         private final Thread[] threads;
-        /** Guards popping, notification state, and the fields below. */
-        private final Object ringLock = new Object();
+        /**
+         * Guards popping, notification state, and the fields below. A ReentrantLock rather than a
+         * monitor: the crew's threads meet on it now and then, which inflates a monitor for good,
+         * and an inflated monitor costs a call into the VM on every enter and exit under C1.
+         */
+        private final ReentrantLock ringLock = new ReentrantLock();
+        /** Signalled when {@link #watching} drops while stopping. */
+        private final Condition watchersLeft = ringLock.newCondition();
         private boolean stopping;
         /** Threads between releasing ringLock to wait on the fds and taking it again; stop() waits for 0. */
         private int watching;
@@ -362,10 +370,13 @@ final class Vring {
 
         /** Wakes an idle thread to look at the ring (work the driver will not kick for). */
         void wake() {
-            synchronized (ringLock) {
+            ringLock.lock();
+            try {
                 if (!stopping) {
                     signalWake();
                 }
+            } finally {
+                ringLock.unlock();
             }
         }
 
@@ -387,12 +398,13 @@ final class Vring {
          * timeout) and then end.
          */
         void stop() {
-            synchronized (ringLock) {
+            ringLock.lock();
+            try {
                 stopping = true;
                 signalWake(); // each thread that sees it passes it on to the next waiting one
                 while (watching > 0) {
                     try {
-                        ringLock.wait();
+                        watchersLeft.await();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                         LOG.warn("queue {}: interrupted while stopping; {} threads may still wait on its fds", index,
@@ -400,6 +412,8 @@ final class Vring {
                         return;
                     }
                 }
+            } finally {
+                ringLock.unlock();
             }
         }
 
@@ -431,10 +445,13 @@ final class Vring {
                 LOG.error("queue {}: queue thread failed (a bug); it no longer serves the queue", index, e);
             } finally {
                 EventFds.close(waiter);
-                synchronized (ringLock) {
+                ringLock.lock();
+                try {
                     if (--alive == 0) {
                         EventFds.close(wake);
                     }
+                } finally {
+                    ringLock.unlock();
                 }
             }
         }
@@ -443,12 +460,13 @@ final class Vring {
         private DescriptorChain next(int waiter, ByteBuffer events) throws FsException {
             boolean waited = false;
             while (true) {
-                synchronized (ringLock) {
+                ringLock.lock();
+                try {
                     if (waited) {
                         waited = false;
                         watching--;
                         if (stopping) {
-                            ringLock.notifyAll();
+                            watchersLeft.signalAll();
                         }
                     }
                     if (stopping) {
@@ -471,6 +489,8 @@ final class Vring {
                     }
                     watching++;
                     waited = true;
+                } finally {
+                    ringLock.unlock();
                 }
                 try {
                     int ready = EventFds.awaitExclusive(waiter, events);
@@ -482,9 +502,12 @@ final class Vring {
                     }
                 } catch (FsException | RuntimeException e) {
                     // This thread ends (a kick fd that is not an eventfd): stop() must not wait for it.
-                    synchronized (ringLock) {
+                    ringLock.lock();
+                    try {
                         watching--;
-                        ringLock.notifyAll();
+                        watchersLeft.signalAll();
+                    } finally {
+                        ringLock.unlock();
                     }
                     throw e;
                 }
