@@ -30,21 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * their fd. A re-opened fd is checked to be the same (st_dev, st_ino) before it is used.
  */
 final class InodeTable {
-    private record Key(long dev, long ino) {
-        // Written out: a record's generated equals and hashCode are method-handle calls under C1.
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Key k && dev == k.dev && ino == k.ino;
-        }
-
-        @Override
-        public int hashCode() {
-            return Long.hashCode(dev) * 31 + Long.hashCode(ino);
-        }
-    }
-
     private final Map<Long, Inode> byId = new ConcurrentHashMap<>();
-    private final Map<Key, Inode> byKey = new HashMap<>(); // guarded by this
+    /** Nodes by (st_dev, st_ino); guarded by this. */
+    private final Map<LongPair, Inode> byKey = new HashMap<>();
     private final AtomicLong nextId = new AtomicLong(StorageBackend.ROOT_ID + 1);
     /** A real (not O_PATH) fd on the source's mount for open_by_handle_at; -1: handles off. */
     private final int mountFd;
@@ -78,7 +66,7 @@ final class InodeTable {
         Inode root = new Inode(StorageBackend.ROOT_ID, fd, st.dev(), st.ino(), st.mode(), false);
         root.lookups = Long.MAX_VALUE / 2;
         byId.put(root.id, root);
-        byKey.put(new Key(st.dev(), st.ino()), root);
+        byKey.put(new LongPair(st.dev(), st.ino()), root);
         return root;
     }
 
@@ -156,7 +144,7 @@ final class InodeTable {
         Inode n;
         boolean kept;
         synchronized (this) {
-            Key k = new Key(st.dev(), st.ino());
+            LongPair k = new LongPair(st.dev(), st.ino());
             n = byKey.get(k);
             int offered = n == null ? -1 : n.offerFd(fd);
             if (offered >= 0) {
@@ -193,7 +181,7 @@ final class InodeTable {
             n.lookups -= count;
             if (n.lookups <= 0) {
                 byId.remove(id);
-                byKey.remove(new Key(n.dev, n.ino), n);
+                byKey.remove(new LongPair(n.dev, n.ino), n);
                 gone = n;
             }
         }
@@ -209,7 +197,7 @@ final class InodeTable {
 
     /** Our node id for a host inode the guest currently holds, or -1 (readdir's d_ino mapping). */
     synchronized long idOf(long dev, long ino) {
-        Inode n = byKey.get(new Key(dev, ino));
+        Inode n = byKey.get(new LongPair(dev, ino));
         return n == null ? -1 : n.id;
     }
 

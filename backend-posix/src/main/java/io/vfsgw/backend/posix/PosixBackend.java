@@ -79,25 +79,14 @@ public final class PosixBackend implements StorageBackend {
     private final Inode root;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
-    private final Map<LockKey, LockFd> lockFds = new ConcurrentHashMap<>();
+    /**
+     * Lock fds by (node, lock owner). FUSE lock owners are 64-bit values each connection scrambles
+     * with its own random key, so owners of different guests sharing this backend do not collide in
+     * practice.
+     */
+    private final Map<LongPair, LockFd> lockFds = new ConcurrentHashMap<>();
     private volatile byte[] rootPath;
 
-    /**
-     * FUSE lock owners are 64-bit values each connection scrambles with its own random key, so owners
-     * of different guests sharing this backend do not collide in practice.
-     */
-    private record LockKey(long node, long owner) {
-        // Written out: a record's generated equals and hashCode are method-handle calls under C1.
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof LockKey k && node == k.node && owner == k.owner;
-        }
-
-        @Override
-        public int hashCode() {
-            return Long.hashCode(node) * 31 + Long.hashCode(owner);
-        }
-    }
 
     private PosixBackend(PosixOptions options, int procFd, InodeTable inodes, int rootFd, PosixFiles.Stat rootStat) {
         this.options = options;
@@ -344,7 +333,7 @@ public final class PosixBackend implements StorageBackend {
     /** Closes lock fds whose owner holds no locks; returns how many. */
     int reclaimIdleFds() {
         int n = 0;
-        for (Map.Entry<LockKey, LockFd> e : lockFds.entrySet()) {
+        for (Map.Entry<LongPair, LockFd> e : lockFds.entrySet()) {
             if (!e.getValue().mayHoldLocks && lockFds.remove(e.getKey(), e.getValue())) {
                 e.getValue().drop();
                 n++;
@@ -1254,7 +1243,7 @@ public final class PosixBackend implements StorageBackend {
 
     /** The OFD-lock fd of (node, owner), opened on first use with an access mode the lock needs. */
     private LockFd lockFd(Inode n, long owner) throws FsException {
-        LockKey k = new LockKey(n.id, owner);
+        LongPair k = new LongPair(n.id, owner);
         while (true) {
             LockFd existing = lockFds.get(k);
             if (existing != null) {
@@ -1284,7 +1273,7 @@ public final class PosixBackend implements StorageBackend {
     }
 
     private void dropLockFd(long node, long owner) {
-        LockFd l = lockFds.remove(new LockKey(node, owner));
+        LockFd l = lockFds.remove(new LongPair(node, owner));
         if (l != null) {
             l.drop();
         }
@@ -1319,9 +1308,9 @@ public final class PosixBackend implements StorageBackend {
      * process holding an OFD lock).
      */
     private int holderPid(long node, long asking, PosixFiles.FlockInfo r) {
-        for (Map.Entry<LockKey, LockFd> e : lockFds.entrySet()) {
+        for (Map.Entry<LongPair, LockFd> e : lockFds.entrySet()) {
             LockFd l = e.getValue();
-            if (e.getKey().node() != node || e.getKey().owner() == asking || !l.mayHoldLocks || !l.tryPin()) {
+            if (e.getKey().first() != node || e.getKey().second() == asking || !l.mayHoldLocks || !l.tryPin()) {
                 continue;
             }
             try {
