@@ -55,15 +55,22 @@ def value(path, test):
 
 
 def collect(section_dir):
-    """{(target, test): [values...]} over every round found."""
+    """{(target, test, round): value} for every measurement that produced one."""
     out = {}
-    for name in sorted(os.listdir(section_dir)):
+    for name in os.listdir(section_dir):
         m = NAME.match(name)
-        if not m:
-            continue
-        v = value(os.path.join(section_dir, name), m["test"])
-        if v is not None:
-            out.setdefault((m["target"], m["test"]), []).append(v)
+        if m:
+            v = value(os.path.join(section_dir, name), m["test"])
+            if v is not None:
+                out[(m["target"], m["test"], int(m["round"]))] = v
+    return out
+
+
+def by_row(measured):
+    """{(target, test): [values in round order]}, what the median table needs."""
+    out = {}
+    for (target, test, _), v in sorted(measured.items()):
+        out.setdefault((target, test), []).append(v)
     return out
 
 
@@ -95,15 +102,8 @@ def table(title, data, targets, ratios):
     return "\n".join(lines) + "\n"
 
 
-def paired_table(section_dir, ratios):
+def paired_table(by_round, ratios):
     """Per-round ratios (both sides measured in the same round): median and [min–max] per row."""
-    by_round = {}
-    for name in os.listdir(section_dir):
-        m = NAME.match(name)
-        if m:
-            v = value(os.path.join(section_dir, name), m["test"])
-            if v is not None:
-                by_round[(m["target"], m["test"], int(m["round"]))] = v
     lines = []
     for test, label, _ in TESTS:
         cells = []
@@ -150,11 +150,12 @@ def main():
     for sub, title, targets, ratios in SECTIONS:
         d = os.path.join(run, sub)
         if os.path.isdir(d):
-            t = table(title, collect(d), targets, ratios)
+            measured = collect(d)
+            t = table(title, by_row(measured), targets, ratios)
             if t:
                 parts.append(t)
                 if sub == "guest":
-                    parts.append(paired_table(d, ratios))
+                    parts.append(paired_table(measured, ratios))
                 c = cpu_table(os.path.join(d, "cpu.txt"), targets, targets[0])
                 if c:
                     parts.append(c)
