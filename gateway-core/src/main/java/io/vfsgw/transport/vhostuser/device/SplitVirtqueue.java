@@ -213,19 +213,17 @@ public final class SplitVirtqueue {
     }
 
     private DescriptorChain walk(int head, GuestMemory mem) throws BadDescriptorException {
-        ViewList readable = readableScratch;
-        ViewList writable = writableScratch;
         try {
-            return walkInto(head, mem, readable, writable);
+            return walkInto(head, mem);
         } finally {
             // Empty after every chain, good or bad: the lists must not keep guest memory views alive.
-            readable.clear();
-            writable.clear();
+            readableScratch.clear();
+            writableScratch.clear();
         }
     }
 
-    private DescriptorChain walkInto(int head, GuestMemory mem, ViewList readable, ViewList writable)
-            throws BadDescriptorException {
+    /** The walk itself: collects the chain's views in the scratch lists (through {@link #viewRun}). */
+    private DescriptorChain walkInto(int head, GuestMemory mem) throws BadDescriptorException {
         long readableLength = 0;
         long writableLength = 0;
         ByteBuffer table = desc;
@@ -294,7 +292,8 @@ public final class SplitVirtqueue {
             i = next;
         }
         viewRun(mem, runAddr, runLen, runWrite);
-        return new DescriptorChain(head, readable.toArray(), writable.toArray(), readableLength, writableLength, mem);
+        return new DescriptorChain(head, readableScratch.toArray(), writableScratch.toArray(), readableLength,
+                writableLength, mem);
     }
 
     /**
