@@ -14,7 +14,8 @@ import java.util.Arrays;
  * {@code write} sends WRITEs of 496 KiB in 124 page-sized descriptors, as a guest's page cache does,
  * cycling over a 64 MiB file; {@code read} writes a 16 MiB file that way, then READs 4 KiB at
  * random offsets into a reply of an out-header descriptor and one page, as a guest's random reads do.
- * Usage: RequestLatencyProbe SOCKET [COUNT] [meta|write|read]
+ * {@code metadir} runs {@code meta} in a new subdirectory, as the guest benchmark does.
+ * Usage: RequestLatencyProbe SOCKET [COUNT] [meta|metadir|write|read]
  */
 public final class RequestLatencyProbe {
     private static final int WARM_UP = 2000;
@@ -35,7 +36,9 @@ public final class RequestLatencyProbe {
             fe.ram.putInt(p.o + 40, 7).putInt(p.o + 44, 38).putInt(p.o + 48, 1 << 17).putInt(p.o + 52, (1 << 5) | (1 << 22));
             p.roundTrip(p.requests, 104);
             if (mode.equals("meta")) {
-                p.meta(socket, count);
+                p.meta(socket, count, 1);
+            } else if (mode.equals("metadir")) {
+                p.meta(socket, count, p.mkdir("probe-dir-" + System.nanoTime()));
             } else if (mode.equals("write")) {
                 p.writes(socket, count);
             } else if (mode.equals("read")) {
@@ -120,7 +123,20 @@ public final class RequestLatencyProbe {
             System.out.println(socket + ": " + count + " requests (GETATTR and LOOKUP miss): " + summary(nanos));
         }
 
-        void meta(Path socket, int files) throws Exception {
+        /** MKDIR in the root: fuse_mkdir_in (8: mode, umask) + name; returns the new directory's node. */
+        long mkdir(String dir) throws Exception {
+            fe.ram.putInt(o + 40, 040755).putInt(o + 44, 022);
+            int len = 48 + name(o + 48, dir);
+            header(len, 9, 1);
+            int err = roundTrip(requests, len);
+            if (err != 0) {
+                throw new IllegalStateException("MKDIR failed with errno " + -err);
+            }
+            return fe.ram.getLong(reply + 16);
+        }
+
+        /** The requests of a guest's create+close+unlink of {@code files} files in directory {@code dir}. */
+        void meta(Path socket, int files, long dir) throws Exception {
             String[] kinds = {"LOOKUP-miss", "CREATE", "FLUSH", "RELEASE", "UNLINK", "FORGET"};
             long[][] nanos = new long[kinds.length][files];
             long run = System.nanoTime();
@@ -128,7 +144,7 @@ public final class RequestLatencyProbe {
                 String file = "probe-" + run + "-" + i;
                 long[] t = new long[kinds.length];
                 int len = 40 + name(o + 40, file);
-                header(len, 1, 1);
+                header(len, 1, dir);
                 long t0 = System.nanoTime();
                 int miss = roundTrip(requests, len);
                 // ENOENT, or a negative entry (nodeid 0) the kernel may cache
@@ -139,7 +155,7 @@ public final class RequestLatencyProbe {
                 // CREATE: fuse_create_in (16: flags, mode, umask, open_flags) + name
                 fe.ram.putInt(o + 40, 0x8000 | 0xc1).putInt(o + 44, 0100644).putInt(o + 48, 022).putInt(o + 52, 0);
                 len = 56 + name(o + 56, file);
-                header(len, 35, 1);
+                header(len, 35, dir);
                 t0 = System.nanoTime();
                 int err = roundTrip(requests, len);
                 t[1] = System.nanoTime() - t0;
@@ -161,7 +177,7 @@ public final class RequestLatencyProbe {
                 roundTrip(requests, 64);
                 t[3] = System.nanoTime() - t0;
                 len = 40 + name(o + 40, file);
-                header(len, 10, 1);
+                header(len, 10, dir);
                 t0 = System.nanoTime();
                 err = roundTrip(requests, len);
                 t[4] = System.nanoTime() - t0;

@@ -54,15 +54,18 @@ final class Vring {
     private long badChains;
     private volatile boolean enabled;
 
-    private final Object lock = new Object();
+    /**
+     * A ReentrantLock, not a monitor: completions of different queue threads meet on it now and
+     * then, which inflates a monitor for good, and under C1 an inflated monitor is a call into the
+     * VM on every enter and exit.
+     */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when {@link #inflight} drops while {@link #draining}. */
+    private final Condition drained = lock.newCondition();
     private SplitVirtqueue queue; // guarded by lock
     private int callFd = -1; // guarded by lock
     private int inflight; // guarded by lock
-    /**
-     * stop() is waiting for {@link #inflight} to drain (guarded by lock). Completions notify only
-     * then: a notifyAll per request inflated the lock's monitor, and the JVM deflated it again in
-     * the background, so every request paid the slow monitor path.
-     */
+    /** stop() is waiting for {@link #inflight} to drain (guarded by lock); completions signal only then. */
     private boolean draining;
 
     Vring(int index, VirtioDevice device, BackendOptions options, Supplier<GuestMemory> memory) {
@@ -122,7 +125,8 @@ final class Vring {
      * used ring; libvhost-user signals a new call fd for the same reason.
      */
     void setCall(int fd) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             EventFds.close(callFd);
             callFd = fd;
             if (fd >= 0) {
@@ -132,6 +136,8 @@ final class Vring {
                     LOG.warn("queue {}: new call fd {} cannot be signalled: {}", index, fd, e.getMessage());
                 }
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -164,8 +170,11 @@ final class Vring {
                     mem.viewContiguous(usedGpa, SplitVirtqueue.usedBytes(num)),
                     base, eventIdx, indirect);
             resubmitted = trackInflight(q);
-            synchronized (lock) {
+            lock.lock();
+            try {
                 queue = q;
+            } finally {
+                lock.unlock();
             }
             ringMemory = mem;
         } catch (BadDescriptorException e) {
@@ -216,12 +225,13 @@ final class Vring {
         EventFds.close(kickFd);
         kickFd = -1;
         long deadline = System.nanoTime() + drainTimeoutNanos;
-        synchronized (lock) {
+        lock.lock();
+        try {
             long left;
             draining = true;
             while (inflight > 0 && (left = deadline - System.nanoTime()) > 0) {
                 try {
-                    lock.wait(Math.max(1, left / 1_000_000));
+                    drained.awaitNanos(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
@@ -232,6 +242,8 @@ final class Vring {
                 LOG.warn("queue {} stopped with {} requests still in flight; their replies will be dropped",
                         index, inflight);
             }
+        } finally {
+            lock.unlock();
         }
         stopped.awaitThreads(deadline); // they end once their requests are answered
         detachRing();
@@ -273,10 +285,13 @@ final class Vring {
      * completion for it is discarded) and let go of its memory.
      */
     private void detachRing() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             base = queue.nextAvail();
             queue = null;
             inflight = 0;
+        } finally {
+            lock.unlock();
         }
         ringMemory.release();
         ringMemory = null;
@@ -285,8 +300,11 @@ final class Vring {
 
     private void startCrew() throws VhostUserException {
         SplitVirtqueue q;
-        synchronized (lock) {
+        lock.lock();
+        try {
             q = queue;
+        } finally {
+            lock.unlock();
         }
         int wake = -1;
         try {
@@ -539,8 +557,11 @@ final class Vring {
     }
 
     private void process(SplitVirtqueue q, DescriptorChain chain) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             inflight++;
+        } finally {
+            lock.unlock();
         }
         Completion c = new Completion(q, chain);
         try {
@@ -553,10 +574,11 @@ final class Vring {
 
     /**
      * Pushes to the used ring and signals the call fd if the driver wants it; a chain counted in
-     * {@link #inflight} is uncounted in the same lock hold (one monitor enter per request, not two).
+     * {@link #inflight} is uncounted in the same lock hold (one lock per request, not two).
      */
     private void returnUsed(SplitVirtqueue q, int head, int len, boolean counted) {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (queue != q) {
                 return; // the ring was stopped or restarted since this chain was popped
             }
@@ -574,10 +596,12 @@ final class Vring {
                 if (counted && inflight > 0) {
                     inflight--;
                     if (draining) {
-                        lock.notifyAll();
+                        drained.signalAll();
                     }
                 }
             }
+        } finally {
+            lock.unlock();
         }
     }
 
