@@ -4,6 +4,8 @@ import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
@@ -11,7 +13,7 @@ import jnr.ffi.types.ssize_t;
  * eventfd(2) counters (virtqueue kick and call notifications) and waits on two of them, so a
  * queue thread can wait for "guest kicked" or "we asked you to stop" without a busy loop: poll(2)
  * for one waiter, or an epoll set per thread with EPOLLEXCLUSIVE when several threads wait on the
- * same pair and one of them should wake per signal.
+ * same pair and one of them should wake per signal (edge-triggered, so nobody reads the counters).
  */
 public final class EventFds {
     private static final int EFD_CLOEXEC = 0x80000;
@@ -21,6 +23,8 @@ public final class EventFds {
     private static final int EPOLL_CTL_ADD = 1;
     private static final int EPOLLIN = 1;
     private static final int EPOLLEXCLUSIVE = 1 << 28;
+    private static final int EPOLLET = 1 << 31;
+    private static final byte[] EVENTFD_LINK = "anon_inode:[eventfd]".getBytes(StandardCharsets.US_ASCII);
     /** struct epoll_event is packed (12 bytes) on x86; elsewhere its 64-bit data is aligned (16). */
     private static final int EVENT_SIZE = System.getProperty("os.arch").matches("amd64|x86_64|i386|x86") ? 12 : 16;
     private static final int EVENT_DATA = EVENT_SIZE - 8;
@@ -49,11 +53,9 @@ public final class EventFds {
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(2 * 16).order(ByteOrder.nativeOrder()));
     /**
      * The 8 bytes every signal writes (the value 1), shared by all threads: the kernel only reads
-     * them. Signals and drains run on every request; a ThreadLocal lookup is a native call under C1.
+     * them. A signal runs on every request; a ThreadLocal lookup is a native call under C1.
      */
     private static final ByteBuffer ONE = ByteBuffer.allocateDirect(8).order(ByteOrder.nativeOrder()).putLong(0, 1L);
-    /** Where {@link #drain} lets the kernel put counters nobody reads; concurrent drains may garble it. */
-    private static final ByteBuffer SINK = ByteBuffer.allocateDirect(8);
 
     private EventFds() {
     }
@@ -88,11 +90,6 @@ public final class EventFds {
     public static long read(int fd) throws FsException {
         ByteBuffer b = SCRATCH.get();
         return readInto(fd, b) ? b.getLong(0) : 0;
-    }
-
-    /** Resets the counter without looking at it; false when a non-blocking fd was already at 0. */
-    public static boolean drain(int fd) throws FsException {
-        return readInto(fd, SINK);
     }
 
     private static boolean readInto(int fd, ByteBuffer b) throws FsException {
@@ -139,11 +136,21 @@ public final class EventFds {
     }
 
     /**
-     * A new epoll set (close it with {@link #close}) watching {@code a} and {@code b} for input with
-     * EPOLLEXCLUSIVE: of all the threads waiting in such sets on the same fd, a signal wakes one
-     * (or a few), where poll(2) would wake them all. Wait on it with {@link #awaitExclusive}.
+     * A new epoll set (close it with {@link #close}) watching the eventfds {@code a} and {@code b}
+     * for input with EPOLLEXCLUSIVE: of all the threads waiting in such sets on the same fd, a
+     * signal wakes one (or a few), where poll(2) would wake them all. Wait on it with
+     * {@link #awaitExclusive}.
+     *
+     * <p>Edge-triggered: each signal is reported once, so the waiter never reads the counters,
+     * which saves a syscall on every wake-up (a queue thread's, once per request). The counters
+     * just grow; 2^64 signals are out of reach. A set whose thread was busy when a signal came
+     * reports it at the next wait although another thread took the work: the waiter must look at
+     * its work before waiting, and may find none after waking. Only eventfds are accepted: the
+     * waits never read, so a socket or pipe passed off as an eventfd would go unnoticed.
      */
     public static int exclusiveWaiter(int a, int b) throws FsException {
+        requireEventfd(a);
+        requireEventfd(b);
         int ep = LIBC.epoll_create1(EPOLL_CLOEXEC);
         if (ep < 0) {
             throw Native.failure(LIBC, "epoll_create1");
@@ -158,9 +165,23 @@ public final class EventFds {
         return ep;
     }
 
+    /** EINVAL unless {@code fd} is an eventfd (what /proc/self/fd says it is). */
+    static void requireEventfd(int fd) throws FsException {
+        byte[] link;
+        try {
+            link = PosixFiles.readlinkat(PosixFiles.AT_FDCWD, PosixFiles.cstr("/proc/self/fd/" + fd));
+        } catch (FsException e) {
+            throw FsException.of(Errno.EINVAL, "fd " + fd + " is not an open file: " + e.getMessage());
+        }
+        if (!Arrays.equals(link, EVENTFD_LINK)) {
+            throw FsException.of(Errno.EINVAL, "fd " + fd + " is not an eventfd (it is "
+                    + new String(link, StandardCharsets.UTF_8) + ")");
+        }
+    }
+
     private static void add(int ep, int fd, long tag) throws FsException {
         ByteBuffer s = SCRATCH.get();
-        s.putInt(0, EPOLLIN | EPOLLEXCLUSIVE);
+        s.putInt(0, EPOLLIN | EPOLLEXCLUSIVE | EPOLLET);
         s.putLong(EVENT_DATA, tag);
         if (LIBC.epoll_ctl(ep, EPOLL_CTL_ADD, fd, DirectBuffers.address(s)) != 0) {
             throw Native.failure(LIBC, "epoll_ctl(ADD, fd " + fd + ")");
@@ -168,16 +189,21 @@ public final class EventFds {
     }
 
     /**
-     * Waits on a set made by {@link #exclusiveWaiter} until one of its fds is readable; returns the
-     * same bit set as {@link #awaitReadable} (1: the first fd, 2: the second). Errors and hang-ups
-     * count as readable, so the caller's read reports them. {@code events} is the calling thread's
-     * own {@link #eventBuffer()}.
+     * Waits on a set made by {@link #exclusiveWaiter} until one of its fds is signalled; returns the
+     * same bit set as {@link #awaitReadable} (1: the first fd, 2: the second). Each signal is
+     * reported once (see exclusiveWaiter). {@code events} is the calling thread's own
+     * {@link #eventBuffer()}.
      */
     public static int awaitExclusive(int waiter, ByteBuffer events) throws FsException {
+        return awaitExclusive(waiter, events, -1);
+    }
+
+    /** {@link #awaitExclusive(int, ByteBuffer)} for at most {@code timeoutMillis} (-1: forever); 0 on timeout. */
+    public static int awaitExclusive(int waiter, ByteBuffer events, int timeoutMillis) throws FsException {
         ByteBuffer s = events;
         long addr = DirectBuffers.address(s);
         while (true) {
-            int n = LIBC.epoll_wait(waiter, addr, 2, -1);
+            int n = LIBC.epoll_wait(waiter, addr, 2, timeoutMillis);
             if (n >= 0) {
                 int ready = 0;
                 for (int i = 0; i < n; i++) {

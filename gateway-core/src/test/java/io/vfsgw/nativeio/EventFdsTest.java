@@ -1,9 +1,12 @@
 package io.vfsgw.nativeio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FsException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -11,18 +14,42 @@ import org.junit.jupiter.api.Test;
 class EventFdsTest {
 
     @Test
-    void drainResetsAndSaysWhetherAnythingWasSignalled() throws Exception {
-        int fd = EventFds.create(true);
+    void exclusiveWaiterReportsEachSignalOnceWithoutReadingTheCounter() throws Exception {
+        int a = EventFds.create(true);
+        int b = EventFds.create(true);
+        int waiter = EventFds.exclusiveWaiter(a, b);
         try {
-            assertFalse(EventFds.drain(fd));
-            EventFds.signal(fd);
-            EventFds.signal(fd);
-            assertTrue(EventFds.drain(fd));
-            assertEquals(0, EventFds.read(fd), "drain reset the counter");
-            EventFds.signal(fd);
-            assertEquals(1, EventFds.read(fd), "the shared signal buffer still holds 1");
+            ByteBuffer events = EventFds.eventBuffer();
+            assertEquals(0, EventFds.awaitExclusive(waiter, events, 10), "nothing signalled yet");
+            EventFds.signal(a);
+            assertEquals(1, EventFds.awaitExclusive(waiter, events, 1000));
+            assertEquals(0, EventFds.awaitExclusive(waiter, events, 10), "a signal is reported once, unread");
+            EventFds.signal(b);
+            EventFds.signal(a);
+            assertEquals(3, EventFds.awaitExclusive(waiter, events, 1000));
+            assertEquals(0, EventFds.awaitExclusive(waiter, events, 10));
+            assertEquals(2, EventFds.read(a), "the waits left the counter alone");
         } finally {
-            EventFds.close(fd);
+            EventFds.close(waiter);
+            EventFds.close(a);
+            EventFds.close(b);
+        }
+    }
+
+    @Test
+    void exclusiveWaiterRefusesWhatIsNotAnEventfd() throws Exception {
+        int a = EventFds.create(true);
+        int[] sv = UnixSockets.socketpair();
+        try {
+            FsException e = assertThrows(FsException.class, () -> EventFds.exclusiveWaiter(a, sv[0]));
+            assertEquals(Errno.EINVAL, e.errno());
+            assertTrue(e.getMessage().contains("not an eventfd"), e.getMessage());
+            assertEquals(Errno.EINVAL, assertThrows(FsException.class, () -> EventFds.exclusiveWaiter(a, 1 << 20)).errno(),
+                    "a closed fd number");
+        } finally {
+            EventFds.close(a);
+            UnixSockets.close(sv[0]);
+            UnixSockets.close(sv[1]);
         }
     }
 
@@ -82,7 +109,7 @@ class EventFdsTest {
         UnixSockets.close(sv[1]);
         try {
             assertEquals(1, EventFds.awaitReadable(sv[0], sv[0], 1000) & 1, "hang-up is readable");
-            org.junit.jupiter.api.Assertions.assertThrows(io.vfsgw.spi.FsException.class, () -> EventFds.read(sv[0]));
+            assertThrows(FsException.class, () -> EventFds.read(sv[0]));
         } finally {
             UnixSockets.close(sv[0]);
         }

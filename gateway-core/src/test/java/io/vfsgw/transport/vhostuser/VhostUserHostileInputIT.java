@@ -238,21 +238,16 @@ class VhostUserHostileInputIT {
     }
 
     @Test
-    void kickFdThatIsNotAnEventfdEndsAThreadButTheRingStillStops() throws Exception {
+    void kickFdThatIsNotAnEventfdIsRefusedAndTheRingKeepsItsPlace() throws Exception {
         try (TestVhostUserFrontend fe = readyFrontend(socket)) {
             TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 8);
             roundTrip(fe, q, 1);
-            int[] pair = UnixSockets.socketpair(); // epoll takes a socket, but its read is no eventfd's
+            // epoll would take a socket, but the queue threads never read their kick fd
+            int[] pair = UnixSockets.socketpair();
             try {
-                assertEquals(0, fe.vringFd(FrontendRequest.SET_VRING_KICK, 1, pair[0]));
-                UnixSockets.sendmsg(pair[1], ByteBuffer.allocateDirect(1));
-                long deadline = System.nanoTime() + WAIT.toNanos();
-                while (EventFds.awaitReadable(pair[0], pair[0], 0) != 0 && System.nanoTime() < deadline) {
-                    Thread.onSpinWait(); // until a queue thread has read the byte and given up
-                }
-                assertEquals(0, EventFds.awaitReadable(pair[0], pair[0], 0), "no queue thread read the kick");
+                assertNotEquals(0, fe.vringFd(FrontendRequest.SET_VRING_KICK, 1, pair[0]), "socket accepted as kick fd");
                 assertEquals(1, assertTimeoutPreemptively(WAIT, () -> fe.getVringBase(1)),
-                        "GET_VRING_BASE must not wait for the thread that ended");
+                        "the stopped ring keeps its position");
             } finally {
                 PosixFiles.closeQuietly(pair[0]);
                 PosixFiles.closeQuietly(pair[1]);

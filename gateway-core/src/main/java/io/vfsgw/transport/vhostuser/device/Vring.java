@@ -329,7 +329,8 @@ final class Vring {
     /**
      * The threads serving one start of the ring. Each idle thread waits on the kick fd and the
      * crew's wake fd in its own epoll set with EPOLLEXCLUSIVE, so a kick wakes one idle thread, not
-     * all of them. The thread that wakes pops a chain and processes it itself: a request costs no
+     * all of them; the sets are edge-triggered, so a wake-up reads no counter
+     * ({@link EventFds#exclusiveWaiter}). The thread that wakes pops a chain and processes it itself: a request costs no
      * hand-off between threads. Right after each pop it re-arms the driver's kick (EVENT_IDX), so a
      * request that arrives while this one is processed kicks and wakes another idle thread; chains
      * already waiting get one woken through the wake fd. A slow request thus holds back nothing
@@ -511,15 +512,10 @@ final class Vring {
                     ringLock.unlock();
                 }
                 try {
-                    int ready = EventFds.awaitExclusive(waiter, events);
-                    if ((ready & 2) != 0) {
-                        EventFds.drain(wake);
-                    }
-                    if ((ready & 1) != 0) {
-                        EventFds.drain(kick); // nothing when spurious: the ring is looked at anyway
-                    }
+                    // Edge-triggered: nothing to read back, the ring (or stopping) is looked at above.
+                    EventFds.awaitExclusive(waiter, events);
                 } catch (FsException | RuntimeException e) {
-                    // This thread ends (a kick fd that is not an eventfd): stop() must not wait for it.
+                    // This thread ends (epoll failed): stop() must not wait for it.
                     ringLock.lock();
                     try {
                         watching--;
