@@ -158,6 +158,10 @@ ln -s loop1 loop2
 ln -s loop2 loop1
 fails eloop "Too many levels of symbolic links" cat loop1
 
+# --- fsx: random writes, reads, truncates, mapped I/O, hole punches and copies against a model;
+# the test compares the size and hash it prints with what the backend stored
+check fsx $F fsx fsx.dat 3000 7
+
 # --- cleanup of a tree (UNLINK RMDIR on many levels, FORGET)
 mkdir -p t/a/b/c
 echo deep > t/a/b/c/f

@@ -88,6 +88,167 @@ static int locks(const char *path) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+/*
+ * fsx FILE OPS SEED: a file-system exerciser in the manner of fsx (xfstests, LTP). OPS random
+ * operations on FILE (created empty) through two descriptors: pwrite, pread, ftruncate, reads and
+ * writes through a shared mapping, hole punching, copy_file_range inside the file, fsync, closing
+ * and reopening, and dropping the file's cached pages (so reads go to the server); every read, and
+ * the whole file every 100 operations and at the end, is compared with an in-memory model of what
+ * the file must hold. Prints "fsx ok: ... size S fnv1a64 H" (the model's size and FNV-1a hash, for
+ * the host to compare with what the server stored) or the first difference with the operations
+ * that led to it.
+ */
+#define FSX_MAX (1 << 20)
+static unsigned long long fsx_state;
+static unsigned fsx_rand(void) {
+    fsx_state = fsx_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (unsigned)(fsx_state >> 33);
+}
+static char fsx_log[16][96];
+static long fsx_ops;
+static void fsx_note(const char *fmt, long a, long b) {
+    snprintf(fsx_log[fsx_ops % 16], sizeof fsx_log[0], fmt, a, b);
+}
+static int fsx_fail(const char *what, long off, int got, int want) {
+    printf("ERR EIO: fsx: %s at offset %ld after %ld operations: got 0x%02x, want 0x%02x; last operations:\n",
+           what, off, fsx_ops, got & 0xff, want & 0xff);
+    for (long i = fsx_ops - 15; i <= fsx_ops; i++) {
+        if (i >= 0) printf("  #%ld %s\n", i, fsx_log[i % 16]);
+    }
+    return 1;
+}
+static int fsx_check(int fd, const char *model, long size, long off, long len, const char *how) {
+    static char buf[FSX_MAX];
+    long n = pread(fd, buf, len, off);
+    long want = off >= size ? 0 : (off + len > size ? size - off : len);
+    if (n != want) {
+        printf("ERR EIO: fsx: %s of %ld bytes at %ld returned %ld, want %ld (size %ld) after %ld operations\n",
+               how, len, off, n, want, size, fsx_ops);
+        return 1;
+    }
+    for (long i = 0; i < n; i++) {
+        if (buf[i] != model[off + i]) return fsx_fail(how, off + i, buf[i], model[off + i]);
+    }
+    return 0;
+}
+static int fsx(const char *path, long ops, unsigned long long seed) {
+    static char model[FSX_MAX];
+    static char data[FSX_MAX];
+    long size = 0;
+    int punch = 1, copy = 1;
+    fsx_state = seed;
+    unlink(path);
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
+    int fd2 = open(path, O_RDWR);
+    if (fd < 0 || fd2 < 0) return fail("open");
+    for (fsx_ops = 0; fsx_ops < ops; fsx_ops++) {
+        long off = fsx_rand() % (FSX_MAX - 1);
+        long len = 1 + fsx_rand() % (fsx_rand() % 4 ? 4096 : 65536);
+        if (off + len > FSX_MAX) len = FSX_MAX - off;
+        int rw = fsx_rand() % 2 ? fd : fd2;
+        switch (fsx_rand() % 10) {
+        case 0: case 1: case 2: /* pwrite */
+            fsx_note("write %ld+%ld", off, len);
+            for (long i = 0; i < len; i++) data[i] = (char)(fsx_rand() >> 5);
+            if (pwrite(rw, data, len, off) != len) return fail("pwrite");
+            if (off > size) memset(model + size, 0, off - size);
+            memcpy(model + off, data, len);
+            if (off + len > size) size = off + len;
+            break;
+        case 3: case 4: /* pread */
+            fsx_note("read %ld+%ld", off, len);
+            if (fsx_check(rw, model, size, off, len, "read")) return 1;
+            break;
+        case 5: /* ftruncate */
+            off = fsx_rand() % 3 ? off : fsx_rand() % 8192;
+            fsx_note("truncate %ld (from %ld)", off, size);
+            if (ftruncate(rw, off) < 0) return fail("ftruncate");
+            if (off > size) memset(model + size, 0, off - size);
+            size = off;
+            break;
+        case 6: { /* through a shared mapping: read a range, or write one inside the file */
+            if (size == 0) break;
+            off %= size;
+            if (off + len > size) len = size - off;
+            long pg = off & ~4095L;
+            char *m = mmap(NULL, off + len - pg, PROT_READ | PROT_WRITE, MAP_SHARED, rw, pg);
+            if (m == MAP_FAILED) return fail("mmap");
+            if (fsx_rand() % 2) {
+                fsx_note("mapread %ld+%ld", off, len);
+                for (long i = 0; i < len; i++) {
+                    if (m[off - pg + i] != model[off + i]) return fsx_fail("mapread", off + i, m[off - pg + i], model[off + i]);
+                }
+            } else {
+                fsx_note("mapwrite %ld+%ld", off, len);
+                for (long i = 0; i < len; i++) model[off + i] = m[off - pg + i] = (char)(fsx_rand() >> 7);
+                if (msync(m, off + len - pg, MS_SYNC) < 0) return fail("msync");
+            }
+            munmap(m, off + len - pg);
+            break;
+        }
+        case 7: /* punch a hole (the size stays) */
+            if (!punch || size == 0) break;
+            off %= size;
+            if (off + len > size) len = size - off;
+            fsx_note("punch %ld+%ld", off, len);
+            if (fallocate(rw, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0) {
+                if (errno != EOPNOTSUPP) return fail("fallocate punch");
+                punch = 0;
+                break;
+            }
+            memset(model + off, 0, len);
+            break;
+        case 8: { /* copy_file_range inside the file, ranges apart */
+            if (!copy || size == 0) break;
+            long in = fsx_rand() % size;
+            if (in + len > size) len = size - in;
+            if ((off < in + len && in < off + len) || off > size) break;
+            fsx_note("copy %ld -> %ld", in, off);
+            loff_t i = in, o = off;
+            long done = 0;
+            while (done < len) {
+                ssize_t n = copy_file_range(rw, &i, rw, &o, len - done, 0);
+                if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EXDEV) && done == 0) { copy = 0; break; }
+                if (n <= 0) return fail("copy_file_range");
+                done += n;
+            }
+            if (!copy) break;
+            memmove(model + off, model + in, len);
+            if (off + len > size) size = off + len;
+            break;
+        }
+        default: /* fsync and drop the cached pages, or close and reopen one descriptor */
+            if (fsx_rand() % 2) {
+                fsx_note("fsync+dontneed %ld %ld", 0, 0);
+                if (fsync(rw) < 0) return fail("fsync");
+                posix_fadvise(rw, 0, 0, POSIX_FADV_DONTNEED);
+            } else {
+                fsx_note("reopen %ld %ld", 0, 0);
+                close(fd2);
+                fd2 = open(path, O_RDWR);
+                if (fd2 < 0) return fail("reopen");
+            }
+        }
+        if (fsx_ops % 100 == 99 || fsx_ops == ops - 1) {
+            struct stat st;
+            if (fstat(fd, &st) < 0) return fail("fstat");
+            if (st.st_size != size) {
+                printf("ERR EIO: fsx: size %ld, want %ld after %ld operations\n", (long)st.st_size, size, fsx_ops);
+                return 1;
+            }
+            if (fsx_check(fd2, model, size, 0, size, "full read")) return 1;
+        }
+    }
+    if (fsync(fd) < 0) return fail("fsync");
+    close(fd);
+    close(fd2);
+    unsigned long long h = 14695981039346656037ULL;
+    for (long i = 0; i < size; i++) h = (h ^ (unsigned char)model[i]) * 1099511628211ULL;
+    printf("fsx ok: %ld operations%s%s, size %ld fnv1a64 %016llx\n", ops, punch ? "" : ", no hole punching",
+           copy ? "" : ", no copy_file_range", size, h);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: fsops CMD PATH [ARGS]\n"
@@ -181,6 +342,8 @@ int main(int argc, char **argv) {
     } else if (!strcmp(cmd, "utime") && argc >= 4) {
         struct timespec ts[2] = { { atoll(argv[3]), 0 }, { atoll(argv[3]), 0 } };
         return utimensat(AT_FDCWD, p, ts, 0) < 0 ? fail("utimensat") : 0;
+    } else if (!strcmp(cmd, "fsx") && argc >= 5) {
+        return fsx(p, atol(argv[3]), strtoull(argv[4], NULL, 10));
     } else if (!strcmp(cmd, "openat-dir-write")) {
         int fd = open(p, O_WRONLY);
         return fd < 0 ? fail("open dir for writing") : close(fd);

@@ -7,12 +7,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The guest workloads of testing/guest/workloads/: the shell scripts, and the static {@code fsops}
  * helper compiled once per JVM with the host's gcc and handed to the guest through fw_cfg.
  */
-final class GuestScripts {
+public final class GuestScripts {
     /** The fw_cfg name the workloads copy fsops from (/sys/firmware/qemu_fw_cfg/by_name/...). */
     static final String FSOPS_FW_CFG = "opt/vfsgw/fsops";
 
@@ -31,8 +33,31 @@ final class GuestScripts {
     }
 
     /** QEMU arguments that hand fsops to the guest. */
-    static String[] fsopsQemuArgs() throws IOException, InterruptedException {
+    public static String[] fsopsQemuArgs() throws IOException, InterruptedException {
         return new String[] {"-fw_cfg", "name=" + FSOPS_FW_CFG + ",file=" + fsops()};
+    }
+
+    /** The guest lines that copy fsops from fw_cfg to $F (/tmp/fsops). */
+    public static final String LOAD_FSOPS =
+            "F=/tmp/fsops; cp /sys/firmware/qemu_fw_cfg/by_name/" + FSOPS_FW_CFG + "/raw $F && chmod +x $F || exit 1";
+
+    /**
+     * Checks the file an {@code fsops fsx} run left against the size and FNV-1a hash it printed
+     * ("fsx ok: ... size S fnv1a64 H"): what the server stored is what the guest's model holds.
+     */
+    public static void assertFsxResult(String fsxDetail, byte[] stored) {
+        Matcher m = Pattern.compile("fsx ok: .*size (\\d+) fnv1a64 ([0-9a-f]{16})").matcher(fsxDetail);
+        if (!m.find()) {
+            throw new AssertionError("not an fsx summary: " + fsxDetail);
+        }
+        long h = 0xcbf29ce484222325L;
+        for (byte b : stored) {
+            h = (h ^ (b & 0xff)) * 0x100000001b3L;
+        }
+        if (stored.length != Long.parseLong(m.group(1)) || !String.format("%016x", h).equals(m.group(2))) {
+            throw new AssertionError("the server holds " + stored.length + " bytes hashing to "
+                    + String.format("%016x", h) + "; the guest's model: " + fsxDetail);
+        }
     }
 
     /** Compiles fsops.c statically (the guest has no libc) into target/, once per JVM. */

@@ -75,6 +75,7 @@ class GuestWorkloadIT {
             assertEquals(1000, gw.stat("w/perm").orElseThrow().uid());
             assertArrayEquals("written through a shared mapping".getBytes(StandardCharsets.UTF_8), gw.read("w/mm"));
             assertTrue(gw.stat("w/many").isEmpty(), "rm -r many left the directory in the backend");
+            GuestScripts.assertFsxResult(r.detail("fsx"), gw.read("w/fsx.dat"));
 
             // Every operation reached vfsgw (none was answered by the guest kernel alone).
             java.util.Map<Opcode, Long> seen = gw.sessions().get(0).opcodes();

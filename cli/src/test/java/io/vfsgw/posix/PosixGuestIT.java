@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.cli.Main;
+import io.vfsgw.guest.GuestScripts;
 import io.vfsgw.testvm.GuestReport;
 import io.vfsgw.testvm.GuestVm;
 import java.nio.file.Files;
@@ -38,7 +39,9 @@ class PosixGuestIT {
             "check mv mv dir/sub dir/moved",
             "expect read-back hello-from-guest cat greeting",
             "expect stat-owner '1234:5678 640' stat -c '%u:%g %a' greeting",
-            "check sync sync");
+            "check sync sync",
+            GuestScripts.LOAD_FSOPS,
+            "check fsx $F fsx fsx.dat 3000 11");
 
     @Test
     void aGuestWorkloadLandsOnTheHostAsTheGuestMadeIt() throws Exception {
@@ -66,8 +69,10 @@ class PosixGuestIT {
                 return Files.exists(socket);
             });
             GuestReport r = GuestVm.builder().name("posix-guest").socket(socket).tag("vfsgw").script(SCRIPT)
+                    .qemuArgs(GuestScripts.fsopsQemuArgs())
                     .timeout(Duration.ofSeconds(150)).build().run();
             r.assertOk();
+            GuestScripts.assertFsxResult(r.detail("fsx"), Files.readAllBytes(source.resolve("fsx.dat")));
             assertEquals(0, exit.get(30, TimeUnit.SECONDS), "vfsgw serve after the guest powered off");
 
             Path g = source.resolve("greeting");
