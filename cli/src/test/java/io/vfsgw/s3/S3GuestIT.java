@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.backend.s3.S3ProxyFixture;
 import io.vfsgw.cli.Main;
+import io.vfsgw.guest.GuestScripts;
 import io.vfsgw.testvm.GuestReport;
 import io.vfsgw.testvm.GuestVm;
 import java.io.InputStream;
@@ -57,12 +58,14 @@ class S3GuestIT {
         });
 
         GuestReport r = GuestVm.builder().name("s3-guest").socket(socket).timeout(Duration.ofSeconds(240))
-                .script("""
+                .qemuArgs(GuestScripts.fsopsQemuArgs())
+                .script(GuestScripts.LOAD_FSOPS + "\n" + """
                         check gen sh -c 'head -c 24000000 /dev/urandom > /tmp/src && sha256sum /tmp/src | cut -d" " -f1'
                         check write sh -c 'mkdir /mnt/g && cp /tmp/src /mnt/g/big.bin && echo hello > /mnt/g/small.txt'
                         check readback sh -c 'echo 3 > /proc/sys/vm/drop_caches; sha256sum /mnt/g/big.bin | cut -d" " -f1'
                         check rename sh -c 'mv /mnt/g/small.txt /mnt/g/moved.txt && ls /mnt/g | tr "\\n" " "'
                         expect moved 'hello' cat /mnt/g/moved.txt
+                        check fsx $F fsx /mnt/g/fsx.dat 2000 13
                         """)
                 .build().run();
         r.assertOk();
@@ -74,6 +77,9 @@ class S3GuestIT {
 
         try (S3AsyncClient sdk = server.client(List.of())) {
             assertEquals(sum, sha256(sdk, "guest/g/big.bin"), "the object in the bucket");
+            GuestScripts.assertFsxResult(r.detail("fsx"), sdk.getObject(
+                    b -> b.bucket(S3ProxyFixture.BUCKET).key("guest/g/fsx.dat"), AsyncResponseTransformer.toBytes())
+                    .join().asByteArray());
             assertEquals("hello\n", sdk.getObject(b -> b.bucket(S3ProxyFixture.BUCKET).key("guest/g/moved.txt"),
                     AsyncResponseTransformer.toBytes()).join().asUtf8String());
             assertTrue(sdk.listObjectsV2(b -> b.bucket(S3ProxyFixture.BUCKET).prefix("guest/g/small")).join()
