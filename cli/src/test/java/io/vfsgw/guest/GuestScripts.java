@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
 public final class GuestScripts {
     /** The fw_cfg name the workloads copy fsops from (/sys/firmware/qemu_fw_cfg/by_name/...). */
     static final String FSOPS_FW_CFG = "opt/vfsgw/fsops";
+    /** The guest script line that copies fsops from fw_cfg to $F (/tmp/fsops). */
+    public static final String LOAD_FSOPS =
+            "F=/tmp/fsops; cp /sys/firmware/qemu_fw_cfg/by_name/" + FSOPS_FW_CFG + "/raw $F && chmod +x $F || exit 1";
 
     private static Path fsops;
 
@@ -36,10 +39,6 @@ public final class GuestScripts {
     public static String[] fsopsQemuArgs() throws IOException, InterruptedException {
         return new String[] {"-fw_cfg", "name=" + FSOPS_FW_CFG + ",file=" + fsops()};
     }
-
-    /** The guest lines that copy fsops from fw_cfg to $F (/tmp/fsops). */
-    public static final String LOAD_FSOPS =
-            "F=/tmp/fsops; cp /sys/firmware/qemu_fw_cfg/by_name/" + FSOPS_FW_CFG + "/raw $F && chmod +x $F || exit 1";
 
     /**
      * Checks the file an {@code fsops fsx} run left against the size and FNV-1a hash it printed

@@ -13,7 +13,8 @@ import jnr.ffi.types.ssize_t;
  * eventfd(2) counters (virtqueue kick and call notifications) and waits on two of them, so a
  * queue thread can wait for "guest kicked" or "we asked you to stop" without a busy loop: poll(2)
  * for one waiter, or an epoll set per thread with EPOLLEXCLUSIVE when several threads wait on the
- * same pair and one of them should wake per signal (edge-triggered, so nobody reads the counters).
+ * same pair and one of them should wake per signal (edge-triggered: those waiters never read the
+ * counters).
  */
 public final class EventFds {
     private static final int EFD_CLOEXEC = 0x80000;
