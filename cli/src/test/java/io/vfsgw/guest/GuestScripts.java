@@ -59,8 +59,8 @@ public final class GuestScripts {
         }
     }
 
-    /** Compiles fsops.c statically (the guest has no libc) into target/, once per JVM. */
-    static synchronized Path fsops() throws IOException, InterruptedException {
+    /** Compiles fsops.c statically (the guest has no libc) into target/, once per JVM; host tests run it too. */
+    public static synchronized Path fsops() throws IOException, InterruptedException {
         if (fsops != null) {
             return fsops;
         }

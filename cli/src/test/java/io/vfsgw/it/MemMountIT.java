@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.guest.GuestScripts;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -216,6 +217,14 @@ class MemMountIT {
         assertEquals(String.valueOf(data.length), n);
         assertArrayEquals(data, Files.readAllBytes(d.resolve("dst")));
         bash("cp --reflink=never " + d.resolve("src") + " " + d.resolve("cp") + " && cmp " + d.resolve("src") + " " + d.resolve("cp"));
+    }
+
+    @Test
+    void fsxMatchesItsModel() throws Exception {
+        Path f = dir("fsx").resolve("fsx.dat");
+        String out = Shell.run(Duration.ofSeconds(300), List.of(GuestScripts.fsops().toString(), "fsx", f.toString(),
+                "20000", "5")).ok().out();
+        GuestScripts.assertFsxResult(out, Files.readAllBytes(f));
     }
 
     @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.guest.GuestScripts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -104,6 +105,14 @@ class PosixMountIT {
         assertEquals(Sh.run("sha256sum", big).ok().out().split(" ")[0],
                 Sh.run("sha256sum", d.host.resolve("big").toString()).ok().out().split(" ")[0]);
         assertEquals(10L << 20, Files.size(d.host.resolve("big")));
+    }
+
+    @Test
+    void fsxThroughTheMountLeavesTheModelsBytesOnTheHost() throws Exception {
+        Pair d = pair("fsx");
+        String out = Sh.run(Duration.ofSeconds(300), List.of(GuestScripts.fsops().toString(), "fsx",
+                d.mnt.resolve("fsx.dat").toString(), "20000", "6")).ok().out();
+        GuestScripts.assertFsxResult(out, Files.readAllBytes(d.host.resolve("fsx.dat")));
     }
 
     @Test
