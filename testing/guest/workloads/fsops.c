@@ -89,12 +89,14 @@ static int locks(const char *path) {
 }
 
 /*
- * fsx FILE OPS SEED: a file-system exerciser in the manner of fsx (xfstests, LTP). OPS random
+ * fsx FILE OPS SEED [direct]: a file-system exerciser in the manner of fsx (xfstests, LTP). OPS random
  * operations on FILE (created empty) through two descriptors: pwrite, pread, ftruncate, reads and
  * writes through a shared mapping, hole punching, copy_file_range inside the file, fsync, closing
  * and reopening, and dropping the file's cached pages (so reads go to the server); every read, and
  * the whole file every 100 operations and at the end, is compared with an in-memory model of what
- * the file must hold. Prints "fsx ok: ... size S fnv1a64 H" (the model's size and FNV-1a hash, for
+ * the file must hold. With "direct" the second descriptor is O_DIRECT and its reads and writes
+ * are page-aligned (xfstests' fsx -Z), mixed with buffered and mapped I/O on the first. Prints
+ * "fsx ok: ... size S fnv1a64 H" (the model's size and FNV-1a hash, for
  * the host to compare with what the server stored) or the first difference with the operations
  * that led to it.
  */
@@ -118,7 +120,7 @@ static int fsx_fail(const char *what, long off, int got, int want) {
     return 1;
 }
 static int fsx_check(int fd, const char *model, long size, long off, long len, const char *how) {
-    static char buf[FSX_MAX];
+    static char buf[FSX_MAX] __attribute__((aligned(4096)));
     long n = pread(fd, buf, len, off);
     long want = off >= size ? 0 : (off + len > size ? size - off : len);
     if (n != want) {
@@ -131,22 +133,32 @@ static int fsx_check(int fd, const char *model, long size, long off, long len, c
     }
     return 0;
 }
-static int fsx(const char *path, long ops, unsigned long long seed) {
+static int fsx(const char *path, long ops, unsigned long long seed, int direct) {
     static char model[FSX_MAX];
-    static char data[FSX_MAX];
+    static char data[FSX_MAX] __attribute__((aligned(4096)));
     long size = 0;
     int punch = 1, copy = 1;
     fsx_state = seed;
     unlink(path);
     int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644);
-    int fd2 = open(path, O_RDWR);
+    int fd2 = open(path, O_RDWR | (direct ? O_DIRECT : 0));
     if (fd < 0 || fd2 < 0) return fail("open");
     for (fsx_ops = 0; fsx_ops < ops; fsx_ops++) {
         long off = fsx_rand() % (FSX_MAX - 1);
         long len = 1 + fsx_rand() % (fsx_rand() % 4 ? 4096 : 65536);
         if (off + len > FSX_MAX) len = FSX_MAX - off;
         int rw = fsx_rand() % 2 ? fd : fd2;
-        switch (fsx_rand() % 10) {
+        int op = fsx_rand() % 10;
+        if (rw == fd2 && direct) { /* O_DIRECT for reads and writes only, page-aligned */
+            if (op > 4) {
+                rw = fd;
+            } else {
+                off &= ~4095L;
+                len = (len + 4095) & ~4095L;
+                if (off + len > FSX_MAX) len = FSX_MAX - off;
+            }
+        }
+        switch (op) {
         case 0: case 1: case 2: /* pwrite */
             fsx_note("write %ld+%ld", off, len);
             for (long i = 0; i < len; i++) data[i] = (char)(fsx_rand() >> 5);
@@ -171,7 +183,7 @@ static int fsx(const char *path, long ops, unsigned long long seed) {
             off %= size;
             if (off + len > size) len = size - off;
             long pg = off & ~4095L;
-            char *m = mmap(NULL, off + len - pg, PROT_READ | PROT_WRITE, MAP_SHARED, rw, pg);
+            char *m = mmap(NULL, off + len - pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, pg);
             if (m == MAP_FAILED) return fail("mmap");
             if (fsx_rand() % 2) {
                 fsx_note("mapread %ld+%ld", off, len);
@@ -225,7 +237,7 @@ static int fsx(const char *path, long ops, unsigned long long seed) {
             } else {
                 fsx_note("reopen %ld %ld", 0, 0);
                 close(fd2);
-                fd2 = open(path, O_RDWR);
+                fd2 = open(path, O_RDWR | (direct ? O_DIRECT : 0));
                 if (fd2 < 0) return fail("reopen");
             }
         }
@@ -236,7 +248,7 @@ static int fsx(const char *path, long ops, unsigned long long seed) {
                 printf("ERR EIO: fsx: size %ld, want %ld after %ld operations\n", (long)st.st_size, size, fsx_ops);
                 return 1;
             }
-            if (fsx_check(fd2, model, size, 0, size, "full read")) return 1;
+            if (fsx_check(direct ? fd : fd2, model, size, 0, size, "full read")) return 1;
         }
     }
     if (fsync(fd) < 0) return fail("fsync");
@@ -343,7 +355,7 @@ int main(int argc, char **argv) {
         struct timespec ts[2] = { { atoll(argv[3]), 0 }, { atoll(argv[3]), 0 } };
         return utimensat(AT_FDCWD, p, ts, 0) < 0 ? fail("utimensat") : 0;
     } else if (!strcmp(cmd, "fsx") && argc >= 5) {
-        return fsx(p, atol(argv[3]), strtoull(argv[4], NULL, 10));
+        return fsx(p, atol(argv[3]), strtoull(argv[4], NULL, 10), argc >= 6 && !strcmp(argv[5], "direct"));
     } else if (!strcmp(cmd, "openat-dir-write")) {
         int fd = open(p, O_WRONLY);
         return fd < 0 ? fail("open dir for writing") : close(fd);

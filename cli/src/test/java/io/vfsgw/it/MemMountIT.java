@@ -221,10 +221,13 @@ class MemMountIT {
 
     @Test
     void fsxMatchesItsModel() throws Exception {
-        Path f = dir("fsx").resolve("fsx.dat");
-        String out = Shell.run(Duration.ofSeconds(300), List.of(GuestScripts.fsops().toString(), "fsx", f.toString(),
-                "20000", "5")).ok().out();
-        GuestScripts.assertFsxResult(out, Files.readAllBytes(f));
+        Path d = dir("fsx");
+        for (String mode : new String[] {"buffered", "direct"}) { // direct: O_DIRECT mixed with buffered and mmap
+            Path f = d.resolve(mode + ".dat");
+            String out = Shell.run(Duration.ofSeconds(300), List.of(GuestScripts.fsops().toString(), "fsx",
+                    f.toString(), "20000", "5", mode)).ok().out();
+            GuestScripts.assertFsxResult(out, Files.readAllBytes(f));
+        }
     }
 
     @Test

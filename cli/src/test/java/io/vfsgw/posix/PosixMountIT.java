@@ -110,9 +110,11 @@ class PosixMountIT {
     @Test
     void fsxThroughTheMountLeavesTheModelsBytesOnTheHost() throws Exception {
         Pair d = pair("fsx");
-        String out = Sh.run(Duration.ofSeconds(300), List.of(GuestScripts.fsops().toString(), "fsx",
-                d.mnt.resolve("fsx.dat").toString(), "20000", "6")).ok().out();
-        GuestScripts.assertFsxResult(out, Files.readAllBytes(d.host.resolve("fsx.dat")));
+        for (String mode : new String[] {"buffered", "direct"}) { // direct: O_DIRECT mixed with buffered and mmap
+            String out = Sh.run(Duration.ofSeconds(300), List.of(GuestScripts.fsops().toString(), "fsx",
+                    d.mnt.resolve(mode + ".dat").toString(), "20000", "6", mode)).ok().out();
+            GuestScripts.assertFsxResult(out, Files.readAllBytes(d.host.resolve(mode + ".dat")));
+        }
     }
 
     @Test
