@@ -53,9 +53,10 @@ public final class GuestScripts {
         for (byte b : stored) {
             h = (h ^ (b & 0xff)) * 0x100000001b3L;
         }
-        if (stored.length != Long.parseLong(m.group(1)) || !String.format("%016x", h).equals(m.group(2))) {
-            throw new AssertionError("the server holds " + stored.length + " bytes hashing to "
-                    + String.format("%016x", h) + "; the guest's model: " + fsxDetail);
+        String hash = String.format("%016x", h);
+        if (stored.length != Long.parseLong(m.group(1)) || !hash.equals(m.group(2))) {
+            throw new AssertionError("the server holds " + stored.length + " bytes hashing to " + hash
+                    + "; the guest's model: " + fsxDetail);
         }
     }
 

@@ -70,6 +70,11 @@ public final class PosixBackend implements StorageBackend {
     private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
     private static final int S_IXGRP = 00010;
+    /**
+     * "N\0" for fds below 4096, made once each and shared (never modified): the containment check
+     * names a directory's fd under /proc/self/fd on every parent-relative call.
+     */
+    private static final AtomicReferenceArray<byte[]> PROC_NAMES = new AtomicReferenceArray<>(4096);
     static final String ACL_ACCESS = "system.posix_acl_access";
     static final String ACL_DEFAULT = "system.posix_acl_default";
 
@@ -86,7 +91,6 @@ public final class PosixBackend implements StorageBackend {
      */
     private final Map<LongPair, LockFd> lockFds = new ConcurrentHashMap<>();
     private volatile byte[] rootPath;
-
 
     private PosixBackend(PosixOptions options, int procFd, InodeTable inodes, int rootFd, PosixFiles.Stat rootStat) {
         this.options = options;
@@ -220,12 +224,6 @@ public final class PosixBackend implements StorageBackend {
 
     // ---------------------------------------------------------------- helpers: jail, fds, attrs
 
-    /**
-     * "N\0" for fds below 4096, made once each and shared (never modified): the containment check
-     * names a directory's fd under /proc/self/fd on every parent-relative call.
-     */
-    private static final AtomicReferenceArray<byte[]> PROC_NAMES = new AtomicReferenceArray<>(4096);
-
     private static byte[] procName(int fd) {
         if (fd < 0 || fd >= PROC_NAMES.length()) {
             return PosixFiles.cstr(Integer.toString(fd));
@@ -265,11 +263,9 @@ public final class PosixBackend implements StorageBackend {
                 || PosixFiles.linkTargetIsBelow(procFd, procName(dir.fd), rootPath)) {
             return; // the common case, compared in native memory without copying the path out
         }
+        // Not below the source's path as we know it: the host may have renamed the source itself.
         byte[] p = kernelPath(dir.fd);
-        if (under(p, rootPath)) {
-            return;
-        }
-        byte[] now = kernelPath(root.fd); // the host may have renamed the source itself
+        byte[] now = kernelPath(root.fd);
         rootPath = now;
         if (!under(p, now)) {
             LOG.warn("posix backend: node {} is outside the source now ({}); refusing",

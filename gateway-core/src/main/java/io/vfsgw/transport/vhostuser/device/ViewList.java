@@ -21,17 +21,6 @@ final class ViewList {
         items[size++] = view;
     }
 
-    int size() {
-        return size;
-    }
-
-    ByteBuffer get(int i) {
-        if (i >= size) {
-            throw new IndexOutOfBoundsException(i + " of " + size);
-        }
-        return items[i];
-    }
-
     /** The views collected, in order, as a new array of exactly that length. */
     ByteBuffer[] toArray() {
         return copy(size);

@@ -330,11 +330,11 @@ final class Vring {
      * The threads serving one start of the ring. Each idle thread waits on the kick fd and the
      * crew's wake fd in its own epoll set with EPOLLEXCLUSIVE, so a kick wakes one idle thread, not
      * all of them; the sets are edge-triggered, so a wake-up reads no counter
-     * ({@link EventFds#exclusiveWaiter}). The thread that wakes pops a chain and processes it itself: a request costs no
-     * hand-off between threads. Right after each pop it re-arms the driver's kick (EVENT_IDX), so a
-     * request that arrives while this one is processed kicks and wakes another idle thread; chains
-     * already waiting get one woken through the wake fd. A slow request thus holds back nothing
-     * while the crew has an idle thread, with no watchdog ticking.
+     * ({@link EventFds#exclusiveWaiter}). The thread that wakes pops a chain and processes it
+     * itself: a request costs no hand-off between threads. Right after each pop it re-arms the
+     * driver's kick (EVENT_IDX), so a request that arrives while this one is processed kicks and
+     * wakes another idle thread; chains already waiting get one woken through the wake fd. A slow
+     * request thus holds back nothing while the crew has an idle thread, with no watchdog ticking.
      */
     final class Crew {
         private final SplitVirtqueue q;
