@@ -100,6 +100,66 @@ class S3MountIT {
         }
     }
 
+    /**
+     * Locks are served by the gateway (S3 has none): a byte-range lock and a flock held by one
+     * process are refused to another and reported by F_GETLK, close releases them; SQLite, which
+     * needs fcntl locks, keeps a database consistent under three concurrent writers, and the
+     * object in the bucket is the file the mount shows.
+     */
+    @Test
+    void locksBetweenProcessesAndSqliteWithConcurrentWriters() throws Exception {
+        String prefix = "locks";
+        try (S3Mount m = S3Mount.vfsgw(server, prefix, tmp.resolve("cache"))) {
+            String out = sh("cd '" + m.dir() + "'; echo 0123456789 > lk; python3 - <<'EOF'\n"
+                    + "import fcntl, os, struct, subprocess, sys\n"
+                    + "fd = os.open('lk', os.O_RDWR)\n"
+                    + "fcntl.lockf(fd, fcntl.LOCK_EX, 5, 0)\n"
+                    + "fcntl.flock(os.open('lk', os.O_RDONLY), fcntl.LOCK_EX)\n"
+                    + "probe = '''import fcntl, os, struct\n"
+                    + "fd = os.open('lk', os.O_RDWR)\n"
+                    + "out = []\n"
+                    + "for kind, f in (('posix', lambda: fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 5, 0)),\n"
+                    + "                ('flock', lambda: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB))):\n"
+                    + "    try:\n"
+                    + "        f(); out.append(kind + ' granted')\n"
+                    + "    except OSError as e:\n"
+                    + "        out.append(kind + ' errno ' + str(e.errno))\n"
+                    + "lk = fcntl.fcntl(fd, fcntl.F_GETLK, struct.pack('hhqqi', fcntl.F_WRLCK, 0, 0, 0, 0))\n"
+                    + "t, w, s, l, pid = struct.unpack('hhqqi', lk)\n"
+                    + "out.append('getlk %s %d %d %s' % ('wr' if t == fcntl.F_WRLCK else t, s, l, pid == os.getppid()))\n"
+                    + "print(', '.join(out))'''\n"
+                    + "run = lambda: subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True).stdout.strip()\n"
+                    + "print(run())\n"
+                    + "os._exit(0) if os.fork() == 0 else os.wait()   # a child's exit does not release the parent's locks\n"
+                    + "print(run())\n"
+                    + "EOF\n"
+                    + "python3 -c \"import fcntl, os; fd = os.open('lk', os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); "
+                    + "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('free after close')\"\n");
+            assertEquals("""
+                    posix errno 11, flock errno 11, getlk wr 0 5 True
+                    posix errno 11, flock errno 11, getlk wr 0 5 True
+                    free after close""", out.strip());
+
+            String db = sh("cd '" + m.dir() + "'; python3 - <<'EOF'\n"
+                    + "import sqlite3, multiprocessing as mp\n"
+                    + "c = sqlite3.connect('t.db'); c.execute('create table t(w int, i int)'); c.commit(); c.close()\n"
+                    + "def work(w):\n"
+                    + "    c = sqlite3.connect('t.db', timeout=120)\n"
+                    + "    for i in range(20):\n"
+                    + "        c.execute('insert into t values (?, ?)', (w, i)); c.commit()\n"
+                    + "ps = [mp.Process(target=work, args=(w,)) for w in range(3)]\n"
+                    + "[p.start() for p in ps]; [p.join() for p in ps]\n"
+                    + "c = sqlite3.connect('t.db')\n"
+                    + "print(c.execute('select count(*), count(distinct w), sum(i) from t').fetchone(),"
+                    + " c.execute('pragma integrity_check').fetchone()[0])\n"
+                    + "EOF\n"
+                    + "sha256sum < t.db");
+            String[] lines = db.strip().split("\n");
+            assertEquals("(60, 3, 570) ok", lines[0], "three writers' rows, no corruption");
+            assertEquals(lines[1].split(" ")[0], sha256(prefix + "/t.db"), "the bucket holds the database the mount shows");
+        }
+    }
+
     @Test
     void largeFileBothWaysAndFourConcurrentReaders() throws Exception {
         String prefix = "large";

@@ -325,8 +325,9 @@ public interface StorageBackend extends AutoCloseable {
 
     /**
      * F_GETLK: the first lock that would conflict with {@code lock}, or a lock of type F_UNLCK.
-     *
-     * @throws FsException ENOSYS makes the kernel handle POSIX locks locally (single-host semantics)
+     * Every backend must serve locks: the session offers the kernel POSIX and flock locks, so the
+     * kernel keeps none of its own and an ENOSYS here reaches the application as fcntl's error.
+     * Backends without host-side locks keep them in memory ({@link io.vfsgw.locks.LockTable}).
      */
     default Lock getlk(RequestContext ctx, long node, long fh, Lock lock) throws FsException {
         throw FsException.of(Errno.ENOSYS);

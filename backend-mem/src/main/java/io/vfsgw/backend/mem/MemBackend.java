@@ -1,5 +1,7 @@
 package io.vfsgw.backend.mem;
 
+import io.vfsgw.locks.LockTable;
+import io.vfsgw.locks.LockWaits;
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.CreateResult;
 import io.vfsgw.spi.DirEntry;

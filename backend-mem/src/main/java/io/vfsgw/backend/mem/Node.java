@@ -1,5 +1,7 @@
 package io.vfsgw.backend.mem;
 
+import io.vfsgw.locks.LockTable;
+import io.vfsgw.locks.LockWaits;
 import io.vfsgw.spi.FileType;
 
 import java.util.Map;

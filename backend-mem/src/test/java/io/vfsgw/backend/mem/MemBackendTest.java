@@ -1,5 +1,6 @@
 package io.vfsgw.backend.mem;
 
+import io.vfsgw.locks.LockTable;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import io.vfsgw.spi.Attr;

@@ -3,6 +3,8 @@ package io.vfsgw.backend.s3;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.vfsgw.locks.LockTable;
+import io.vfsgw.locks.LockWaits;
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.CreateResult;
 import io.vfsgw.spi.DirEntry;
@@ -12,6 +14,7 @@ import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FileType;
 import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.Lock;
 import io.vfsgw.spi.OpenFlags;
 import io.vfsgw.spi.OpenResult;
 import io.vfsgw.spi.ReadSink;
@@ -80,6 +83,7 @@ public final class S3Backend implements StorageBackend {
     private final AtomicLong nextId = new AtomicLong(ROOT_ID + 1);
     private final AtomicLong nextFh = new AtomicLong(1);
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
+    private final LockWaits lockWaits = new LockWaits();
     /** Inode numbers handed out by readdir for names not looked up yet, so lookup agrees with them. */
     private final Cache<String, Long> reservedIds;
     /** Recent listings by directory path: authoritative for presence and absence until they expire. */
@@ -1420,6 +1424,10 @@ public final class S3Backend implements StorageBackend {
     @Override
     public void flush(RequestContext ctx, long node, long fh, long lockOwner) throws FsException {
         S3Node n = node(node);
+        LockTable locks = n.locksIfAny();
+        if (locks != null) {
+            locks.releaseOwner(lockOwner); // close(2) drops the process's POSIX locks, even if the upload fails
+        }
         handle(fh, n);
         synchronized (n) {
             commit(n);
@@ -1444,6 +1452,10 @@ public final class S3Backend implements StorageBackend {
         if (h.reader != null) {
             h.reader.close();
         }
+        LockTable locks = n.locksIfAny();
+        if (locks != null) {
+            locks.releaseFlock(fh);
+        }
         try {
             synchronized (n) {
                 n.opens--;
@@ -1452,6 +1464,27 @@ public final class S3Backend implements StorageBackend {
             }
         } finally {
             dropIfUnused(n);
+        }
+    }
+
+    // ---------------------------------------------------------------- locks
+
+    // Locks live in this process: they are coherent between every guest and mount this gateway
+    // serves, and mean nothing to other S3 clients (S3 has no locking to map them to).
+
+    @Override
+    public Lock getlk(RequestContext ctx, long node, long fh, Lock lock) throws FsException {
+        return node(node).locks(lockWaits).test(lock);
+    }
+
+    @Override
+    public void setlk(RequestContext ctx, long node, long fh, Lock lock, boolean sleep, boolean flock)
+            throws FsException {
+        LockTable t = node(node).locks(lockWaits);
+        if (flock) {
+            t.setFlock(fh, lock.type(), sleep);
+        } else {
+            t.setPosix(lock, sleep);
         }
     }
 

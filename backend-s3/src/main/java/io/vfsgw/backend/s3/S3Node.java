@@ -1,8 +1,11 @@
 package io.vfsgw.backend.s3;
 
+import io.vfsgw.locks.LockTable;
+import io.vfsgw.locks.LockWaits;
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.FileType;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One node the session holds: our own id, the path it currently has (updated on rename), and
@@ -30,11 +33,30 @@ final class S3Node {
     /** Unlinked while open: its data must not be uploaded again. */
     boolean unlinked;
     byte[] linkTarget;
+    /**
+     * Advisory locks taken through this gateway, made on first use. Not under the node's monitor,
+     * which an upload holds for as long as it takes: a lock request must not queue behind it.
+     */
+    private final AtomicReference<LockTable> locks = new AtomicReference<>();
 
     S3Node(long id, String path, FileType type) {
         this.id = id;
         this.path = path;
         this.type = type;
+    }
+
+    LockTable locks(LockWaits waits) {
+        LockTable t = locks.get();
+        if (t == null) {
+            locks.compareAndSet(null, new LockTable(waits));
+            t = locks.get();
+        }
+        return t;
+    }
+
+    /** The lock table if one was ever made, else null (nothing to release). */
+    LockTable locksIfAny() {
+        return locks.get();
     }
 
     boolean pinned() {

@@ -1,4 +1,4 @@
-package io.vfsgw.backend.mem;
+package io.vfsgw.locks;
 
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
@@ -12,8 +12,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The advisory locks of one file: POSIX byte-range locks per lock owner (fcntl) and whole-file
- * flock locks per open handle. The two kinds never conflict with each other, as on Linux.
+ * The advisory locks of one file, for backends that keep locks in the gateway's memory (mem, s3;
+ * posix takes OFD locks on the host instead): POSIX byte-range locks per lock owner (fcntl) and
+ * whole-file flock locks per open handle. The two kinds never conflict with each other, as on Linux.
  *
  * <p>Each owner's ranges are kept split and merged like the kernel's: setting a range replaces
  * whatever that owner held there (upgrade, downgrade or F_UNLCK, possibly splitting a range in
@@ -23,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * owners waiting for each other (across files, see {@link LockWaits}) fails with EDEADLK instead;
  * flock waits, as on Linux, are not checked.
  */
-final class LockTable {
+public final class LockTable {
     private static final long OFFSET_MAX = Long.MAX_VALUE;
 
     /** One held POSIX range, inclusive ends. */
@@ -46,12 +47,12 @@ final class LockTable {
     /** Open handle to its flock type (F_RDLCK shared, F_WRLCK exclusive). */
     private final Map<Long, Integer> flocks = new HashMap<>();
 
-    LockTable(LockWaits waits) {
+    public LockTable(LockWaits waits) {
         this.waits = waits;
     }
 
     /** F_GETLK: the first range of another owner that conflicts with {@code want}, else F_UNLCK. */
-    Lock test(Lock want) throws FsException {
+    public Lock test(Lock want) throws FsException {
         validate(want);
         mutex.lock();
         try {
@@ -66,7 +67,7 @@ final class LockTable {
     }
 
     /** F_SETLK / F_SETLKW for {@code lock.owner()}. */
-    void setPosix(Lock lock, boolean wait) throws FsException {
+    public void setPosix(Lock lock, boolean wait) throws FsException {
         validate(lock);
         mutex.lock();
         try {
@@ -94,7 +95,7 @@ final class LockTable {
     }
 
     /** Drops every POSIX range of an owner (close of a descriptor: FUSE flush with its lock owner). */
-    void releaseOwner(long owner) {
+    public void releaseOwner(long owner) {
         mutex.lock();
         try {
             if (posix.removeIf(r -> r.owner == owner)) {
@@ -106,7 +107,7 @@ final class LockTable {
     }
 
     /** flock(2) through handle {@code fh}: F_RDLCK shared, F_WRLCK exclusive, F_UNLCK release. */
-    void setFlock(long fh, int type, boolean wait) throws FsException {
+    public void setFlock(long fh, int type, boolean wait) throws FsException {
         if (type != Lock.F_RDLCK && type != Lock.F_WRLCK && type != Lock.F_UNLCK) {
             throw FsException.of(Errno.EINVAL, "lock type " + type);
         }
@@ -132,7 +133,7 @@ final class LockTable {
     }
 
     /** Drops the flock held through a handle (its release). */
-    void releaseFlock(long fh) {
+    public void releaseFlock(long fh) {
         mutex.lock();
         try {
             if (flocks.remove(fh) != null) {
@@ -144,7 +145,7 @@ final class LockTable {
     }
 
     /** How many waiters are parked; for tests that must wait for a waiter before releasing. */
-    int waiters() {
+    public int waiters() {
         mutex.lock();
         try {
             return mutex.getWaitQueueLength(changed);
@@ -228,7 +229,7 @@ final class LockTable {
     }
 
     /** The ranges an owner holds, sorted by start; for tests. */
-    List<Lock> heldBy(long owner) {
+    public List<Lock> heldBy(long owner) {
         mutex.lock();
         try {
             List<Lock> out = new ArrayList<>();

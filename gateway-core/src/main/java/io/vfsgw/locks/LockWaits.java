@@ -1,4 +1,4 @@
-package io.vfsgw.backend.mem;
+package io.vfsgw.locks;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -9,7 +9,7 @@ import java.util.Map;
  * registering a wait happen under one monitor, so of two owners about to wait for each other the
  * second always sees the first.
  */
-final class LockWaits {
+public final class LockWaits {
     /** Longer chains are not followed (the kernel stops at 10); they are not worth a guest hang. */
     private static final int MAX_DEPTH = 64;
 
