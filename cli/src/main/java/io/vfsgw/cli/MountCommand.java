@@ -1,5 +1,7 @@
 package io.vfsgw.cli;
 
+import io.vfsgw.nativeio.FusermountHelper;
+import io.vfsgw.nativeio.Processes;
 import io.vfsgw.session.FuseSession;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.transport.devfuse.DevFuseMount;
@@ -29,6 +31,12 @@ final class MountCommand implements Callable<Integer> {
     @Option(names = "--allow-non-empty", description = "Mount over a directory that has entries (hiding them).")
     boolean allowNonEmpty;
 
+    @Option(names = "--allow-other", negatable = true,
+            description = {"Let users other than the one mounting into the mount (--no-allow-other: only that",
+                    "user). Default: yes as root; otherwise only if /etc/fuse.conf has user_allow_other,",
+                    "without which fusermount3 refuses it."})
+    Boolean allowOther;
+
     @Option(names = "--max-write", paramLabel = "SIZE", defaultValue = "1M", converter = SizeConverter.class,
             description = "Largest read/write request, a multiple of 4K up to 1M (default: ${DEFAULT-VALUE}).")
     long maxWrite;
@@ -39,8 +47,13 @@ final class MountCommand implements Callable<Integer> {
         if (maxWrite < 4096 || maxWrite > (1 << 20) || maxWrite % 4096 != 0) {
             throw new SetupException("--max-write must be a multiple of 4K between 4K and 1M, not " + maxWrite);
         }
+        boolean others = allowOther != null ? allowOther : Processes.isRoot() || FusermountHelper.userAllowOther();
+        if (allowOther == null && !others) {
+            System.err.println("vfsgw: without allow_other, only you can enter the mount (for anyone but root,"
+                    + " fusermount3 allows it only with user_allow_other in /etc/fuse.conf)");
+        }
         MountOptions opts = MountOptions.defaults().withWorkerThreads(gateway.threads())
-                .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty);
+                .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty).withAllowOther(others);
         try (Gateway gw = Gateway.create(gateway, backend)) {
             FuseSession session = gw.newSession("devfuse", (int) maxWrite);
             DevFuseMount mount;

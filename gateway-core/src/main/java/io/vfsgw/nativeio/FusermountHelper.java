@@ -3,7 +3,11 @@ package io.vfsgw.nativeio;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FsException;
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +73,22 @@ public final class FusermountHelper {
         }
     }
 
+    /**
+     * Whether fusermount3 lets users other than root mount with allow_other: /etc/fuse.conf has
+     * a {@code user_allow_other} line (comments and blanks aside).
+     */
+    public static boolean userAllowOther() {
+        return userAllowOther(Path.of("/etc/fuse.conf"));
+    }
+
+    static boolean userAllowOther(Path fuseConf) {
+        try (var lines = Files.lines(fuseConf)) {
+            return lines.map(l -> l.replaceFirst("#.*", "").strip()).anyMatch("user_allow_other"::equals);
+        } catch (IOException | UncheckedIOException e) {
+            return false;   // no readable fuse.conf: fusermount3 refuses allow_other too
+        }
+    }
+
     /** The fusermount3 executable on PATH, or null. */
     public static String findFusermount() {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
@@ -111,7 +131,7 @@ public final class FusermountHelper {
             int status = waitFor(pid);
             if (fd < 0) {
                 throw FsException.of(Errno.EIO, "fusermount3 could not mount " + mountPoint
-                        + " (exit status " + status + "; see its message above)");
+                        + " (" + describeWaitStatus(status) + "; see its message above)");
             }
             return FuseDevice.adopt(fd);
         } finally {
@@ -194,6 +214,12 @@ public final class FusermountHelper {
             return -1;
         }
         return control.getInt(16);
+    }
+
+    /** waitpid's status word as a person reads it: "exit status 1", "killed by signal 9". */
+    static String describeWaitStatus(int status) {
+        int signal = status & 0x7f;
+        return signal == 0 ? "exit status " + ((status >> 8) & 0xff) : "killed by signal " + signal;
     }
 
     private static int waitFor(int pid) {
