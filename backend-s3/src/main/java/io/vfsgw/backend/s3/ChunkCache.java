@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Filled by {@link Filler}s that see the bytes a handle's GETs return, as they are copied to
  * the reader (no extra request); only whole chunks are kept (a chunk whose bytes did not all pass
- * through in order is dropped). A read is served from the cache only when every chunk it touches
+ * through in order is dropped). A random reader, whose READs never cover a chunk, stores the
+ * whole chunk it fetches on a chunk's second miss ({@link #store}). A read is served from the
+ * cache only when every chunk it touches
  * is present, so a read is never half from disk and half from S3.
  *
  * <p>A chunk is admitted on its second miss, not its first: the first only leaves its name in a
@@ -207,6 +209,32 @@ final class ChunkCache {
             eldest.remove();
         }
         return false;
+    }
+
+    /**
+     * Keeps a whole chunk that a random reader fetched on its second miss (the caller's
+     * {@link #admit} said yes). A failure only leaves the chunk out.
+     */
+    void store(String object, long idx, ByteBuffer whole) {
+        Path tmp = dir.resolve("tmp-" + tmpSeq.incrementAndGet());
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer d = whole.duplicate();
+                long at = 0;
+                while (d.hasRemaining()) {
+                    at += ch.write(d, at);
+                }
+            }
+            add(name(object, idx), tmp, whole.remaining());
+        } catch (IOException e) {
+            LOG.debug("chunk cache: cannot store {}: {}", tmp, e.toString());
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // the directory is emptied at the next start
+            }
+        }
     }
 
     /**

@@ -41,6 +41,8 @@ final class ObjectReader implements AutoCloseable {
     /** Bytes streamed past for a READ that arrived early (see skipForwardTo); null until needed. */
     private ByteBuffer skipped;
     private long skippedStart;
+    /** A whole chunk fetched for a random READ (see readWholeChunk); null until needed. */
+    private ByteBuffer chunk;
     /**
      * Fair: READs queue for the handle in the order the workers took them from the kernel. An
      * unfair monitor let one READ lose the race again and again while later ones streamed past.
@@ -92,6 +94,7 @@ final class ObjectReader implements AutoCloseable {
             sink.put(skipped.duplicate().position((int) (offset - skippedStart)).limit((int) (offset - skippedStart) + want));
             return;
         }
+        ReadSink plain = sink;
         if (cache != null) {
             sink = new TeeSink(sink, offset);
         }
@@ -105,14 +108,19 @@ final class ObjectReader implements AutoCloseable {
         }
         lastLen = want;
         if (offset != expectedOffset && !skipForwardTo(offset)) {
-            // behind the stream: a READ that lost the race for the lock; one exact GET, keep the stream
-            boolean late = offset < expectedOffset && expectedOffset - offset <= maxWindow;
+            // behind the stream: a READ that lost the race for the lock; one exact GET, keep the stream.
+            // Without a stream (a random reader) a READ behind the last one is just another random READ.
+            boolean late = !ahead.isEmpty() && offset < expectedOffset && expectedOffset - offset <= maxWindow;
             if (!late) {
                 reset();
+                if (cache != null && readWholeChunk(offset, want, plain)) {
+                    expectedOffset = offset + want;
+                    return;
+                }
             }
             RangeStream exact = RangeStream.open(s3, bucket, key, etag, offset, offset + want);
             try {
-                exact.drainTo(sink, want, timeout);
+                exact.drainTo(late ? sink : plain, want, timeout);
             } finally {
                 exact.cancel();
             }
@@ -185,6 +193,41 @@ final class ObjectReader implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A random READ inside one chunk that missed before: fetch the whole chunk with one GET, keep
+     * it in the cache and answer from it, so a file read at random comes from S3 about twice per
+     * chunk, not once per READ. A chunk's first miss costs only the exact bytes
+     * ({@link ChunkCache#admit}): a one-off random read does not over-fetch. False (nothing
+     * fetched, or the object ended early) leaves the READ to the exact GET.
+     */
+    private boolean readWholeChunk(long offset, int want, ReadSink sink) throws FsException {
+        int chunkSize = cache.chunkSize();
+        long idx = offset / chunkSize;
+        if ((offset + want - 1) / chunkSize != idx || !cache.admit(objectId, idx)) {
+            return false;
+        }
+        long start = idx * chunkSize;
+        int len = (int) Math.min(chunkSize, size - start);
+        if (chunk == null || chunk.capacity() < chunkSize) {
+            chunk = ByteBuffer.allocateDirect(chunkSize);
+        }
+        chunk.clear().limit(len);
+        RangeStream whole = RangeStream.open(s3, bucket, key, etag, start, start + len);
+        try {
+            whole.drainTo(new BufferSink(chunk), len, timeout);
+        } finally {
+            whole.cancel();
+        }
+        chunk.flip();
+        if (chunk.limit() != len) {
+            return false;
+        }
+        cache.store(objectId, idx, chunk);
+        int at = (int) (offset - start);
+        sink.put(chunk.duplicate().position(at).limit(at + want));
+        return true;
+    }
+
     /** How far out of order a READ may arrive and still count as part of a sequential stream. */
     static final int REORDER_WINDOW = 4 << 20;
 
@@ -214,6 +257,7 @@ final class ObjectReader implements AutoCloseable {
         try {
             reset();
             skipped = null;
+            chunk = null;
         } finally {
             lock.unlock();
         }

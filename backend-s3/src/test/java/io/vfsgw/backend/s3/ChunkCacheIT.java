@@ -128,6 +128,37 @@ class ChunkCacheIT {
         }
     }
 
+    /**
+     * Random 4 KiB reads (fio randread through one handle): a chunk's first miss costs an exact
+     * GET, its second one GET of the whole chunk, which then answers every later read of it.
+     */
+    @Test
+    void randomReadsFetchEachChunkAtMostTwice() throws Exception {
+        int size = 4 << 20;
+        byte[] data = put("cc-random/f", size, 4);
+        S3Backend b = new S3Backend(server.options(cache).prefix("cc-random").build(), client);
+        try {
+            Entry e = b.lookup(CTX, StorageBackend.ROOT_ID, FileName.literal("f"));
+            counter.reset();
+            long fh = b.open(CTX, e.nodeId(), OpenFlags.O_RDONLY).fh();
+            Random r = new Random(5);
+            int reads = 400;
+            for (int i = 0; i < reads; i++) {
+                long off = (long) r.nextInt(size / 4096) * 4096;
+                Buffers.Sink sink = new Buffers.Sink(4096);
+                b.read(CTX, e.nodeId(), fh, off, sink);
+                assertEquals(ByteBuffer.wrap(data, (int) off, 4096), sink.filled(), "bytes at " + off);
+            }
+            b.release(CTX, e.nodeId(), fh, 0, 0);
+            int gets = counter.get("GetObject");
+            assertTrue(gets <= 2 * 4, reads + " random reads of 4 chunks cost " + gets + " GETs: " + counter.snapshot());
+            assertEquals(4, countFiles(cache.resolve("chunks")), "every chunk read twice is kept whole");
+            System.out.println("ChunkCacheIT: " + reads + " random 4 KiB reads of a 4 MiB object: " + gets + " GETs");
+        } finally {
+            b.close();
+        }
+    }
+
     private static long countFiles(Path dir) throws Exception {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> !p.getFileName().toString().startsWith("tmp-")).count();
