@@ -41,8 +41,6 @@ final class ObjectReader implements AutoCloseable {
     /** Bytes streamed past for a READ that arrived early (see skipForwardTo); null until needed. */
     private ByteBuffer skipped;
     private long skippedStart;
-    /** A whole chunk fetched for a random READ (see readWholeChunk); null until needed. */
-    private ByteBuffer chunk;
     /**
      * Fair: READs queue for the handle in the order the workers took them from the kernel. An
      * unfair monitor let one READ lose the race again and again while later ones streamed past.
@@ -208,10 +206,8 @@ final class ObjectReader implements AutoCloseable {
         }
         long start = idx * chunkSize;
         int len = (int) Math.min(chunkSize, size - start);
-        if (chunk == null || chunk.capacity() < chunkSize) {
-            chunk = ByteBuffer.allocateDirect(chunkSize);
-        }
-        chunk.clear().limit(len);
+        // Not kept: a thousand handles reading at random must not each pin a chunk of memory.
+        ByteBuffer chunk = ByteBuffer.allocate(len);
         RangeStream whole = RangeStream.open(s3, bucket, key, etag, start, start + len);
         try {
             whole.drainTo(new BufferSink(chunk), len, timeout);
@@ -257,7 +253,6 @@ final class ObjectReader implements AutoCloseable {
         try {
             reset();
             skipped = null;
-            chunk = null;
         } finally {
             lock.unlock();
         }
