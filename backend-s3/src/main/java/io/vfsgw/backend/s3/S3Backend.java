@@ -192,11 +192,17 @@ public final class S3Backend implements StorageBackend {
         try {
             client.headBucket(b -> b.bucket(o.bucket())).join();
         } catch (RuntimeException e) {
+            String cause = String.valueOf(S3Errors.unwrap(e).getMessage());
+            if (cause.startsWith("Unable to load credentials")) {
+                // The SDK's own message lists every provider it tried: a screenful that hides the fix.
+                throw new IllegalStateException("no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials,"
+                        + " or run with an instance or container role");
+            }
             Errno errno = S3Errors.toErrno(e);
             String what = switch (errno) {
                 case ENOENT -> "does not exist: create it first (aws s3 mb s3://" + o.bucket() + ") or fix --s3-bucket";
                 case EACCES -> "is not accessible with these credentials: check AWS_PROFILE / access keys";
-                default -> "cannot be reached (" + S3Errors.unwrap(e).getMessage() + "): check --s3-endpoint, "
+                default -> "cannot be reached (" + cause + "): check --s3-endpoint, "
                         + "--s3-region and the network";
             };
             throw new IllegalStateException("S3 bucket '" + o.bucket() + "' at " + where + " " + what);
