@@ -399,8 +399,13 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
                     backend.releasedir(RequestContext.ROOT, h.node(), h.backendFh());
                 } else {
                     // A vanished guest never sends FLUSH: drop the POSIX locks its owners hold here.
+                    // A flush that fails (an S3 upload) must not keep the other owners' locks or the handle.
                     for (long owner : lockOwners.values()) {
-                        backend.flush(RequestContext.ROOT, h.node(), h.backendFh(), owner);
+                        try {
+                            backend.flush(RequestContext.ROOT, h.node(), h.backendFh(), owner);
+                        } catch (FsException e) {
+                            LOG.warn("flush of node {} at teardown failed: {}", h.node(), e.getMessage());
+                        }
                     }
                     backend.release(RequestContext.ROOT, h.node(), h.backendFh(), h.flags(), 0);
                 }
