@@ -15,9 +15,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code vfsgw mount}: serves the backend on the host through /dev/fuse until unmounted. */
 @Command(name = "mount", mixinStandardHelpOptions = true,
-        description = {"Mount the backend on a host directory through /dev/fuse (as root) and serve it",
+        description = {"Mount the backend on a host directory through /dev/fuse and serve it",
                 "until it is unmounted (umount MOUNTPOINT) or vfsgw is stopped (Ctrl-C, SIGTERM);",
-                "if vfsgw is killed the mount goes away by itself."})
+                "if vfsgw is killed the mount goes away by itself. Users other than root mount",
+                "through fusermount3 (Debian package fuse3)."})
 final class MountCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
     Path mountPoint;

@@ -51,6 +51,15 @@ public final class LockTable {
         this.waits = waits;
     }
 
+    /** F_SETLK / F_SETLKW (when {@code wait}), or with {@code flock} flock(2) for the open handle {@code fh}. */
+    public void set(long fh, Lock lock, boolean wait, boolean flock) throws FsException {
+        if (flock) {
+            setFlock(fh, lock.type(), wait);
+        } else {
+            setPosix(lock, wait);
+        }
+    }
+
     /** F_GETLK: the first range of another owner that conflicts with {@code want}, else F_UNLCK. */
     public Lock test(Lock want) throws FsException {
         validate(want);

@@ -937,12 +937,7 @@ public final class MemBackend implements StorageBackend {
     @Override
     public void setlk(RequestContext ctx, long node, long fh, io.vfsgw.spi.Lock lock, boolean sleep, boolean flock)
             throws FsException {
-        LockTable t = node(node).locks(lockWaits);
-        if (flock) {
-            t.setFlock(fh, lock.type(), sleep);
-        } else {
-            t.setPosix(lock, sleep);
-        }
+        node(node).locks(lockWaits).set(fh, lock, sleep, flock);
     }
 
     /** The lock table of a node (created if needed); for tests. */

@@ -1486,12 +1486,7 @@ public final class S3Backend implements StorageBackend {
     @Override
     public void setlk(RequestContext ctx, long node, long fh, Lock lock, boolean sleep, boolean flock)
             throws FsException {
-        LockTable t = node(node).locks(lockWaits);
-        if (flock) {
-            t.setFlock(fh, lock.type(), sleep);
-        } else {
-            t.setPosix(lock, sleep);
-        }
+        node(node).locks(lockWaits).set(fh, lock, sleep, flock);
     }
 
     // ---------------------------------------------------------------- directories
