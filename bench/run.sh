@@ -2,7 +2,7 @@
 # The vfsgw benchmark suite: every target measured side by side in the same run, in interleaved
 # rounds, medians and ratios reported as one markdown document.
 #
-# Usage: bench/run.sh [host|guest|all] [--quick] [--rounds N]
+# Usage: bench/run.sh [host|guest|startup|all] [--quick] [--rounds N]
 #   host   vfsgw (mem) on /dev/fuse vs kernel tmpfs (the ceiling) vs libfuse's C passthrough
 #          example over tmpfs (the FUSE reference); and vfsgw's posix backend mounted on the host
 #          vs its raw source directory (sequential only)
@@ -11,7 +11,9 @@
 #          --cache none (direct I/O: 9p's caching contract); ratios to virtiofsd and to 9p;
 #          every virtio-fs device has queue-size=1024 (run-guest.sh's default); also reports
 #          each server's CPU over the boot (bench/cpuwatch.py)
-#   all    both (default)
+#   startup  time from exec to a listening vhost-user socket: the launcher, the jar without the
+#          launcher's class-data archive, and virtiofsd (bench/startup.py, 10 rounds)
+#   all    host, guest and startup (default)
 #   --quick   small sizes and one round: a smoke run of the script itself, not a measurement
 #   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)
 # Each round runs, per target: fio psync sequential write (end_fsync) and, after dropping caches,
@@ -31,10 +33,10 @@ BUILD=$HERE/.build
 MODE=all QUICK=0 ROUNDS=5
 while [ $# -gt 0 ]; do
     case "$1" in
-        host|guest|all) MODE=$1 ;;
+        host|guest|startup|all) MODE=$1 ;;
         --quick) QUICK=1 ;;
         --rounds) ROUNDS=$2; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -300,14 +302,23 @@ build_tools
     echo
 } >"$RUN/header.md"
 T0=$SECONDS
+run_startup() {
+    log "start-up to a listening socket"
+    python3 "$HERE/startup.py" "$([ "$QUICK" = 1 ] && echo 2 || echo 10)" >"$RUN/startup.md"
+}
 case "$MODE" in
     host) run_host ;;
     guest) run_guest ;;
-    all) run_host; run_guest ;;
+    startup) run_startup ;;
+    all) run_host; run_guest; run_startup ;;
 esac
 log "measured in $((SECONDS - T0)) s"
 OUT=$HERE/results/$STAMP.md
 [ "$QUICK" = 1 ] && OUT=$RUN/report.md   # smoke runs are not results
-{ cat "$RUN/header.md"; echo "- wall time: $((SECONDS - T0)) s"; echo; python3 "$HERE/report.py" "$RUN"; } >"$OUT"
+{
+    cat "$RUN/header.md"; echo "- wall time: $((SECONDS - T0)) s"; echo
+    [ "$MODE" = startup ] || python3 "$HERE/report.py" "$RUN"
+    [ -f "$RUN/startup.md" ] && { echo; cat "$RUN/startup.md"; }
+} >"$OUT"
 cat "$OUT"
 log "written to $OUT (raw results in $RUN)"
