@@ -73,6 +73,12 @@ final class ObjectReader implements AutoCloseable {
         lock.lock();
         try {
             readLocked(offset, sink);
+        } catch (FsException | RuntimeException e) {
+            // A failed GET must not stay queued: the next READ would find it exhausted and answer
+            // EOF (an object replaced under the handle read as empty instead of ESTALE).
+            reset();
+            skipped = null;
+            throw e;
         } finally {
             lock.unlock();
         }

@@ -606,10 +606,13 @@ public final class S3Backend implements StorageBackend {
     /** The node's attrs with the staged size; caller holds the node's monitor. */
     private Attr currentAttr(S3Node n) {
         Attr a = n.attr;
-        if (n.writer != null) {
-            long size = n.writer.size();
-            a = new Attr(a.ino(), size, (size + 511) / 512, a.atimeNs(), a.mtimeNs(), a.ctimeNs(), a.mode(),
-                    a.nlink(), a.uid(), a.gid(), a.rdev(), a.blksize());
+        long size = n.writer != null ? n.writer.size() : a.size();
+        long blocks = n.writer != null ? (size + 511) / 512 : a.blocks();
+        // Unlinked or replaced by a rename while open: fstat(2) shows no links left, as on any file system.
+        int nlink = n.unlinked ? 0 : a.nlink();
+        if (size != a.size() || blocks != a.blocks() || nlink != a.nlink()) {
+            a = new Attr(a.ino(), size, blocks, a.atimeNs(), a.mtimeNs(), a.ctimeNs(), a.mode(),
+                    nlink, a.uid(), a.gid(), a.rdev(), a.blksize());
         }
         return a;
     }

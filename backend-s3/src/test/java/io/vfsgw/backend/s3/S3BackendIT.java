@@ -741,6 +741,27 @@ class S3BackendIT {
         rawPut(prefix + "v", "two!".getBytes(StandardCharsets.UTF_8), Map.of());
         Errno got = errno(() -> b.read(CTX, e.nodeId(), fh, 0, new Buffers.Sink(10)));
         assertEquals(Errno.ESTALE, got);
+        // The kernel retries a failed page read at once: the failed GET must not linger as an
+        // exhausted stream that answers the retry with EOF (an empty file, silently).
+        assertEquals(Errno.ESTALE, errno(() -> b.read(CTX, e.nodeId(), fh, 0, new Buffers.Sink(10))));
         b.release(CTX, e.nodeId(), fh, 0, 0);
+    }
+
+    /** rename(2) over a file open for reading: the old handle gets ESTALE, and fstat shows no links. */
+    @Test
+    void fileReplacedByARenameWhileOpen() throws Exception {
+        rawPut(prefix + "old", "old bytes".getBytes(StandardCharsets.UTF_8), Map.of());
+        rawPut(prefix + "new", "new".getBytes(StandardCharsets.UTF_8), Map.of());
+        S3Backend b = backend();
+        Entry victim = b.lookup(CTX, ROOT, n("old"));
+        b.lookup(CTX, ROOT, n("new"));
+        long fh = b.open(CTX, victim.nodeId(), OpenFlags.O_RDONLY).fh();
+        b.rename(CTX, ROOT, n("new"), ROOT, n("old"), 0);
+        assertEquals(0, b.getattr(CTX, victim.nodeId(), fh).nlink(), "replaced: no name left");
+        for (int i = 0; i < 2; i++) {
+            assertEquals(Errno.ESTALE, errno(() -> b.read(CTX, victim.nodeId(), fh, 0, new Buffers.Sink(16))));
+        }
+        b.release(CTX, victim.nodeId(), fh, 0, 0);
+        assertArrayEquals("new".getBytes(StandardCharsets.UTF_8), rawGet(prefix + "old"));
     }
 }
