@@ -76,7 +76,18 @@ final class InodeTable {
         if (n == null) {
             throw FsException.of(Errno.ESTALE, "node " + id);
         }
-        if (n.pin(this::reopen)) {
+        boolean opened;
+        try {
+            opened = n.pin(this::reopen);
+        } catch (FsException e) {
+            // Out of fds for the reopen: idle inodes give theirs up for handles, then once more.
+            boolean exhausted = e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE;
+            if (!exhausted || shedFds(Math.max(32, openFds.get() / 4)) == 0) {
+                throw e;
+            }
+            opened = n.pin(this::reopen);
+        }
+        if (opened) {
             fdOpened(n);
         }
         return n;
@@ -116,22 +127,40 @@ final class InodeTable {
         }
         synchronized (withFds) {
             withFds.add(n);
-            if (openFds.get() <= budget) {
-                return;
-            }
-            List<Inode> inUse = new ArrayList<>();
-            Iterator<Inode> oldestFirst = withFds.iterator();
-            while (openFds.get() > budget && oldestFirst.hasNext()) {
-                Inode victim = oldestFirst.next();
-                oldestFirst.remove();
-                if (victim.releaseFd(mountId)) {
-                    openFds.decrementAndGet();
-                } else if (victim.mayRelease()) {
-                    inUse.add(victim);
-                }
-            }
-            withFds.addAll(inUse); // in use now: second chance, at the back
+            releaseIdleFds(budget);
         }
+    }
+
+    /**
+     * The process ran out of fds (EMFILE/ENFILE): trades up to {@code count} more idle inodes'
+     * fds for file handles, below the budget. Returns how many fds were closed (0 without handles).
+     */
+    int shedFds(int count) {
+        if (mountFd < 0) {
+            return 0;
+        }
+        synchronized (withFds) {
+            return releaseIdleFds(Math.max(0, openFds.get() - count));
+        }
+    }
+
+    /** Takes the fds of idle inodes, oldest first, until at most {@code keep} are open; caller holds withFds. */
+    private int releaseIdleFds(int keep) {
+        int released = 0;
+        List<Inode> inUse = new ArrayList<>();
+        Iterator<Inode> oldestFirst = withFds.iterator();
+        while (openFds.get() > keep && oldestFirst.hasNext()) {
+            Inode victim = oldestFirst.next();
+            oldestFirst.remove();
+            if (victim.releaseFd(mountId)) {
+                openFds.decrementAndGet();
+                released++;
+            } else if (victim.mayRelease()) {
+                inUse.add(victim);
+            }
+        }
+        withFds.addAll(inUse); // in use now: second chance, at the back
+        return released;
     }
 
     /**

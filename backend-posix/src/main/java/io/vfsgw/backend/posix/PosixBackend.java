@@ -30,6 +30,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.slf4j.Logger;
@@ -77,9 +78,12 @@ public final class PosixBackend implements StorageBackend {
     private static final AtomicReferenceArray<byte[]> PROC_NAMES = new AtomicReferenceArray<>(4096);
     static final String ACL_ACCESS = "system.posix_acl_access";
     static final String ACL_DEFAULT = "system.posix_acl_default";
+    private static final long FD_WARNING_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
 
     private final PosixOptions options;
     private final int procFd;
+    /** When fd exhaustion was last logged at WARN; see {@link #reclaimIdleFds()}. */
+    private final AtomicLong lastFdWarningNs = new AtomicLong(System.nanoTime() - FD_WARNING_INTERVAL_NS - 1);
     private final InodeTable inodes;
     private final Inode root;
     private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
@@ -326,8 +330,28 @@ public final class PosixBackend implements StorageBackend {
         }
     }
 
-    /** Closes lock fds whose owner holds no locks; returns how many. */
+    /**
+     * Out of fds: closes lock fds whose owner holds no locks, and trades a quarter of the idle
+     * nodes' fds (at least 32) for file handles where handles are on. Returns how many fds went.
+     */
     int reclaimIdleFds() {
+        int locks = closeIdleLockFds();
+        int nodes = inodes.shedFds(Math.max(32, inodes.openFds() / 4));
+        long now = System.nanoTime();
+        long last = lastFdWarningNs.get();
+        boolean warn = now - last > FD_WARNING_INTERVAL_NS && lastFdWarningNs.compareAndSet(last, now);
+        String hint = inodes.describe().equals("never") ? " (--inode-file-handles is off)" : "";
+        if (warn) {   // under sustained pressure this runs per request: once every 10 s is enough to see it
+            LOG.warn("posix backend: out of file descriptors (raise ulimit -n); closed {} idle lock fds, traded {} "
+                    + "node fds for file handles{}", locks, nodes, hint);
+        } else {
+            LOG.debug("posix backend: out of file descriptors; closed {} idle lock fds, traded {} node fds", locks, nodes);
+        }
+        return locks + nodes;
+    }
+
+    /** Closes lock fds whose owner holds no locks; returns how many. */
+    int closeIdleLockFds() {
         int n = 0;
         for (Map.Entry<LongPair, LockFd> e : lockFds.entrySet()) {
             if (!e.getValue().mayHoldLocks && lockFds.remove(e.getKey(), e.getValue())) {
@@ -335,7 +359,6 @@ public final class PosixBackend implements StorageBackend {
                 n++;
             }
         }
-        LOG.warn("posix backend: out of file descriptors, closed {} idle lock fds", n);
         return n;
     }
 
@@ -915,8 +938,18 @@ public final class PosixBackend implements StorageBackend {
         dropLockFd(node, lockOwner);
         Handle h = pinHandle(fh, node);
         try {
-            // close() of a dup reports deferred write errors (NFS, FUSE), as virtiofsd does.
-            PosixFiles.close(PosixFiles.dup(h.fd));
+            // close() of a dup reports deferred write errors (NFS, FUSE), as virtiofsd does. Out of
+            // fds even for the dup, there is nothing to report through: close(2) must not fail for it.
+            int dup;
+            try {
+                dup = openFd(() -> PosixFiles.dup(h.fd));
+            } catch (FsException e) {
+                if (isFdExhaustion(e)) {
+                    return;
+                }
+                throw e;
+            }
+            PosixFiles.close(dup);
         } finally {
             h.unpin();
         }

@@ -648,7 +648,7 @@ class PosixBackendTest {
         assertEquals(Lock.F_UNLCK, fs.getlk(ROOT, node, h2.fh(), new Lock(Lock.F_WRLCK, 0, 10, 222, 2)).type());
         fs.setlk(ROOT, node, h2.fh(), new Lock(Lock.F_WRLCK, 0, Long.MAX_VALUE, 222, 2), true, false);
         fs.setlk(ROOT, node, h2.fh(), new Lock(Lock.F_UNLCK, 0, Long.MAX_VALUE, 222, 2), false, false);
-        assertEquals(1, fs.reclaimIdleFds()); // owner 222 holds nothing: its fd can go under fd pressure
+        assertEquals(1, fs.closeIdleLockFds()); // owner 222 holds nothing: its fd can go under fd pressure
     }
 
     @Test

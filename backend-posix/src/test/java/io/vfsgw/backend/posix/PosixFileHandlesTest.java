@@ -97,6 +97,34 @@ class PosixFileHandlesTest {
         }
     }
 
+    /**
+     * Out of fds (EMFILE) well under the budget: idle nodes give up their fds for handles, a
+     * quarter of them at least 32, and keep working.
+     */
+    @Test
+    void runningOutOfFdsTradesIdleNodeFdsForHandles() throws Exception {
+        Path dir = Files.createDirectory(src.resolve("d"));
+        for (int i = 0; i < 100; i++) {
+            Files.writeString(dir.resolve("f" + i), "content " + i);
+        }
+        PosixOptions o = PosixOptions.of(src).withFileHandles(PosixOptions.InodeFileHandles.PREFER, 10_000);
+        try (PosixBackend fs = PosixBackend.open(o)) {
+            long d = fs.lookup(ROOT, ROOT_ID, FileName.literal("d")).nodeId();
+            List<Long> nodes = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                nodes.add(fs.lookup(ROOT, d, FileName.literal("f" + i)).nodeId());
+            }
+            int before = fs.nodeFdCount();
+            assertEquals(101, before, "under the budget every node keeps its fd");
+            int freed = fs.reclaimIdleFds();
+            assertEquals(32, freed, "a quarter of 101 is less than the floor of 32");
+            assertEquals(before - freed, fs.nodeFdCount());
+            for (int i = 0; i < 100; i++) {
+                assertEquals("content " + i, read(fs, nodes.get(i)));
+            }
+        }
+    }
+
     @Test
     void forgottenNodesLeaveTheEvictionOrderUnderTheBudget() throws Exception {
         Path dir = Files.createDirectory(src.resolve("churn"));
