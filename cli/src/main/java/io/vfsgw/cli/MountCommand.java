@@ -54,7 +54,8 @@ final class MountCommand implements Callable<Integer> {
                     + " fusermount3 allows it only with user_allow_other in /etc/fuse.conf)");
         }
         MountOptions opts = MountOptions.defaults().withWorkerThreads(gateway.threads())
-                .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty).withAllowOther(others);
+                .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty).withAllowOther(others)
+                .withReadOnly(backend.readonly);   // the kernel then refuses writes itself, and mount(8) shows ro
         try (Gateway gw = Gateway.create(gateway, backend)) {
             FuseSession session = gw.newSession("devfuse", (int) maxWrite);
             DevFuseMount mount;

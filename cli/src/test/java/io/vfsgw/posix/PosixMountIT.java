@@ -347,6 +347,9 @@ class PosixMountIT {
         Files.createDirectory(src.resolve("d"));
         try (PosixGateway ro = PosixGateway.mount(src, "--readonly")) {
             String m = ro.dir().toString();
+            String options = Files.readAllLines(Path.of("/proc/self/mounts")).stream()
+                    .filter(l -> l.split(" ")[1].equals(m)).map(l -> l.split(" ")[3]).findFirst().orElse("");
+            assertTrue(options.startsWith("ro,"), "mounted read-only, as mount(8) shows it: " + options);
             assertEquals("keep", Files.readString(ro.dir().resolve("f")));
             for (String op : List.of("os.mkdir(a[0] + '/n')", "os.open(a[0] + '/n', os.O_CREAT | os.O_WRONLY)",
                     "os.open(a[0] + '/f', os.O_WRONLY)", "os.open(a[0] + '/f', os.O_RDONLY | os.O_TRUNC)",
