@@ -84,6 +84,6 @@ final class ServeCommand implements Callable<Integer> {
                 + "    -chardev socket,id=vfsgw0,path=%s \\%n"
                 + "    -device vhost-user-fs-pci,chardev=vfsgw0,tag=%s,queue-size=1024%s%n", s, tag,
                 queues > 1 ? ",num-request-queues=" + queues : "");
-        System.err.printf("vfsgw: in the guest: mount -t virtiofs %s /mnt%n", tag);
+        System.err.printf("vfsgw: in the guest: mount -t virtiofs%s %s /mnt%n", backend.readonly ? " -o ro" : "", tag);
     }
 }
