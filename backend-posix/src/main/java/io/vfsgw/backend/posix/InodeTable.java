@@ -136,7 +136,7 @@ final class InodeTable {
      * fds for file handles, below the budget. Returns how many fds were closed (0 without handles).
      */
     int shedFds(int count) {
-        if (mountFd < 0) {
+        if (!handlesEnabled()) {
             return 0;
         }
         synchronized (withFds) {
@@ -231,6 +231,11 @@ final class InodeTable {
     }
 
     /** For the start-up log line. */
+    /** Whether idle inodes can trade their fds for file handles. */
+    boolean handlesEnabled() {
+        return mountFd >= 0;
+    }
+
     String describe() {
         return mountFd < 0 ? "never" : "beyond " + budget + " fds";
     }

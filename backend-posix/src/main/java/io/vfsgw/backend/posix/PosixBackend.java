@@ -340,7 +340,7 @@ public final class PosixBackend implements StorageBackend {
         long now = System.nanoTime();
         long last = lastFdWarningNs.get();
         boolean warn = now - last > FD_WARNING_INTERVAL_NS && lastFdWarningNs.compareAndSet(last, now);
-        String hint = inodes.describe().equals("never") ? " (--inode-file-handles is off)" : "";
+        String hint = inodes.handlesEnabled() ? "" : " (no file handles: --inode-file-handles=never or no CAP_DAC_READ_SEARCH)";
         if (warn) {   // under sustained pressure this runs per request: once every 10 s is enough to see it
             LOG.warn("posix backend: out of file descriptors (raise ulimit -n); closed {} idle lock fds, traded {} "
                     + "node fds for file handles{}", locks, nodes, hint);
