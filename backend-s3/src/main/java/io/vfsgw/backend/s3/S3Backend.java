@@ -341,12 +341,33 @@ public final class S3Backend implements StorageBackend {
                 n.linkTarget = null;
             }
             n.etag = f.etag;
+            if (!f.fromListing) {
+                n.otherMeta = f.meta.others();
+            }
             n.attrExpiresNs = System.nanoTime() + ttlNs;
         }
     }
 
-    private Map<String, String> metaOf(Attr a) {
-        return S3Metadata.encode(a.mode(), a.uid(), a.gid(), a.mtimeNs(), a.atimeNs(), a.ctimeNs());
+    /** Metadata of a new object: our attributes only. */
+    private static Map<String, String> metaOf(Attr a) {
+        return S3Metadata.encode(Map.of(), a.mode(), a.uid(), a.gid(), a.mtimeNs(), a.atimeNs(), a.ctimeNs());
+    }
+
+    /** Metadata to rewrite a node's object with: its attributes over the other metadata it carried. */
+    private static Map<String, String> metaOf(S3Node n, Attr a) {
+        Map<String, String> others = n.otherMeta == null ? Map.of() : n.otherMeta;
+        return S3Metadata.encode(others, a.mode(), a.uid(), a.gid(), a.mtimeNs(), a.atimeNs(), a.ctimeNs());
+    }
+
+    /**
+     * Before an existing object is rewritten (chmod, utimens, an upload of changed data): a node
+     * known only from a listing has not seen the object's metadata yet, which the rewrite must keep.
+     * Caller holds the node's monitor.
+     */
+    private void learnMetadata(S3Node n) throws FsException {
+        if (n.otherMeta == null && !n.localOnly && n.type != FileType.DIRECTORY) {
+            refresh(n);
+        }
     }
 
     // ---------------------------------------------------------------- lookup
@@ -684,7 +705,8 @@ public final class S3Backend implements StorageBackend {
 
     /** chmod/chown/utimens of a clean object: copy it onto itself with the new metadata (1 request). */
     private void rewriteMetadata(S3Node n, Attr next) throws FsException {
-        Map<String, String> meta = metaOf(next);
+        learnMetadata(n);
+        Map<String, String> meta = metaOf(n, next);
         if (n.type == FileType.DIRECTORY) {
             if (dirPrefix(n.path).isEmpty()) {
                 return;   // the bucket root has no marker object to hold metadata: kept in memory only
@@ -742,6 +764,7 @@ public final class S3Backend implements StorageBackend {
         S3Node n = bind(path, FileType.SYMLINK);
         synchronized (n) {
             n.attr = a.withIno(n.id);
+            n.otherMeta = Map.of();
             n.etag = etag;
             n.linkTarget = target.clone();
             n.attrExpiresNs = System.nanoTime() + ttlNs;
@@ -772,6 +795,7 @@ public final class S3Backend implements StorageBackend {
         S3Node n = bind(path, t);
         synchronized (n) {
             n.attr = a.withIno(n.id);
+            n.otherMeta = Map.of();
             n.etag = etag;
             n.attrExpiresNs = System.nanoTime() + ttlNs;
         }
@@ -792,6 +816,7 @@ public final class S3Backend implements StorageBackend {
         S3Node n = bind(path, FileType.DIRECTORY);
         synchronized (n) {
             n.attr = a.withIno(n.id);
+            n.otherMeta = Map.of();
             n.etag = etag;
             n.attrExpiresNs = Long.MAX_VALUE;
         }
@@ -991,7 +1016,7 @@ public final class S3Backend implements StorageBackend {
                 if (n.writer != null && n.writer.dirty()) {
                     // Upload the staged data straight under the new name: no copy needed.
                     boolean wasInS3 = !n.localOnly;
-                    String etag = n.writer.commit(fileKey(dst), metaOf(n.attr));
+                    String etag = n.writer.commit(fileKey(dst), metaOf(n, n.attr));
                     n.etag = etag;
                     n.localOnly = false;
                     if (wasInS3) {
@@ -1285,10 +1310,11 @@ public final class S3Backend implements StorageBackend {
     /** The node's writer, staging the current object first unless {@code empty}; holds the node monitor. */
     private FileWriter writerFor(S3Node n, boolean empty) throws FsException {
         if (n.writer == null) {
+            learnMetadata(n);
             n.writer = empty || n.localOnly
                     ? FileWriter.empty(s3, o, stagingPath(n))
                     : FileWriter.download(s3, o, stagingPath(n), fileKey(n.path), n.etag);
-            n.writer.target(fileKey(n.path), n.attr == null ? Map.of() : metaOf(n.attr));
+            n.writer.target(fileKey(n.path), n.attr == null ? Map.of() : metaOf(n, n.attr));
         }
         return n.writer;
     }
@@ -1299,7 +1325,7 @@ public final class S3Backend implements StorageBackend {
         if (w == null || !w.dirty() || n.unlinked) {
             return;
         }
-        String etag = w.commit(fileKey(n.path), metaOf(n.attr));
+        String etag = w.commit(fileKey(n.path), metaOf(n, n.attr));
         if (etag != null) {
             Attr a = n.attr;
             long size = w.size();
@@ -1362,6 +1388,7 @@ public final class S3Backend implements StorageBackend {
             n.unlinked = false;
             n.attr = new Attr(n.id, 0, 0, now, now, now, FileType.REGULAR.modeBits() | (mode & 07777), 1,
                     ctx.uid(), ctx.gid(), 0, BLKSIZE);
+            n.otherMeta = Map.of();
             n.etag = null;
             writerFor(n, true);
             n.opens++;
@@ -1421,7 +1448,7 @@ public final class S3Backend implements StorageBackend {
             }
             n.attr = new Attr(a.ino(), a.size(), a.blocks(), a.atimeNs(), now, now, mode, a.nlink(), a.uid(),
                     a.gid(), a.rdev(), a.blksize());
-            Map<String, String> streamMeta = new HashMap<>(metaOf(n.attr));
+            Map<String, String> streamMeta = new HashMap<>(metaOf(n, n.attr));
             // A streamed object's mtime is its completion time (LastModified), not the first part's.
             streamMeta.remove(S3Metadata.MTIME);
             streamMeta.remove(S3Metadata.ATIME);

@@ -3,6 +3,7 @@ package io.vfsgw.backend.s3;
 import io.vfsgw.spi.FileType;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * File attributes as s3fs-fuse stores them in user metadata (x-amz-meta-mode, -uid, -gid, -mtime,
@@ -10,7 +11,8 @@ import java.util.Map;
  * by s3fs read correctly here and the other way round. The SDK hands us the names lower-case and
  * without the x-amz-meta- prefix.
  */
-record S3Metadata(Integer mode, Integer uid, Integer gid, Long mtimeNs, Long atimeNs, Long ctimeNs) {
+record S3Metadata(Integer mode, Integer uid, Integer gid, Long mtimeNs, Long atimeNs, Long ctimeNs,
+                  Map<String, String> others) {
     static final String MODE = "mode";
     static final String UID = "uid";
     static final String GID = "gid";
@@ -18,15 +20,19 @@ record S3Metadata(Integer mode, Integer uid, Integer gid, Long mtimeNs, Long ati
     static final String ATIME = "atime";
     static final String CTIME = "ctime";
 
-    static final S3Metadata NONE = new S3Metadata(null, null, null, null, null, null);
+    private static final Set<String> OURS = Set.of(MODE, UID, GID, MTIME, ATIME, CTIME);
+
+    static final S3Metadata NONE = new S3Metadata(null, null, null, null, null, null, Map.of());
 
     /** Parses what it can; a malformed value counts as absent (the object stays readable). */
     static S3Metadata parse(Map<String, String> meta) {
         if (meta == null || meta.isEmpty()) {
             return NONE;
         }
+        Map<String, String> others = new HashMap<>(meta);
+        others.keySet().removeAll(OURS);
         return new S3Metadata(parseInt(meta.get(MODE)), parseInt(meta.get(UID)), parseInt(meta.get(GID)),
-                parseTime(meta.get(MTIME)), parseTime(meta.get(ATIME)), parseTime(meta.get(CTIME)));
+                parseTime(meta.get(MTIME)), parseTime(meta.get(ATIME)), parseTime(meta.get(CTIME)), Map.copyOf(others));
     }
 
     /** The type these bits say, or null when the mode carries no type bits (some tools write "644"). */
@@ -34,8 +40,13 @@ record S3Metadata(Integer mode, Integer uid, Integer gid, Long mtimeNs, Long ati
         return mode == null ? null : FileType.ofMode(mode);
     }
 
-    static Map<String, String> encode(int mode, int uid, int gid, long mtimeNs, long atimeNs, long ctimeNs) {
-        Map<String, String> m = new HashMap<>();
+    /**
+     * Our attributes as user metadata, on top of {@code others}: whatever else the object carried
+     * (another tool's keys, s3fs's x-amz-meta-xattr), which a rewrite must keep.
+     */
+    static Map<String, String> encode(Map<String, String> others, int mode, int uid, int gid, long mtimeNs,
+                                      long atimeNs, long ctimeNs) {
+        Map<String, String> m = new HashMap<>(others);
         m.put(MODE, Integer.toString(mode));
         m.put(UID, Integer.toString(uid));
         m.put(GID, Integer.toString(gid));

@@ -4,6 +4,7 @@ import io.vfsgw.locks.LockTable;
 import io.vfsgw.locks.LockWaits;
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.FileType;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -33,6 +34,12 @@ final class S3Node {
     /** Unlinked while open: its data must not be uploaded again. */
     boolean unlinked;
     byte[] linkTarget;
+    /**
+     * The object's other user metadata (another tool's keys, s3fs's xattrs), written back with
+     * ours on every rewrite so that a chmod or an upload does not drop it. Null while unknown: a
+     * listing does not carry metadata, so such a node is HEADed before its object is rewritten.
+     */
+    Map<String, String> otherMeta;
     /**
      * Advisory locks taken through this gateway, made on first use. Not under the node's monitor,
      * which an upload holds for as long as it takes: a lock request must not queue behind it.

@@ -747,6 +747,35 @@ class S3BackendIT {
         b.release(CTX, e.nodeId(), fh, 0, 0);
     }
 
+    /**
+     * Metadata another tool put on an object (s3fs's xattrs, an application's own keys) survives
+     * what vfsgw rewrites: chmod, utimens and an upload of changed data, also when the node was
+     * first seen in a listing (which carries no metadata).
+     */
+    @Test
+    void otherToolsMetadataSurvivesChmodAndRewrites() throws Exception {
+        Map<String, String> foreign = Map.of("xattr", "%7B%22user.tag%22%3A%22Ymx1ZQ%3D%3D%22%7D", "owner-app", "backup-7");
+        Map<String, String> put = new java.util.HashMap<>(foreign);
+        put.put("mode", Integer.toString(FileType.REGULAR.modeBits() | 0644));
+        rawPut(prefix + "tagged", "data".getBytes(StandardCharsets.UTF_8), put);
+        S3Backend b = backend();
+        listDir(b, ROOT);   // the name is first seen in a listing: no metadata known yet
+        Entry e = b.lookup(CTX, ROOT, n("tagged"));
+        b.setattr(RequestContext.ROOT, e.nodeId(), SetAttr.mode(0600));   // the object names no owner: root's
+        Map<String, String> meta = rawHead(prefix + "tagged").metadata();
+        assertEquals(Integer.toString(FileType.REGULAR.modeBits() | 0600), meta.get("mode"));
+        assertEquals(foreign.get("xattr"), meta.get("xattr"), "chmod kept the foreign metadata: " + meta);
+        assertEquals("backup-7", meta.get("owner-app"));
+
+        long fh = b.open(CTX, e.nodeId(), OpenFlags.O_WRONLY).fh();
+        b.write(CTX, e.nodeId(), fh, 4, new Buffers.Source(ByteBuffer.wrap("+more".getBytes(StandardCharsets.UTF_8))), false);
+        b.release(CTX, e.nodeId(), fh, 0, 0);
+        assertArrayEquals("data+more".getBytes(StandardCharsets.UTF_8), rawGet(prefix + "tagged"));
+        meta = rawHead(prefix + "tagged").metadata();
+        assertEquals(foreign.get("xattr"), meta.get("xattr"), "an upload kept the foreign metadata: " + meta);
+        assertEquals("backup-7", meta.get("owner-app"));
+    }
+
     /** rename(2) over a file open for reading: the old handle gets ESTALE, and fstat shows no links. */
     @Test
     void fileReplacedByARenameWhileOpen() throws Exception {

@@ -34,7 +34,7 @@ class S3MetadataTest {
 
     @Test
     void encodesLikeS3fs() {
-        Map<String, String> m = S3Metadata.encode(0120777, 5, 6, 1_700_000_000_000_000_000L,
+        Map<String, String> m = S3Metadata.encode(Map.of(), 0120777, 5, 6, 1_700_000_000_000_000_000L,
                 1_700_000_000_250_000_000L, 1_700_000_000_000_000_001L);
         assertEquals("41471", m.get("mode"));
         assertEquals("5", m.get("uid"));
@@ -43,6 +43,17 @@ class S3MetadataTest {
         assertEquals("1700000000.250000000", m.get("atime"));
         assertEquals("1700000000.000000001", m.get("ctime"));
         assertEquals(S3Metadata.parse(m), new S3Metadata(0120777, 5, 6, 1_700_000_000_000_000_000L,
-                1_700_000_000_250_000_000L, 1_700_000_000_000_000_001L));
+                1_700_000_000_250_000_000L, 1_700_000_000_000_000_001L, Map.of()));
+    }
+
+    @Test
+    void otherToolsMetadataRidesAlongAndOursWins() {
+        Map<String, String> found = Map.of("mode", "33188", "xattr", "%7B%22user.tag%22%3A%22Ymx1ZQ%3D%3D%22%7D",
+                "owner-app", "backup-7");
+        S3Metadata parsed = S3Metadata.parse(found);
+        assertEquals(Map.of("xattr", "%7B%22user.tag%22%3A%22Ymx1ZQ%3D%3D%22%7D", "owner-app", "backup-7"), parsed.others());
+        Map<String, String> rewritten = S3Metadata.encode(Map.of("mode", "0", "owner-app", "backup-7"), 0100600, 1, 2, 0, 0, 0);
+        assertEquals("33152", rewritten.get("mode"), "our attributes replace stale copies of themselves");
+        assertEquals("backup-7", rewritten.get("owner-app"));
     }
 }
