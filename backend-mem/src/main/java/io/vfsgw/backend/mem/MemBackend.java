@@ -19,6 +19,7 @@ import io.vfsgw.spi.SetAttr;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
+import io.vfsgw.spi.XattrNames;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -92,8 +93,6 @@ public final class MemBackend implements StorageBackend {
     public static final int STATFS_BLOCK = 4096;
 
     static final int SYMLINK_MAX = 4095;
-    static final int XATTR_NAME_MAX = 255;
-    static final int XATTR_SIZE_MAX = 65536;
     static final int LINK_MAX = Integer.MAX_VALUE - 1;
     private static final long RELATIME_NS = 24L * 3600 * 1_000_000_000L;
     private static final int S_ISUID = 04000;
@@ -676,7 +675,7 @@ public final class MemBackend implements StorageBackend {
     @Override
     public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
         Node n = node(node);
-        checkXattrName(ctx, n, name, false);
+        XattrNames.check(ctx, n.type(), name, false);
         Lock r = n.lock.readLock();
         r.lock();
         try {
@@ -696,8 +695,8 @@ public final class MemBackend implements StorageBackend {
         if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) {
             throw FsException.of(Errno.EINVAL, "xattr flags " + flags);
         }
-        int nameLen = checkXattrName(ctx, n, name, true);
-        if (value.length > XATTR_SIZE_MAX) {
+        int nameLen = XattrNames.check(ctx, n.type(), name, true);
+        if (value.length > XattrNames.SIZE_MAX) {
             throw FsException.of(Errno.E2BIG, "xattr value of " + value.length + " bytes");
         }
         Lock w = n.lock.writeLock();
@@ -736,7 +735,7 @@ public final class MemBackend implements StorageBackend {
             List<String> names = new ArrayList<>();
             if (n.xattrs != null) {
                 for (String k : n.xattrs.keySet()) {
-                    if (ctx.isRoot() || !k.startsWith("trusted.")) {
+                    if (XattrNames.listable(ctx, k)) {
                         names.add(k);
                     }
                 }
@@ -750,7 +749,7 @@ public final class MemBackend implements StorageBackend {
     @Override
     public void removexattr(RequestContext ctx, long node, String name) throws FsException {
         Node n = node(node);
-        int nameLen = checkXattrName(ctx, n, name, true);
+        int nameLen = XattrNames.check(ctx, n.type(), name, true);
         Lock w = n.lock.writeLock();
         w.lock();
         try {
@@ -764,36 +763,6 @@ public final class MemBackend implements StorageBackend {
         } finally {
             w.unlock();
         }
-    }
-
-    /** Validates an xattr name and the caller's right to its namespace; returns its byte length. */
-    private static int checkXattrName(RequestContext ctx, Node n, String name, boolean modify) throws FsException {
-        int len = name.getBytes(StandardCharsets.UTF_8).length;
-        if (len == 0 || len > XATTR_NAME_MAX) {
-            throw FsException.of(Errno.ERANGE, "xattr name length " + len);
-        }
-        String suffix;
-        if (name.startsWith("user.")) {
-            suffix = name.substring(5);
-            if (!n.isRegular() && !n.isDir()) {
-                // Linux: user.* only on files and directories (they may be others' FIFOs/devices).
-                throw FsException.of(modify ? Errno.EPERM : Errno.ENODATA);
-            }
-        } else if (name.startsWith("trusted.")) {
-            suffix = name.substring(8);
-            if (!ctx.isRoot()) {
-                throw FsException.of(modify ? Errno.EPERM : Errno.ENODATA, "trusted.* needs root");
-            }
-        } else if (name.startsWith("security.")) {
-            suffix = name.substring(9);
-        } else {
-            // system.posix_acl_* (no ACLs here) and unknown namespaces.
-            throw FsException.of(Errno.EOPNOTSUPP, "xattr namespace of " + name);
-        }
-        if (suffix.isEmpty()) {
-            throw FsException.of(Errno.EINVAL, "xattr name without a suffix");
-        }
-        return len;
     }
 
     // ---------------------------------------------------------------- space

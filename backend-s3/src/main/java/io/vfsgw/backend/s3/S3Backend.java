@@ -23,6 +23,7 @@ import io.vfsgw.spi.SetAttr;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.spi.WriteSource;
+import io.vfsgw.spi.XattrNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,6 +34,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -355,7 +357,10 @@ public final class S3Backend implements StorageBackend {
 
     /** Metadata to rewrite a node's object with: its attributes over the other metadata it carried. */
     private static Map<String, String> metaOf(S3Node n, Attr a) {
-        Map<String, String> others = n.otherMeta == null ? Map.of() : n.otherMeta;
+        return metaOf(n.otherMeta == null ? Map.of() : n.otherMeta, a);
+    }
+
+    private static Map<String, String> metaOf(Map<String, String> others, Attr a) {
         return S3Metadata.encode(others, a.mode(), a.uid(), a.gid(), a.mtimeNs(), a.atimeNs(), a.ctimeNs());
     }
 
@@ -365,8 +370,13 @@ public final class S3Backend implements StorageBackend {
      * Caller holds the node's monitor.
      */
     private void learnMetadata(S3Node n) throws FsException {
-        if (n.otherMeta == null && !n.localOnly && n.type != FileType.DIRECTORY) {
+        if (n.otherMeta != null || n.localOnly) {
+            return;
+        }
+        if (n.type != FileType.DIRECTORY) {
             refresh(n);
+        } else if (!dirPrefix(n.path).isEmpty()) {
+            n.otherMeta = markerMeta(dirPrefix(n.path)).others();   // no marker (implicit): none
         }
     }
 
@@ -1501,6 +1511,127 @@ public final class S3Backend implements StorageBackend {
         } finally {
             dropIfUnused(n);
         }
+    }
+
+    // ---------------------------------------------------------------- extended attributes
+
+    // Stored as s3fs stores them (S3Xattrs: one x-amz-meta-xattr value), so either tool reads the
+    // other's. They share S3's 2 KB of user metadata with the attributes: past it, ENOSPC.
+
+    /** AWS's bound on one object's user metadata: keys and values, in UTF-8 bytes. */
+    static final int USER_METADATA_MAX = 2048;
+
+    @Override
+    public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
+        S3Node n = node(node);
+        XattrNames.check(ctx, n.type, name, false);
+        synchronized (n) {
+            byte[] v = xattrsOf(n).get(name);
+            if (v == null) {
+                throw FsException.of(Errno.ENODATA);
+            }
+            return v;
+        }
+    }
+
+    @Override
+    public List<String> listxattr(RequestContext ctx, long node) throws FsException {
+        S3Node n = node(node);
+        synchronized (n) {
+            List<String> names = new ArrayList<>();
+            for (String k : xattrsOf(n).keySet()) {
+                if (XattrNames.listable(ctx, k)) {
+                    names.add(k);
+                }
+            }
+            return names;
+        }
+    }
+
+    @Override
+    public void setxattr(RequestContext ctx, long node, String name, byte[] value, int flags) throws FsException {
+        requireWritable();
+        S3Node n = node(node);
+        if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) {
+            throw FsException.of(Errno.EINVAL, "xattr flags " + flags);
+        }
+        XattrNames.check(ctx, n.type, name, true);
+        if (!S3Xattrs.representable(name)) {
+            throw FsException.of(Errno.EINVAL, "s3fs's xattr format cannot hold '\"' or ',' in a name");
+        }
+        if (value.length > XattrNames.SIZE_MAX) {
+            throw FsException.of(Errno.E2BIG, "xattr value of " + value.length + " bytes");
+        }
+        synchronized (n) {
+            TreeMap<String, byte[]> xs = xattrsOf(n);
+            boolean present = xs.containsKey(name);
+            if (present && (flags & XATTR_CREATE) != 0) {
+                throw FsException.of(Errno.EEXIST);
+            }
+            if (!present && (flags & XATTR_REPLACE) != 0) {
+                throw FsException.of(Errno.ENODATA);
+            }
+            xs.put(name, value.clone());
+            storeXattrs(n, xs);
+        }
+    }
+
+    @Override
+    public void removexattr(RequestContext ctx, long node, String name) throws FsException {
+        requireWritable();
+        S3Node n = node(node);
+        XattrNames.check(ctx, n.type, name, true);
+        synchronized (n) {
+            TreeMap<String, byte[]> xs = xattrsOf(n);
+            if (xs.remove(name) == null) {
+                throw FsException.of(Errno.ENODATA);
+            }
+            storeXattrs(n, xs);
+        }
+    }
+
+    /** The node's xattrs (a copy), its metadata learned first if a listing was all we had; holds the monitor. */
+    private TreeMap<String, byte[]> xattrsOf(S3Node n) throws FsException {
+        learnMetadata(n);
+        return S3Xattrs.decode(n.otherMeta == null ? null : n.otherMeta.get(S3Xattrs.KEY));
+    }
+
+    /**
+     * Writes the node's xattrs back with its attributes (ctime moves): at once for a clean object,
+     * with the data at the next upload for a file being written. Holds the node's monitor.
+     */
+    private void storeXattrs(S3Node n, Map<String, byte[]> xs) throws FsException {
+        Map<String, String> others = new HashMap<>(n.otherMeta == null ? Map.of() : n.otherMeta);
+        String header = S3Xattrs.encode(xs);
+        if (header == null) {
+            others.remove(S3Xattrs.KEY);
+        } else {
+            others.put(S3Xattrs.KEY, header);
+        }
+        Attr a = currentAttr(n);
+        Attr next = new Attr(a.ino(), a.size(), a.blocks(), a.atimeNs(), a.mtimeNs(), nowNs(), a.mode(), a.nlink(),
+                a.uid(), a.gid(), a.rdev(), a.blksize());
+        int bytes = 0;
+        for (Map.Entry<String, String> e : metaOf(others, next).entrySet()) {
+            bytes += e.getKey().getBytes(StandardCharsets.UTF_8).length + e.getValue().getBytes(StandardCharsets.UTF_8).length;
+        }
+        if (bytes > USER_METADATA_MAX) {
+            throw FsException.of(Errno.ENOSPC, "xattrs would take the object's user metadata to " + bytes
+                    + " bytes; S3 allows " + USER_METADATA_MAX);
+        }
+        Map<String, String> before = n.otherMeta;
+        n.otherMeta = Map.copyOf(others);
+        if (n.writer != null && n.writer.dirty() || n.localOnly) {
+            n.attr = next;   // goes up with the data at the next flush
+            return;
+        }
+        try {
+            rewriteMetadata(n, next);
+        } catch (FsException e) {
+            n.otherMeta = before;
+            throw e;
+        }
+        n.attr = next;
     }
 
     // ---------------------------------------------------------------- locks

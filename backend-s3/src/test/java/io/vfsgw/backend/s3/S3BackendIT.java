@@ -266,7 +266,7 @@ class S3BackendIT {
         assertEquals(Errno.EPERM, errno(() -> b.mknod(CTX, dir.nodeId(), n("dev"),
                 FileType.CHARACTER_DEVICE.modeBits() | 0600, 0x0101, 022)));
         assertEquals(Errno.EPERM, errno(() -> b.link(CTX, f.nodeId(), dir.nodeId(), n("hard"))));
-        assertEquals(Errno.EOPNOTSUPP, errno(() -> b.getxattr(CTX, f.nodeId(), "user.x")));
+        assertEquals(Errno.ENODATA, errno(() -> b.getxattr(CTX, f.nodeId(), "user.x")));   // none set (xattrsLiveInTheObjectsMetadataLikeS3fs)
 
         // readdir: ".", "..", and the names
         Set<String> names = new HashSet<>();
@@ -774,6 +774,46 @@ class S3BackendIT {
         meta = rawHead(prefix + "tagged").metadata();
         assertEquals(foreign.get("xattr"), meta.get("xattr"), "an upload kept the foreign metadata: " + meta);
         assertEquals("backup-7", meta.get("owner-app"));
+    }
+
+    /**
+     * Extended attributes in s3fs's x-amz-meta-xattr: set, replace, list, remove with the flags'
+     * errnos, kept through a data upload, on a directory's marker, and refused past S3's 2 KB.
+     */
+    @Test
+    void xattrsLiveInTheObjectsMetadataLikeS3fs() throws Exception {
+        S3Backend b = backend();
+        RequestContext me = RequestContext.ROOT;
+        CreateResult c = b.create(me, ROOT, n("x"), 0644, OpenFlags.O_WRONLY, 0);
+        long f = c.entry().nodeId();
+        b.write(me, f, c.open().fh(), 0, new Buffers.Source(ByteBuffer.wrap("abc".getBytes(StandardCharsets.UTF_8))), false);
+        b.setxattr(me, f, "user.a", "1".getBytes(StandardCharsets.UTF_8), 0);   // staged: goes up with the data
+        b.release(me, f, c.open().fh(), 0, 0);
+        assertEquals(Errno.EEXIST, errno(() -> b.setxattr(me, f, "user.a", new byte[1], StorageBackend.XATTR_CREATE)));
+        assertEquals(Errno.ENODATA, errno(() -> b.setxattr(me, f, "user.b", new byte[1], StorageBackend.XATTR_REPLACE)));
+        b.setxattr(me, f, "user.a", "2".getBytes(StandardCharsets.UTF_8), StorageBackend.XATTR_REPLACE);
+        b.setxattr(me, f, "trusted.t", new byte[] {0, 1}, StorageBackend.XATTR_CREATE);
+        assertEquals(List.of("trusted.t", "user.a"), b.listxattr(me, f));
+        assertEquals(List.of("user.a"), b.listxattr(CTX, f), "trusted.* is root's");
+        String header = rawHead(prefix + "x").metadata().get("xattr");
+        assertEquals(2, S3Xattrs.decode(header).size(), header);
+        assertArrayEquals("2".getBytes(StandardCharsets.UTF_8), S3Xattrs.decode(header).get("user.a"));
+
+        S3Backend fresh = backend();   // a new process: everything comes from S3
+        long f2 = fresh.lookup(me, ROOT, n("x")).nodeId();
+        assertArrayEquals(new byte[] {0, 1}, fresh.getxattr(me, f2, "trusted.t"));
+        long fh = fresh.open(me, f2, OpenFlags.O_WRONLY).fh();
+        fresh.write(me, f2, fh, 3, new Buffers.Source(ByteBuffer.wrap("d".getBytes(StandardCharsets.UTF_8))), false);
+        fresh.release(me, f2, fh, 0, 0);
+        assertEquals(2, S3Xattrs.decode(rawHead(prefix + "x").metadata().get("xattr")).size(), "an upload keeps them");
+        fresh.removexattr(me, f2, "trusted.t");
+        assertEquals(Errno.ENODATA, errno(() -> fresh.removexattr(me, f2, "trusted.t")));
+        assertEquals(Errno.ENOSPC, errno(() -> fresh.setxattr(me, f2, "user.big", new byte[3000], 0)));
+        assertEquals(List.of("user.a"), fresh.listxattr(me, f2), "a refused set changes nothing");
+
+        Entry d = fresh.mkdir(me, ROOT, n("xd"), 0755, 0);
+        fresh.setxattr(me, d.nodeId(), "user.d", "dir".getBytes(StandardCharsets.UTF_8), 0);
+        assertEquals("%7B%22user.d%22%3A%22ZGly%22%7D", rawHead(prefix + "xd/").metadata().get("xattr"));
     }
 
     /** rename(2) over a file open for reading: the old handle gets ESTALE, and fstat shows no links. */

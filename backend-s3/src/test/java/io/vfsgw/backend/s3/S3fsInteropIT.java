@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
@@ -55,6 +56,7 @@ class S3fsInteropIT {
             ours.release(alice, cr.entry().nodeId(), cr.open().fh(), 0, 0);
             ours.setattr(alice, cr.entry().nodeId(), SetAttr.times(null, false, 1_500_000_000_000_000_000L, false));
             ours.symlink(alice, dir.nodeId(), FileName.literal("link"), "file".getBytes(StandardCharsets.UTF_8));
+            ours.setxattr(alice, cr.entry().nodeId(), "user.origin", "vfsgw, with bytes \0\1".getBytes(StandardCharsets.UTF_8), 0);
             ours.close();
 
             Path mnt = Files.createDirectories(tmp.resolve("mnt"));
@@ -63,7 +65,7 @@ class S3fsInteropIT {
             Files.setPosixFilePermissions(passwd, PosixFilePermissions.fromString("rw-------"));
             Process p = new ProcessBuilder(s3fs.toString(), S3ProxyFixture.BUCKET + ":/" + prefix, mnt.toString(), "-f",
                     "-o", "url=" + server.endpoint(), "-o", "use_path_request_style", "-o", "passwd_file=" + passwd,
-                    "-o", "endpoint=us-east-1", "-o", "stat_cache_expire=1", "-o", "dbglevel=warn")
+                    "-o", "endpoint=us-east-1", "-o", "stat_cache_expire=1", "-o", "dbglevel=warn", "-o", "use_xattr")
                     .redirectErrorStream(true).redirectOutput(tmp.resolve("s3fs.log").toFile()).start();
             try {
                 waitForMount(mnt, p);
@@ -77,6 +79,7 @@ class S3fsInteropIT {
                 assertEquals(2345, Files.getAttribute(f, "unix:gid"));
                 assertEquals(1_500_000_000L, Files.getLastModifiedTime(f).toMillis() / 1000);
                 assertEquals("file", Files.readSymbolicLink(d.resolve("link")).toString());
+                assertEquals("vfsgw, with bytes \0\1", xattr(f, "origin"), "s3fs reads our xattr");
 
                 // s3fs writes, vfsgw reads
                 Path sd = Files.createDirectory(mnt.resolve("froms3fs"));
@@ -86,6 +89,8 @@ class S3fsInteropIT {
                 Files.setAttribute(sf, "unix:gid", 888);
                 Files.setLastModifiedTime(sf, java.nio.file.attribute.FileTime.fromMillis(1_400_000_000_000L));
                 Files.createSymbolicLink(sd.resolve("link"), Path.of("file"));
+                Files.getFileAttributeView(sf, UserDefinedFileAttributeView.class)
+                        .write("tag", ByteBuffer.wrap("set by s3fs".getBytes(StandardCharsets.UTF_8)));
                 run("mkfifo", sd.resolve("fifo").toString());
                 run("sync");
             } finally {
@@ -104,12 +109,22 @@ class S3fsInteropIT {
             assertEquals(888, a.gid());
             assertEquals(1_400_000_000L, a.mtimeNs() / 1_000_000_000L);
             assertEquals(10, a.size());
+            long sfNode = fresh.lookup(ctx, sd.nodeId(), FileName.literal("file")).nodeId();
+            assertEquals(List.of("user.tag"), fresh.listxattr(ctx, sfNode));
+            assertEquals("set by s3fs", new String(fresh.getxattr(ctx, sfNode, "user.tag"), StandardCharsets.UTF_8));
             Entry link = fresh.lookup(ctx, sd.nodeId(), FileName.literal("link"));
             assertEquals(FileType.SYMLINK, link.attr().type());
             assertEquals("file", new String(fresh.readlink(ctx, link.nodeId()), StandardCharsets.UTF_8));
             assertEquals(FileType.FIFO, fresh.lookup(ctx, sd.nodeId(), FileName.literal("fifo")).attr().type());
             fresh.close();
         }
+    }
+
+    private static String xattr(Path f, String name) throws Exception {
+        UserDefinedFileAttributeView v = Files.getFileAttributeView(f, UserDefinedFileAttributeView.class);
+        ByteBuffer b = ByteBuffer.allocate(v.size(name));
+        v.read(name, b);
+        return new String(b.array(), 0, b.position(), StandardCharsets.UTF_8);
     }
 
     private static void waitForMount(Path mnt, Process p) throws Exception {
