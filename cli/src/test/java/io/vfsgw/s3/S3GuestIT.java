@@ -66,6 +66,9 @@ class S3GuestIT {
                         check rename sh -c 'mv /mnt/g/small.txt /mnt/g/moved.txt && ls /mnt/g | tr "\\n" " "'
                         expect moved 'hello' cat /mnt/g/moved.txt
                         check fsx $F fsx /mnt/g/fsx.dat 2000 13
+                        check setxattr $F setxattr /mnt/g/moved.txt user.color blue
+                        expect getxattr blue $F getxattr /mnt/g/moved.txt user.color
+                        check locks $F locks /mnt/g/lockfile
                         """)
                 .build().run();
         r.assertOk();
@@ -82,6 +85,8 @@ class S3GuestIT {
                     .join().asByteArray());
             assertEquals("hello\n", sdk.getObject(b -> b.bucket(S3ProxyFixture.BUCKET).key("guest/g/moved.txt"),
                     AsyncResponseTransformer.toBytes()).join().asUtf8String());
+            assertEquals("%7B%22user.color%22%3A%22Ymx1ZQ%3D%3D%22%7D", sdk.headObject(b -> b.bucket(S3ProxyFixture.BUCKET)
+                    .key("guest/g/moved.txt")).join().metadata().get("xattr"), "the guest's xattr, as s3fs stores it");
             assertTrue(sdk.listObjectsV2(b -> b.bucket(S3ProxyFixture.BUCKET).prefix("guest/g/small")).join()
                     .contents().isEmpty(), "the rename removed the old key");
         }
