@@ -197,8 +197,9 @@ public final class S3Backend implements StorageBackend {
             String cause = String.valueOf(S3Errors.unwrap(e).getMessage());
             if (cause.startsWith("Unable to load credentials")) {
                 // The SDK's own message lists every provider it tried: a screenful that hides the fix.
-                throw new IllegalStateException("no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials,"
-                        + " or run with an instance or container role");
+                throw new IllegalStateException("no S3 credentials found: set AWS_ACCESS_KEY_ID and"
+                        + " AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, or run with an instance"
+                        + " or container role");
             }
             Errno errno = S3Errors.toErrno(e);
             String what = switch (errno) {
