@@ -36,3 +36,6 @@ check remove-a rm /mnt/late
 within b-sees-removal 3 sh -c '! test -e /mnt2/late'
 check write-b sh -c 'echo from-b > /mnt2/back'
 within a-sees-b-file 3 sh -c '[ "$(cat /mnt/back)" = from-b ]'
+# Locks live in the shared backend: a process holding a lock through /mnt blocks another that asks
+# through /mnt2 (F_GETLK names the holder, F_SETLK is refused, F_SETLKW waits for the release).
+check locks-across-devices $F locks /mnt/lk /mnt2/lk

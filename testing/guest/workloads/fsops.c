@@ -50,7 +50,8 @@ static int open_or_die(const char *path, int flags) {
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Holds a lock in the parent and probes it from a child process (locks are per process). */
-static int locks(const char *path) {
+/* The child opens other (the same file through another mount, say): locks must conflict across them. */
+static int locks(const char *path, const char *other) {
     int fd = open_or_die(path, O_RDWR | O_CREAT);
     struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
     if (fcntl(fd, F_SETLK, &l) < 0) return fail("F_SETLK parent");
@@ -58,7 +59,7 @@ static int locks(const char *path) {
     if (pipe(pipefd) < 0) return fail("pipe");
     pid_t child = fork();
     if (child == 0) {
-        int cfd = open_or_die(path, O_RDWR);
+        int cfd = open_or_die(other, O_RDWR);
         struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 10 };
         if (fcntl(cfd, F_GETLK, &q) < 0) { fail("F_GETLK child"); _exit(1); }
         int conflict = q.l_type == F_WRLCK && q.l_pid == getppid();
@@ -318,7 +319,7 @@ int main(int argc, char **argv) {
         printf("%llu\n", strtoull(argv[4], NULL, 10) - (unsigned long long)left);
         return 0;
     } else if (!strcmp(cmd, "locks")) {
-        return locks(p);
+        return locks(p, argc >= 4 ? argv[3] : p);
     } else if (!strcmp(cmd, "mmapwrite") && argc >= 4) {
         int fd = open_or_die(p, O_RDWR | O_CREAT);
         size_t len = strlen(argv[3]);

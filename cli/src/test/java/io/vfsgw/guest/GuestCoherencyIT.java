@@ -26,13 +26,15 @@ class GuestCoherencyIT {
             Path a = gw.serve("a");
             Path b = gw.serve("b");
             GuestReport r = GuestVm.builder().name("coherency").socket(a).tag("a").virtioFs(b, "b", "/mnt2")
-                    .script(GuestScripts.workload("coherency.sh"))
+                    .qemuArgs(GuestScripts.fsopsQemuArgs())
+                    .script(GuestScripts.LOAD_FSOPS + "\n" + GuestScripts.workload("coherency.sh"))
                     .timeout(Duration.ofSeconds(120)).build().run();
             System.out.printf("GuestCoherencyIT: boot %s, total %s; %s%n", r.bootTime().orElse(null), r.totalTime(),
                     r.results());
             r.assertOk();
             for (String name : new String[] {"b-reads-new-file", "b-sees-created-file", "b-sees-new-content",
-                    "b-lists-new-dir", "b-sees-removal", "a-sees-b-file", "umount:/mnt", "umount:/mnt2"}) {
+                    "b-lists-new-dir", "b-sees-removal", "a-sees-b-file", "locks-across-devices", "umount:/mnt",
+                    "umount:/mnt2"}) {
                 r.detail(name);
             }
             assertEquals(2, gw.sessions().size(), "one session per device");
