@@ -82,7 +82,7 @@ final class InodeTable {
         } catch (FsException e) {
             // Out of fds for the reopen: idle inodes give theirs up for handles, then once more.
             boolean exhausted = e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE;
-            if (!exhausted || shedFds(Math.max(32, openFds.get() / 4)) == 0) {
+            if (!exhausted || shedFds() == 0) {
                 throw e;
             }
             opened = n.pin(this::reopen);
@@ -132,14 +132,16 @@ final class InodeTable {
     }
 
     /**
-     * The process ran out of fds (EMFILE/ENFILE): trades up to {@code count} more idle inodes'
-     * fds for file handles, below the budget. Returns how many fds were closed (0 without handles).
+     * The process ran out of fds (EMFILE/ENFILE): trades a quarter of the inodes' fds (at least 32)
+     * for file handles, idle ones only, below the budget. Returns how many fds were closed (0
+     * without handles).
      */
-    int shedFds(int count) {
+    int shedFds() {
         if (!handlesEnabled()) {
             return 0;
         }
         synchronized (withFds) {
+            int count = Math.max(32, openFds.get() / 4);
             return releaseIdleFds(Math.max(0, openFds.get() - count));
         }
     }

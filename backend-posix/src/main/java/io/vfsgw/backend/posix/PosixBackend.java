@@ -331,12 +331,12 @@ public final class PosixBackend implements StorageBackend {
     }
 
     /**
-     * Out of fds: closes lock fds whose owner holds no locks, and trades a quarter of the idle
-     * nodes' fds (at least 32) for file handles where handles are on. Returns how many fds went.
+     * Out of fds: closes lock fds whose owner holds no locks, and has idle nodes trade fds for
+     * file handles where handles are on ({@link InodeTable#shedFds()}). Returns how many fds went.
      */
     int reclaimIdleFds() {
         int locks = closeIdleLockFds();
-        int nodes = inodes.shedFds(Math.max(32, inodes.openFds() / 4));
+        int nodes = inodes.shedFds();
         long now = System.nanoTime();
         long last = lastFdWarningNs.get();
         boolean warn = now - last > FD_WARNING_INTERVAL_NS && lastFdWarningNs.compareAndSet(last, now);

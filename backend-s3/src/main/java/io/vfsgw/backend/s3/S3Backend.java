@@ -692,14 +692,20 @@ public final class S3Backend implements StorageBackend {
                 }
                 return currentAttr(n);
             }
-            if (n.writer != null && n.writer.dirty() || n.localOnly) {
-                n.attr = next;   // goes up with the data at the next flush
-                return currentAttr(n);
-            }
-            rewriteMetadata(n, next);
-            n.attr = next;
+            applyMetadata(n, next);
             return currentAttr(n);
         }
+    }
+
+    /**
+     * Gives a node new attributes (and its current {@code otherMeta}): for a file being written they
+     * go up with its data at the next upload, otherwise its object is rewritten now. Holds the monitor.
+     */
+    private void applyMetadata(S3Node n, Attr next) throws FsException {
+        if (!(n.writer != null && n.writer.dirty() || n.localOnly)) {
+            rewriteMetadata(n, next);
+        }
+        n.attr = next;
     }
 
     private static void checkOwnerChange(RequestContext ctx, Attr a, SetAttr c) throws FsException {
@@ -1597,10 +1603,7 @@ public final class S3Backend implements StorageBackend {
         return S3Xattrs.decode(n.otherMeta == null ? null : n.otherMeta.get(S3Xattrs.KEY));
     }
 
-    /**
-     * Writes the node's xattrs back with its attributes (ctime moves): at once for a clean object,
-     * with the data at the next upload for a file being written. Holds the node's monitor.
-     */
+    /** Writes the node's xattrs back with its attributes (ctime moves); holds the node's monitor. */
     private void storeXattrs(S3Node n, Map<String, byte[]> xs) throws FsException {
         Map<String, String> others = new HashMap<>(n.otherMeta == null ? Map.of() : n.otherMeta);
         String header = S3Xattrs.encode(xs);
@@ -1622,17 +1625,12 @@ public final class S3Backend implements StorageBackend {
         }
         Map<String, String> before = n.otherMeta;
         n.otherMeta = Map.copyOf(others);
-        if (n.writer != null && n.writer.dirty() || n.localOnly) {
-            n.attr = next;   // goes up with the data at the next flush
-            return;
-        }
         try {
-            rewriteMetadata(n, next);
+            applyMetadata(n, next);
         } catch (FsException e) {
             n.otherMeta = before;
             throw e;
         }
-        n.attr = next;
     }
 
     // ---------------------------------------------------------------- locks
