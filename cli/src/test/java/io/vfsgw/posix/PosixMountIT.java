@@ -311,6 +311,110 @@ class PosixMountIT {
         assertEquals("Y", Files.readString(d.host.resolve("dir")));
     }
 
+    // ------------------------------------------------------------------ lock waits
+
+    /**
+     * A blocked F_SETLKW or flock(2) must end: with EDEADLK when two processes would wait for each
+     * other (the kernel's rule; the host's OFD locks have no such check), and at once when the
+     * waiting process is killed (the kernel then waits, uninterruptibly, for vfsgw's answer to its
+     * INTERRUPT, so a wait vfsgw cannot abandon leaves an unkillable process). Found with stress-ng
+     * --lockf, which hung on a posix mount.
+     */
+    @Test
+    void blockedLockWaitsEndInEdeadlkOrWhenTheWaiterIsKilled() throws IOException {
+        Pair d = pair("lockwaits");
+        Files.writeString(d.mnt.resolve("f"), "");
+        String report = Sh.python(List.of(), """
+                import fcntl, signal, subprocess, time
+                f = a[0]
+
+                def blocked(pid):  # in the FUSE request, waiting for vfsgw's answer
+                    for _ in range(2000):
+                        try:
+                            if open('/proc/%d/wchan' % pid).read() == 'request_wait_answer':
+                                return True
+                        except OSError:
+                            return False
+                        time.sleep(0.005)
+                    return False
+
+                def reap(pid):
+                    end = time.time() + 20
+                    while time.time() < end:
+                        p, st = os.waitpid(pid, os.WNOHANG)
+                        if p:
+                            return st
+                        time.sleep(0.005)
+                    return None
+
+                def name(n):  # python names errno 35 EDEADLOCK, its alias
+                    return 'EDEADLK' if n == errno.EDEADLK else errno.errorcode[n]
+
+                def outcome(st):
+                    if st is None:
+                        return 'hung'
+                    if os.WIFSIGNALED(st):
+                        return 'killed'
+                    return 'granted' if os.WEXITSTATUS(st) == 0 else name(os.WEXITSTATUS(st))
+
+                # Two processes, each holding a byte and asking for the other's.
+                fd = os.open(f, os.O_RDWR)
+                fcntl.lockf(fd, fcntl.LOCK_EX, 1, 0)
+                r, w = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    fd2 = os.open(f, os.O_RDWR)
+                    fcntl.lockf(fd2, fcntl.LOCK_EX, 1, 1)
+                    os.write(w, b'x')
+                    try:
+                        fcntl.lockf(fd2, fcntl.LOCK_EX, 1, 0)
+                        os._exit(0)
+                    except OSError as e:
+                        os._exit(e.errno)
+                os.read(r, 1)
+                assert blocked(pid), 'the child never waited'
+                try:
+                    fcntl.lockf(fd, fcntl.LOCK_EX, 1, 1)
+                    parent = 'granted'
+                except OSError as e:
+                    parent = name(e.errno)
+                    fcntl.lockf(fd, fcntl.LOCK_UN, 1, 0)  # the child may have byte 0 now
+                print('deadlock:', ' '.join(sorted([parent, outcome(reap(pid))])))
+                fcntl.lockf(fd, fcntl.LOCK_UN, 0, 0)
+
+                # A process waiting for a record lock, then for a flock, is killed.
+                for kind in ('lockf', 'flock'):
+                    if kind == 'lockf':
+                        fcntl.lockf(fd, fcntl.LOCK_EX, 0, 0)
+                    else:
+                        fcntl.flock(fd, fcntl.LOCK_EX)
+                    pid = os.fork()
+                    if pid == 0:
+                        fd2 = os.open(f, os.O_RDWR)
+                        if kind == 'lockf':
+                            fcntl.lockf(fd2, fcntl.LOCK_EX, 0, 0)
+                        else:
+                            fcntl.flock(fd2, fcntl.LOCK_EX)
+                        os._exit(0)
+                    assert blocked(pid), 'the %s waiter never waited' % kind
+                    os.kill(pid, signal.SIGKILL)
+                    print('killed %s waiter:' % kind, outcome(reap(pid)))
+                    if kind == 'lockf':
+                        fcntl.lockf(fd, fcntl.LOCK_UN, 0, 0)
+                    else:
+                        fcntl.flock(fd, fcntl.LOCK_UN)
+                # Nothing was left behind: another process takes both at once.
+                print('free afterwards:', subprocess.run(['flock', '-n', f, 'python3', '-c',
+                        'import fcntl,os; fcntl.lockf(os.open(%r, os.O_RDWR), fcntl.LOCK_EX|fcntl.LOCK_NB); print(1)' % f],
+                        capture_output=True, text=True).stdout.strip() == '1')
+                """, d.mnt.resolve("f"));
+        assertEquals("""
+                deadlock: EDEADLK granted
+                killed lockf waiter: killed
+                killed flock waiter: killed
+                free afterwards: True""".strip(), report);
+    }
+
     // ------------------------------------------------------------------ coherency with the host
 
     @Test

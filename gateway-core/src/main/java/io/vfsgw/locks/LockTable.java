@@ -13,7 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The advisory locks of one file, for backends that keep locks in the gateway's memory (mem, s3;
- * posix takes OFD locks on the host instead): POSIX byte-range locks per lock owner (fcntl) and
+ * posix takes OFD locks on the host and only {@link #record}s them here): POSIX byte-range locks per lock owner (fcntl) and
  * whole-file flock locks per open handle. The two kinds never conflict with each other, as on Linux.
  *
  * <p>Each owner's ranges are kept split and merged like the kernel's: setting a range replaces
@@ -96,6 +96,21 @@ public final class LockTable {
                     }
                 }
             }
+            apply(lock);
+            changed.signalAll();
+        } finally {
+            mutex.unlock();
+        }
+    }
+
+    /**
+     * Records a POSIX lock that another arbiter already granted (the host kernel, for posix's OFD
+     * locks): no conflict check, no wait. The table then answers who holds what.
+     */
+    public void record(Lock lock) throws FsException {
+        validate(lock);
+        mutex.lock();
+        try {
             apply(lock);
             changed.signalAll();
         } finally {

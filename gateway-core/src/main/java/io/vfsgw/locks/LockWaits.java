@@ -16,7 +16,7 @@ public final class LockWaits {
     private final Map<Long, Long> waitingFor = new HashMap<>();
 
     /** Registers that {@code owner} waits for {@code blocker}; false (nothing registered) on a cycle. */
-    synchronized boolean startWaiting(long owner, long blocker) {
+    public synchronized boolean startWaiting(long owner, long blocker) {
         long cur = blocker;
         for (int i = 0; i < MAX_DEPTH; i++) {
             if (cur == owner) {
@@ -32,7 +32,7 @@ public final class LockWaits {
         return true;
     }
 
-    synchronized void stopWaiting(long owner) {
+    public synchronized void stopWaiting(long owner) {
         waitingFor.remove(owner);
     }
 }

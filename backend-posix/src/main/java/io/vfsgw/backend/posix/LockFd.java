@@ -1,5 +1,8 @@
 package io.vfsgw.backend.posix;
 
+import io.vfsgw.locks.LockTable;
+import io.vfsgw.locks.LockWaits;
+
 /**
  * The OFD-lock fd of one (node, guest lock owner): POSIX locks belong to an owner, not to a handle,
  * so each owner gets its own open file description and the host kernel arbitrates conflicts between
@@ -8,8 +11,11 @@ package io.vfsgw.backend.posix;
 final class LockFd extends PinnedFd {
     /** False once the owner unlocked everything: then the fd may be closed to reclaim fds. */
     volatile boolean mayHoldLocks;
-    /** The guest pid of the owner's last lock, for getlk (OFD locks do not record one). */
-    volatile int pid;
+    /**
+     * The ranges the host granted this owner, with their guest pids. OFD locks record neither owner
+     * nor pid, so this is how getlk names the holder and a wait finds whom it waits for (EDEADLK).
+     */
+    final LockTable held = new LockTable(new LockWaits());
 
     LockFd(int fd) {
         super(fd);

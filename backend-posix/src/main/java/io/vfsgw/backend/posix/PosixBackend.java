@@ -94,6 +94,7 @@ public final class PosixBackend implements StorageBackend {
      * practice.
      */
     private final Map<LongPair, LockFd> lockFds = new ConcurrentHashMap<>();
+    private final HostLockWaits lockWaits = new HostLockWaits();
     private volatile byte[] rootPath;
 
     private PosixBackend(PosixOptions options, int procFd, InodeTable inodes, int rootFd, PosixFiles.Stat rootStat) {
@@ -961,6 +962,7 @@ public final class PosixBackend implements StorageBackend {
         Handle h = handles.remove(fh);
         if (h != null) {
             h.drop(); // also drops flock locks: this was the description's only fd
+            lockWaits.released();
         }
     }
 
@@ -1304,7 +1306,11 @@ public final class PosixBackend implements StorageBackend {
     private void dropLockFd(long node, long owner) {
         LockFd l = lockFds.remove(new LongPair(node, owner));
         if (l != null) {
+            boolean held = l.mayHoldLocks;
             l.drop();
+            if (held) {
+                lockWaits.released();
+            }
         }
     }
 
@@ -1320,7 +1326,11 @@ public final class PosixBackend implements StorageBackend {
                     return new Lock(Lock.F_UNLCK, lock.start(), lock.end(), lock.owner(), 0);
                 }
                 long end = r.len() == 0 ? Long.MAX_VALUE : r.start() + r.len() - 1;
-                int pid = r.pid() > 0 ? r.pid() : holderPid(n.id, lock.owner(), r);
+                int pid = r.pid();
+                if (pid <= 0) { // an OFD lock: ours, or a host process's (then pid 0, nobody we know)
+                    Lock ours = heldByAnotherOwner(n.id, new Lock(lock.type(), r.start(), end, lock.owner(), 0));
+                    pid = ours == null ? 0 : ours.pid();
+                }
                 return new Lock(r.type(), r.start(), end, 0, pid);
             } finally {
                 l.unpin();
@@ -1331,30 +1341,25 @@ public final class PosixBackend implements StorageBackend {
     }
 
     /**
-     * The pid of the guest process holding the conflicting lock {@code r}: OFD locks carry none
-     * (l_pid -1), but the holder is one of our own owners when, asked from that owner's fd (which
-     * does not see its own locks), the same range is free. 0 when it is nobody we know (a host
-     * process holding an OFD lock).
+     * The lock one of our other owners holds on {@code node} that conflicts with {@code want}, with
+     * its owner and guest pid; null when none of ours does (a host process may).
      */
-    private int holderPid(long node, long asking, PosixFiles.FlockInfo r) {
+    private Lock heldByAnotherOwner(long node, Lock want) {
         for (Map.Entry<LongPair, LockFd> e : lockFds.entrySet()) {
             LockFd l = e.getValue();
-            if (e.getKey().first() != node || e.getKey().second() == asking || !l.mayHoldLocks || !l.tryPin()) {
+            if (e.getKey().first() != node || e.getKey().second() == want.owner() || !l.mayHoldLocks) {
                 continue;
             }
             try {
-                PosixFiles.FlockInfo seen = PosixFiles.ofdLock(l.fd, PosixFiles.F_OFD_GETLK, Lock.F_WRLCK,
-                        r.start(), r.len());
-                if (seen.type() == Lock.F_UNLCK) {
-                    return l.pid;
+                Lock found = l.held.test(want);
+                if (found.type() != Lock.F_UNLCK) {
+                    return found;
                 }
-            } catch (FsException ignored) {
-                // a closing fd: not the holder
-            } finally {
-                l.unpin();
+            } catch (FsException impossible) {
+                return null; // want was validated by the host already
             }
         }
-        return 0;
+        return null;
     }
 
     @Override
@@ -1369,7 +1374,15 @@ public final class PosixBackend implements StorageBackend {
                     case Lock.F_UNLCK -> PosixFiles.LOCK_UN;
                     default -> throw FsException.of(Errno.EINVAL, "lock type " + lock.type());
                 };
-                PosixFiles.flock(h.fd, sleep ? op : op | PosixFiles.LOCK_NB);
+                HostLockWaits.Attempt attempt = () -> PosixFiles.flock(h.fd, op | PosixFiles.LOCK_NB);
+                if (sleep) {
+                    lockWaits.await(attempt, lock.owner(), null);
+                } else {
+                    attempt.run();
+                }
+                if (op != PosixFiles.LOCK_EX) {
+                    lockWaits.released(); // an unlock, or a downgrade that may let shared waiters in
+                }
             } finally {
                 h.unpin();
             }
@@ -1379,14 +1392,24 @@ public final class PosixBackend implements StorageBackend {
         try {
             LockFd l = lockFd(n, lock.owner());
             try {
-                // F_OFD_SETLKW blocks this worker until the host grants the lock (documented limit).
-                PosixFiles.ofdLock(l.fd, sleep ? PosixFiles.F_OFD_SETLKW : PosixFiles.F_OFD_SETLK, lock.type(),
+                HostLockWaits.Attempt attempt = () -> PosixFiles.ofdLock(l.fd, PosixFiles.F_OFD_SETLK, lock.type(),
                         lock.start(), lockLen(lock));
+                if (sleep) {
+                    lockWaits.await(attempt, lock.owner(), () -> {
+                        Lock blocker = heldByAnotherOwner(n.id, lock);
+                        return blocker == null ? 0 : blocker.owner();
+                    });
+                } else {
+                    attempt.run();
+                }
+                l.held.record(lock);
                 if (lock.type() != Lock.F_UNLCK) {
-                    l.pid = lock.pid();
                     l.mayHoldLocks = true;
                 } else if (lock.start() == 0 && lock.end() == Long.MAX_VALUE) {
                     l.mayHoldLocks = false;
+                }
+                if (lock.type() != Lock.F_WRLCK) {
+                    lockWaits.released(); // an unlock, or a downgrade that may let shared waiters in
                 }
             } finally {
                 l.unpin();
@@ -1394,6 +1417,11 @@ public final class PosixBackend implements StorageBackend {
         } finally {
             inodes.unpin(n);
         }
+    }
+
+    /** How many lock requests wait for a lock; for tests. */
+    int lockWaiters() {
+        return lockWaits.waiters();
     }
 
     @Override

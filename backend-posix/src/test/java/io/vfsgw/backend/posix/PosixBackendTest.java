@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,10 +27,13 @@ import io.vfsgw.spi.SetAttr;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
 import io.vfsgw.testing.OpenFds;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -38,6 +42,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -661,6 +667,100 @@ class PosixBackendTest {
                 fs.setlk(ROOT, node, h2.fh(), new Lock(Lock.F_RDLCK, 0, Long.MAX_VALUE, 2, 2), false, true)));
         fs.release(ROOT, node, c.open().fh(), 0, 1); // releasing the handle drops its flock
         fs.setlk(ROOT, node, h2.fh(), new Lock(Lock.F_RDLCK, 0, Long.MAX_VALUE, 2, 2), false, true);
+    }
+
+    /** A blocking lock request on a thread of its own, as the session's lock-wait pool runs it. */
+    private final class Waiter {
+        final CompletableFuture<Errno> result = new CompletableFuture<>();
+        final Thread thread;
+
+        Waiter(long node, long fh, Lock lock, boolean flock) {
+            thread = new Thread(() -> {
+                try {
+                    fs.setlk(ROOT, node, fh, lock, true, flock);
+                    result.complete(null);
+                } catch (FsException e) {
+                    result.complete(e.errno());
+                }
+            });
+            thread.start();
+        }
+
+        /** Waits until the request is parked (it found the lock taken), then returns this. */
+        Waiter parked(int expectedWaiters) throws InterruptedException {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (fs.lockWaiters() < expectedWaiters && !result.isDone()) {
+                assertTrue(System.nanoTime() < deadline, "the lock request never started waiting");
+                Thread.sleep(1);
+            }
+            assertFalse(result.isDone(), "the lock request did not wait: " + result.getNow(null));
+            return this;
+        }
+
+        Errno outcome() throws Exception {
+            return result.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void blockingLockWaitsForItsHolderAndAnInterruptEndsTheWaitWithEintr() throws Exception {
+        CreateResult c = create(ROOT, ROOT_ID, "lkw", 0644);
+        long node = c.entry().nodeId();
+        long fh2 = fs.open(ROOT, node, OpenFlags.O_RDWR).fh();
+        fs.setlk(ROOT, node, c.open().fh(), new Lock(Lock.F_WRLCK, 0, 9, 111, 1), false, false);
+
+        // FUSE_INTERRUPT (or the guest leaving) interrupts the waiting thread: EINTR, nothing taken.
+        Waiter interrupted = new Waiter(node, fh2, new Lock(Lock.F_WRLCK, 5, 5, 222, 2), false).parked(1);
+        interrupted.thread.interrupt();
+        assertEquals(Errno.EINTR, interrupted.outcome());
+        assertEquals(0, fs.lockWaiters());
+
+        // The holder closes the file: the waiter gets the lock.
+        Waiter waiter = new Waiter(node, fh2, new Lock(Lock.F_WRLCK, 5, 5, 222, 2), false).parked(1);
+        fs.flush(ROOT, node, c.open().fh(), 111);
+        assertNull(waiter.outcome());
+        Lock held = fs.getlk(ROOT, node, c.open().fh(), new Lock(Lock.F_RDLCK, 0, 9, 333, 3));
+        assertEquals(Lock.F_WRLCK, held.type());
+        assertEquals(5, held.start());
+        assertEquals(2, held.pid());
+
+        // A host process's lock (here this JVM's own fcntl lock, which conflicts with OFD locks) is
+        // released without telling vfsgw: the waiter still gets the lock, by trying again.
+        try (FileChannel ch = FileChannel.open(src.resolve("lkw"), StandardOpenOption.WRITE)) {
+            FileLock host = ch.lock(20, 10, false);
+            Waiter behindHost = new Waiter(node, fh2, new Lock(Lock.F_RDLCK, 25, 25, 444, 4), false).parked(1);
+            host.release();
+            assertNull(behindHost.outcome());
+        }
+    }
+
+    @Test
+    void aWaitThatWouldCloseACycleOfOwnersFailsWithEdeadlk() throws Exception {
+        CreateResult c = create(ROOT, ROOT_ID, "dl", 0644);
+        long node = c.entry().nodeId();
+        long fh1 = c.open().fh();
+        long fh2 = fs.open(ROOT, node, OpenFlags.O_RDWR).fh();
+        fs.setlk(ROOT, node, fh1, new Lock(Lock.F_WRLCK, 0, 0, 1, 1), false, false);
+        fs.setlk(ROOT, node, fh2, new Lock(Lock.F_WRLCK, 1, 1, 2, 2), false, false);
+        Waiter first = new Waiter(node, fh1, new Lock(Lock.F_WRLCK, 1, 1, 1, 1), false).parked(1);
+        // owner 2 waiting for byte 0 would wait for owner 1, who waits for owner 2: refused, as the kernel does
+        assertEquals(Errno.EDEADLK, errno(() -> fs.setlk(ROOT, node, fh2, new Lock(Lock.F_WRLCK, 0, 0, 2, 2), true, false)));
+        fs.setlk(ROOT, node, fh2, new Lock(Lock.F_UNLCK, 1, 1, 2, 2), false, false);
+        assertNull(first.outcome());
+    }
+
+    @Test
+    void blockingFlockWaitsAndIsInterruptible() throws Exception {
+        CreateResult c = create(ROOT, ROOT_ID, "flw", 0644);
+        long node = c.entry().nodeId();
+        long fh2 = fs.open(ROOT, node, OpenFlags.O_RDONLY).fh();
+        fs.setlk(ROOT, node, c.open().fh(), new Lock(Lock.F_WRLCK, 0, Long.MAX_VALUE, 1, 1), false, true);
+        Waiter interrupted = new Waiter(node, fh2, new Lock(Lock.F_RDLCK, 0, Long.MAX_VALUE, 2, 2), true).parked(1);
+        interrupted.thread.interrupt();
+        assertEquals(Errno.EINTR, interrupted.outcome());
+        Waiter waiter = new Waiter(node, fh2, new Lock(Lock.F_RDLCK, 0, Long.MAX_VALUE, 2, 2), true).parked(1);
+        fs.setlk(ROOT, node, c.open().fh(), new Lock(Lock.F_RDLCK, 0, Long.MAX_VALUE, 1, 1), false, true); // downgrade
+        assertNull(waiter.outcome());
     }
 
     // ------------------------------------------------------------------ read-only
