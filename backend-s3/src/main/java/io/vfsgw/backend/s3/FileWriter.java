@@ -125,6 +125,7 @@ final class FileWriter {
 
     /** Writes all of {@code src} at {@code offset}; may upload finished parts (streaming). */
     synchronized int write(long offset, WriteSource src, String key, Map<String, String> meta) throws FsException {
+        checkObjectSize(offset + src.remaining());
         if (streaming && offset != size) {
             stopStreaming("write at " + offset + " is not an append at " + size);
         }
@@ -140,7 +141,7 @@ final class FileWriter {
             }
         } catch (IOException e) {
             src.advance(total);
-            throw FsException.wrap(Errno.EIO, e, "staging write " + staging);
+            throw stagingFailure(e, "staging write");
         }
         src.advance(total);
         size = Math.max(size, offset + total);
@@ -152,6 +153,7 @@ final class FileWriter {
     }
 
     synchronized void truncate(long newSize) throws FsException {
+        checkObjectSize(newSize);
         if (streaming && newSize != size) {
             stopStreaming("truncate");
         }
@@ -162,10 +164,32 @@ final class FileWriter {
                 ch.write(ByteBuffer.allocate(1), newSize - 1);   // extends with a hole
             }
         } catch (IOException e) {
-            throw FsException.wrap(Errno.EIO, e, "staging truncate " + staging);
+            throw stagingFailure(e, "staging truncate");
         }
         size = newSize;
         dirty = true;
+    }
+
+    private static void checkObjectSize(long end) throws FsException {
+        if (end > Uploads.MAX_OBJECT_SIZE) {
+            throw FsException.of(Errno.EFBIG, "S3 objects end at 5 TiB, not " + end);
+        }
+    }
+
+    /**
+     * ENOSPC when the cache directory's file system is full (the JDK's IOException hides the
+     * errno; an application must see "No space left on device", not an I/O error), else EIO.
+     */
+    private FsException stagingFailure(IOException e, String what) {
+        try {
+            if (Files.getFileStore(staging).getUsableSpace() < 1 << 20) {
+                return FsException.of(Errno.ENOSPC, what + ": the cache directory's file system is full ("
+                        + staging.getParent() + ")");
+            }
+        } catch (IOException ignored) {
+            // fall through to EIO
+        }
+        return FsException.wrap(Errno.EIO, e, what + " " + staging);
     }
 
     /** Reads staged bytes (the staging file holds the whole file). */
@@ -262,6 +286,10 @@ final class FileWriter {
     private void streamFullParts(String key, Map<String, String> meta) throws FsException {
         int part = o.partSize();
         while (streaming && size - streamedUpTo >= part) {
+            if (parts.size() >= o.maxParts() - 1) { // keep the last part for the tail
+                stopStreaming("over " + o.maxParts() + " parts; commit uploads the file in larger parts");
+                return;
+            }
             if (failedPart()) {
                 stopStreaming("an earlier part failed");
                 return;

@@ -34,13 +34,16 @@ import java.util.Objects;
  * @param cacheSize       bytes of the on-disk chunk cache of object data under cacheDir/chunks (0: off)
  * @param chunkSize       size of one chunk of that cache
  * @param httpClient      which async client implementation talks HTTP (docs/s3-client-choice.md)
+ * @param maxParts        the store's limit on parts per multipart upload (S3: 10,000); uploads use
+ *                        larger parts than partSize when a file needs more
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
                         int defaultUid, int defaultGid, int partSize, int maxInflightParts, long readAheadMax,
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
-                        boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient) {
+                        boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient,
+                        int maxParts) {
 
     /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
     public enum HttpClient {
@@ -77,6 +80,9 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
             throw new IllegalArgumentException("S3 cache size must be >= 0 and chunk size >= 4 KiB, not "
                     + cacheSize + " / " + chunkSize);
         }
+        if (maxParts < 2 || maxParts > Uploads.MAX_PARTS) {
+            throw new IllegalArgumentException("S3 parts per upload must be 2.." + Uploads.MAX_PARTS + ", not " + maxParts);
+        }
         maxInflightParts = Math.max(1, maxInflightParts);
         maxConnections = Math.max(maxInflightParts * 2, maxConnections);
         httpClient = httpClient == null ? Builder.DEFAULT_HTTP_CLIENT : httpClient;
@@ -112,6 +118,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.cacheSize = cacheSize;
         b.chunkSize = chunkSize;
         b.httpClient = httpClient;
+        b.maxParts = maxParts;
         return b;
     }
 
@@ -145,6 +152,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private long cacheSize = 1L << 30;
         private int chunkSize = 1 << 20;
         private HttpClient httpClient = DEFAULT_HTTP_CLIENT;
+        private int maxParts = Uploads.MAX_PARTS;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -172,12 +180,13 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder cacheSize(long v) { cacheSize = v; return this; }
         public Builder chunkSize(int v) { chunkSize = v; return this; }
         public Builder httpClient(HttpClient v) { httpClient = v; return this; }
+        public Builder maxParts(int v) { maxParts = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups, cacheSize, chunkSize, httpClient);
+                    listingLookups, cacheSize, chunkSize, httpClient, maxParts);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */

@@ -23,6 +23,10 @@ final class Uploads {
     static final String DIR_CONTENT_TYPE = "application/x-directory";
     /** CopyObject refuses sources over 5 GiB; above that we copy with UploadPartCopy. */
     static final long MAX_SINGLE_COPY = 5L << 30;
+    /** S3's largest object: writes and truncates past it fail with EFBIG. */
+    static final long MAX_OBJECT_SIZE = 5L << 40;
+    /** S3's limit on the parts of one multipart upload. */
+    static final int MAX_PARTS = 10_000;
 
     private Uploads() {
     }
@@ -37,7 +41,7 @@ final class Uploads {
         try {
             List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
             ArrayDeque<CompletableFuture<CompletedPart>> window = new ArrayDeque<>();
-            long part = o.partSize();
+            long part = partSizeFor(size, o);
             int number = 1;
             for (long off = 0; off < size; off += part, number++) {
                 long len = Math.min(part, size - off);
@@ -58,6 +62,17 @@ final class Uploads {
             abortQuietly(s3, o, key, uploadId);
             throw S3Errors.toFsException(e, "multipart upload " + key);
         }
+    }
+
+    /**
+     * The part size for a whole-file upload of {@code size} bytes: the configured one, or larger
+     * (whole MiB) when that would take more parts than the store allows (with 8 MiB parts, files
+     * past 78 GiB).
+     */
+    static long partSizeFor(long size, S3Options o) {
+        long needed = (size + o.maxParts() - 1) / o.maxParts();
+        long mib = 1 << 20;
+        return Math.max(o.partSize(), (needed + mib - 1) / mib * mib);
     }
 
     static String put(S3AsyncClient s3, S3Options o, String key, Map<String, String> meta, String contentType,

@@ -306,6 +306,78 @@ class S3BackendIT {
         assertEquals(255, st.nameMax());
     }
 
+    /**
+     * S3 caps an object at 5 TiB and an upload at 10,000 parts. Past the first, writes and
+     * truncates fail with EFBIG (they used to fill the staging file until the cache disk said
+     * "File too large", and the application got EIO). Near the second (with 8 MiB parts, files
+     * past 78 GiB), a streamed upload stops and the file goes up in fewer, larger parts. Here the
+     * store allows 3 parts: 22 MiB in 5 MiB parts would take 5.
+     */
+    @Test
+    void s3sSizeLimitsGiveEfbigAndLargeFilesUploadInLargerParts() throws Exception {
+        S3Backend b = backend(o -> o.partSize(S3Options.MIN_PART_SIZE).maxParts(3));
+        CreateResult huge = b.create(CTX, ROOT, n("huge"), 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 022);
+        long hugeNode = huge.entry().nodeId();
+        assertEquals(Errno.EFBIG, errno(() -> b.write(CTX, hugeNode, huge.open().fh(), Uploads.MAX_OBJECT_SIZE - 1,
+                new Buffers.Source(ByteBuffer.wrap(new byte[2])), false)));
+        assertEquals(Errno.EFBIG, errno(() -> b.setattr(CTX, hugeNode, SetAttr.size(Uploads.MAX_OBJECT_SIZE + 1))));
+        assertEquals(0, b.getattr(CTX, hugeNode, huge.open().fh()).size());
+        b.release(CTX, hugeNode, huge.open().fh(), 0, 0);
+
+        counter.reset();
+        byte[] data = random(22 << 20, 22);
+        writeFile(b, ROOT, "big", data);
+        assertEquals(1, counter.get("AbortMultipartUpload"), "the streamed upload stops: " + counter.snapshot());
+        assertEquals(1, counter.get("CompleteMultipartUpload"), counter.snapshot().toString());
+        assertEquals(2 + 3, counter.get("UploadPart"), "2 streamed, then 3 parts of 8 MiB: " + counter.snapshot());
+        S3Backend reader = backend();
+        Entry e = reader.lookup(CTX, ROOT, n("big"));
+        assertEquals(data.length, e.attr().size());
+        assertEquals(sha256(ByteBuffer.wrap(data)), sha256(readAll(reader, e.nodeId())));
+        assertEquals(8 << 20, Uploads.partSizeFor(data.length, S3Options.builder("b").partSize(S3Options.MIN_PART_SIZE)
+                .maxParts(3).build()));
+        assertEquals(8 << 20, Uploads.partSizeFor(78L << 30, S3Options.builder("b").build()), "S3's limits at 8 MiB");
+        assertEquals(9 << 20, Uploads.partSizeFor(79L << 30, S3Options.builder("b").build()));
+    }
+
+    /** Writing more than the cache directory's disk holds: "No space left on device", not an I/O error. */
+    @Test
+    void aFullCacheDirectoryGivesEnospc() throws Exception {
+        if (!"root".equals(System.getProperty("user.name"))) {
+            System.out.println("SKIPPED aFullCacheDirectoryGivesEnospc: mounting a small tmpfs needs root");
+            return;
+        }
+        Path small = Files.createTempDirectory("vfsgw-small-cache");
+        assertEquals(0, new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", small.toString())
+                .inheritIO().start().waitFor());
+        try {
+            S3Backend b = new S3Backend(server.options(small).prefix(prefix).cacheSize(0).build(), client);
+            try {
+                CreateResult cr = b.create(CTX, ROOT, n("f"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+                long written = 0;
+                Errno failure = null;
+                byte[] mib = random(1 << 20, 1);
+                while (failure == null && written < (32 << 20)) {
+                    try {
+                        b.write(CTX, cr.entry().nodeId(), cr.open().fh(), written,
+                                new Buffers.Source(ByteBuffer.wrap(mib)), false);
+                        written += mib.length;
+                    } catch (FsException e) {
+                        failure = e.errno();
+                    }
+                }
+                assertEquals(Errno.ENOSPC, failure, "after " + written + " bytes");
+                assertTrue(written >= 4 << 20, "only " + written + " bytes fit");
+                b.release(CTX, cr.entry().nodeId(), cr.open().fh(), 0, 0);
+            } finally {
+                b.close();
+            }
+        } finally {
+            new ProcessBuilder("umount", small.toString()).inheritIO().start().waitFor();
+            Files.deleteIfExists(small);
+        }
+    }
+
     @Test
     void sequentialWriteStreamsAsMultipartAndReadsBack() throws Exception {
         S3Backend b = backend();
