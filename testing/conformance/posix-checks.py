@@ -37,11 +37,6 @@ AT_FDCWD = -100
 # Observations where a FUSE file system legitimately differs from tmpfs; printed only with
 # POSIX_CHECKS_ALL=1. Each is explained in docs/conformance.md.
 EXCLUDED = {
-    # chown(f, -1, -1) reaches a FUSE server as a SETATTR with no attribute set (the kernel keeps
-    # ATTR_CTIME and the kill-suid bits to itself under HANDLE_KILLPRIV_V2), so the server cannot
-    # tell it from nothing: tmpfs clears suid/sgid and moves ctime, a FUSE fs does neither.
-    "time.chown_noop",
-    "perm.suid_chown_noop",
     # vfsgw does not negotiate FUSE_POSIX_ACL, so the kernel answers EOPNOTSUPP for the
     # system.posix_acl_* xattrs where tmpfs has ACLs (ENODATA when none is set).
     "acl.get_none",

@@ -28,6 +28,30 @@ public record SetAttr(Integer mode, Integer uid, Integer gid, Long size,
         return new SetAttr(null, null, null, null, atimeNs, atimeNow, mtimeNs, mtimeNow, null, null, false);
     }
 
+    /**
+     * A SETATTR with nothing in it. The kernel sends one for chown(f, -1, -1), and before a write
+     * to a setuid file by a caller without CAP_FSETID, keeping to itself what Linux then does: move
+     * ctime and, on a non-directory, clear setuid and group-executable setgid (see
+     * {@link #emptySetattrClearsSetuid}).
+     */
+    public boolean changesNothing() {
+        return mode == null && uid == null && gid == null && size == null && !changesTimes() && ctimeNs == null
+                && !killSuidGid;
+    }
+
+    /**
+     * Whether an empty SETATTR from this caller clears setuid/setgid of a non-directory with owner
+     * {@code fileUid}, group {@code fileGid} and {@code mode} (ids as the backend stores them):
+     * for root and the owner (chown(f, -1, -1)), and for whoever may write it (the kernel's
+     * clearing before that caller's write; answering with the bits already gone keeps the
+     * kernel's cached mode right). Others, whose chown Linux refuses, change nothing.
+     */
+    public static boolean emptySetattrClearsSetuid(boolean root, int callerUid, int callerGid, int fileUid,
+                                                   int fileGid, int mode) {
+        int writeBit = callerUid == fileUid ? 0200 : callerGid == fileGid ? 0020 : 0002;
+        return root || callerUid == fileUid || (mode & writeBit) != 0;
+    }
+
     public boolean changesTimes() {
         return atimeNs != null || atimeNow || mtimeNs != null || mtimeNow;
     }

@@ -228,10 +228,12 @@ public final class MemBackend implements StorageBackend {
                 }
                 changed = true;
             }
-            if (c.killSuidGid()) {
+            if (c.killSuidGid() || (c.changesNothing() && !n.isDir()
+                    && SetAttr.emptySetattrClearsSetuid(ctx.isRoot(), ctx.uid(), ctx.gid(), n.uid, n.gid, n.mode))) {
                 killSuidGid(n);
                 changed = true;
             }
+            changed |= c.changesNothing();
             if (c.mode() != null) {
                 n.mode = (n.mode & FileType.S_IFMT) | (c.mode() & 07777);
                 changed = true;

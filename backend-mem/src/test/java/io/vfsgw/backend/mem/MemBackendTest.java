@@ -305,6 +305,29 @@ class MemBackendTest {
         assertEquals(02755, fs.setattr(ROOT, d, SetAttr.owner(5, 5)).mode() & 07777, "directories keep setgid");
     }
 
+    /** chown(f, -1, -1) arrives as a SETATTR with nothing in it; Linux then moves ctime and clears setuid. */
+    @Test
+    void anEmptySetattrMovesCtimeAndClearsSetuidForTheOwnerAndWriters() throws Exception {
+        MemBackend fs = new MemBackend(MemOptions.defaults());
+        SetAttr nothing = new SetAttr(null, null, null, null, null, false, null, false, null, null, false);
+        assertTrue(nothing.changesNothing());
+        long f = fs.create(ROOT, R, name("f"), 06755, OpenFlags.O_RDWR, 0).entry().nodeId();
+        long before = fs.getattr(ROOT, f, -1).ctimeNs();
+        Thread.sleep(2);
+        Attr a = fs.setattr(ROOT, f, nothing);
+        assertEquals(0755, a.mode() & 07777, "root's chown(f, -1, -1)");
+        assertTrue(a.ctimeNs() > before, "ctime moves");
+
+        RequestContext stranger = new RequestContext(1000, 1000, 7);
+        fs.setattr(ROOT, f, SetAttr.mode(06755));
+        assertEquals(06755, fs.setattr(stranger, f, nothing).mode() & 07777, "not the owner, may not write: kept");
+        fs.setattr(ROOT, f, SetAttr.mode(06757));
+        assertEquals(0757, fs.setattr(stranger, f, nothing).mode() & 07777, "may write: cleared, as its write would");
+        long d = fs.mkdir(ROOT, R, name("d"), 0755, 0).nodeId();
+        fs.setattr(ROOT, d, SetAttr.mode(02755));
+        assertEquals(02755, fs.setattr(ROOT, d, nothing).mode() & 07777, "directories keep setgid");
+    }
+
     @Test
     void deviceNodesKeepTheirNumberAndSocketsTheirType() throws Exception {
         MemBackend fs = new MemBackend(MemOptions.defaults());

@@ -534,6 +534,16 @@ public final class PosixBackend implements StorageBackend {
                 // arrive without a size: the kernel leaves clearing the bits to us.
                 killPriv(n);
             }
+            if (ch.changesNothing() && !n.isSymlink()) {
+                // chown(f, -1, -1) on the host (we act as root) moves ctime and clears the bits.
+                PosixFiles.Stat st = PosixFiles.fstat(n.fd);
+                int kill = S_ISUID | ((st.mode() & S_IXGRP) != 0 ? S_ISGID : 0);
+                if (n.isDirectory() || (st.mode() & kill) == 0 || SetAttr.emptySetattrClearsSetuid(ctx.isRoot(),
+                        options.uidMap().toHost(ctx.uid()), options.gidMap().toHost(ctx.gid()), st.uid(), st.gid(),
+                        st.mode())) {
+                    PosixFiles.fchown(n.fd, -1, -1);
+                }
+            }
             if (ch.changesTimes()) {
                 boolean aSpecial = ch.atimeNow() || ch.atimeNs() == null;
                 long a = ch.atimeNow() ? PosixFiles.UTIME_NOW : ch.atimeNs() == null ? PosixFiles.UTIME_OMIT : ch.atimeNs();

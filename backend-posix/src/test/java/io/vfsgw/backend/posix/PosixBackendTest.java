@@ -630,6 +630,23 @@ class PosixBackendTest {
         assertEquals(0, fs.copyFileRange(ROOT, node, fh, 3 << 20, d.entry().nodeId(), d.open().fh(), 0, 7, 0));
     }
 
+    /** chown(f, -1, -1) arrives as a SETATTR with nothing in it: a host chown(-1, -1) for those Linux allows it. */
+    @Test
+    void anEmptySetattrIsTheHostsChownMinusOne() throws Exception {
+        SetAttr nothing = new SetAttr(null, null, null, null, null, false, null, false, null, null, false);
+        long node = create(ROOT, ROOT_ID, "su", 0755).entry().nodeId();
+        fs.setattr(ROOT, node, SetAttr.mode(06755));
+        long before = fs.getattr(ROOT, node, -1).ctimeNs();
+        Thread.sleep(10);
+        Attr a = fs.setattr(ROOT, node, nothing);
+        assertEquals(0755, a.mode() & 07777);
+        assertEquals(0100755, host(src.resolve("su"), "mode"));
+        assertTrue(a.ctimeNs() > before, "ctime moves");
+        fs.setattr(ROOT, node, SetAttr.mode(06755));
+        RequestContext stranger = new RequestContext(1000, 1000, 7);
+        assertEquals(06755, fs.setattr(stranger, node, nothing).mode() & 07777, "not the owner, may not write: kept");
+    }
+
     // ------------------------------------------------------------------ locks
 
     @Test
