@@ -70,6 +70,8 @@ public final class S3Backend implements StorageBackend {
     private static final Logger LOG = LoggerFactory.getLogger(S3Backend.class);
     private static final int BLKSIZE = 128 << 10;
     private static final int PATH_MAX = 4095;
+    /** S3's longest key, in UTF-8 bytes. */
+    private static final int MAX_KEY_BYTES = 1024;
 
     private final S3AsyncClient s3;
     private final S3Options o;
@@ -853,7 +855,20 @@ public final class S3Backend implements StorageBackend {
         if (existing != null && existing.localOnly) {
             throw FsException.of(Errno.EEXIST);
         }
+        checkKeyLength(path);
         return path;
+    }
+
+    /**
+     * S3 keys end at 1,024 bytes: a name that would make a longer key fails now with ENAMETOOLONG,
+     * not at the upload after the file was written.
+     */
+    private void checkKeyLength(String path) throws FsException {
+        int bytes = fileKey(path).getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_KEY_BYTES) {
+            throw FsException.of(Errno.ENAMETOOLONG, "the S3 key would take " + bytes + " bytes, over "
+                    + MAX_KEY_BYTES);
+        }
     }
 
     @Override
@@ -970,6 +985,7 @@ public final class S3Backend implements StorageBackend {
         if (src.equals(dst)) {
             return;
         }
+        checkKeyLength(dst);
         S3Node srcNode = byPath.get(src);
         FileType srcType = srcNode != null ? srcNode.type : find(src).type;
         Found target = null;

@@ -340,6 +340,29 @@ class S3BackendIT {
         assertEquals(9 << 20, Uploads.partSizeFor(79L << 30, S3Options.builder("b").build()));
     }
 
+    /** S3 keys end at 1,024 bytes: deeper names fail at creation, not at the upload after writing. */
+    @Test
+    void namesMakingKeysOver1024BytesFailWithEnametoolong() throws Exception {
+        S3Backend b = backend();
+        long dir = ROOT;
+        String component = "d".repeat(200);
+        for (int i = 0; i < 4; i++) { // 4 x 201 bytes, plus the test's prefix
+            dir = b.mkdir(CTX, dir, n(component), 0755, 022).nodeId();
+        }
+        long deep = dir;
+        int room = 1024 - (prefix.length() + 4 * 201);
+        String fits = "f".repeat(room);
+        String tooLong = "f".repeat(room + 1);
+        assertEquals(Errno.ENAMETOOLONG, errno(() -> b.create(CTX, deep, n(tooLong), 0644,
+                OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022)));
+        assertEquals(Errno.ENAMETOOLONG, errno(() -> b.mkdir(CTX, deep, n(tooLong), 0755, 022)));
+        assertEquals(Errno.ENAMETOOLONG, errno(() -> b.symlink(CTX, deep, n(tooLong), "t".getBytes())));
+        writeFile(b, deep, fits, "exactly 1024".getBytes());
+        assertEquals(Errno.ENAMETOOLONG, errno(() -> b.rename(CTX, deep, n(fits), deep, n(tooLong), 0)));
+        assertEquals(12, b.lookup(CTX, deep, n(fits)).attr().size());
+        assertEquals(12, rawGet(prefix + (component + "/").repeat(4) + fits).length, "the object is in the bucket");
+    }
+
     /** Writing more than the cache directory's disk holds: "No space left on device", not an I/O error. */
     @Test
     void aFullCacheDirectoryGivesEnospc() throws Exception {
