@@ -19,7 +19,9 @@ import java.util.function.LongSupplier;
  * as the kernel's own record locks do.
  *
  * <p>A waiter tries again as soon as any lock of this backend is released, and at least every
- * {@link #MAX_BACKOFF_NS} for holders outside vfsgw (host processes), whose releases nobody reports.
+ * {@link #MAX_BACKOFF_NS} while the holder is outside vfsgw (a host process), whose release nobody
+ * reports; while the holder is one of ours, whose release wakes it, only every
+ * {@link #MAX_BACKOFF_OWN_HOLDER_NS}, so that many parked waiters cost little CPU.
  */
 final class HostLockWaits {
     /** One non-blocking attempt; fails with EAGAIN while the lock is held elsewhere. */
@@ -29,17 +31,21 @@ final class HostLockWaits {
 
     private static final long FIRST_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(1);
     static final long MAX_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(50);
+    static final long MAX_BACKOFF_OWN_HOLDER_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final LockWaits cycles = new LockWaits();
     private final ReentrantLock mutex = new ReentrantLock();
     private final Condition releasedCondition = mutex.newCondition();
     /** Counts releases, so a waiter that failed just before one does not sleep through it. Guarded by mutex. */
     private long releases;
+    /** Requests inside {@link #await}, from before their first attempt, so no release goes unseen. */
+    private final AtomicInteger active = new AtomicInteger();
+    /** Requests asleep between attempts; for tests. */
     private final AtomicInteger waiting = new AtomicInteger();
 
     /** Some lock of this backend was released or downgraded: every waiter tries again. */
     void released() {
-        if (waiting.get() == 0) {
+        if (active.get() == 0) {
             return;
         }
         mutex.lock();
@@ -60,6 +66,7 @@ final class HostLockWaits {
         long backoff = FIRST_BACKOFF_NS;
         long waitingFor = 0; // the owner registered as our blocker; kept across retries, so a cycle is always seen
         boolean parked = false;
+        active.incrementAndGet();
         try {
             while (true) {
                 long seen = releaseCount();
@@ -88,11 +95,14 @@ final class HostLockWaits {
                     parked = true;
                     waiting.incrementAndGet();
                 }
+                long cap = holder != 0 ? MAX_BACKOFF_OWN_HOLDER_NS : MAX_BACKOFF_NS;
+                backoff = Math.min(backoff, cap);
                 if (!sleepUnlessReleasedSince(seen, backoff)) {
-                    backoff = Math.min(backoff * 2, MAX_BACKOFF_NS);
+                    backoff = Math.min(backoff * 2, cap);
                 }
             }
         } finally {
+            active.decrementAndGet();
             if (waitingFor != 0) {
                 cycles.stopWaiting(owner);
             }
