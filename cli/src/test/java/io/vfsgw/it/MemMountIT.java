@@ -431,6 +431,29 @@ class MemMountIT {
         assertEquals("EPERM", errnoAs(AS_NOBODY, "os.chmod(a[0], 0o777)", f));
     }
 
+    /**
+     * Under --writeback-cache the kernel keeps written data in its page cache and asks the server
+     * about holes without writing it back first: the server's answer (a hole, or ENXIO past its
+     * shorter EOF) would make hole-aware copies skip real data. stress-ng --seek failed so.
+     */
+    @Test
+    void writebackCacheMountsAnswerSeekDataAndHoleFromWhatWasWritten() throws Exception {
+        try (MountedGateway wb = MountedGateway.inProcess("--mem-size", "256M", "--writeback-cache")) {
+            Path f = wb.dir().resolve("sparse");
+            String r = python("""
+                    fd = os.open(a[0], os.O_RDWR | os.O_CREAT, 0o644)
+                    os.pwrite(fd, b'x' * 4096, 0)
+                    os.pwrite(fd, b'y' * 4096, 8 << 20)   # still in the page cache: nothing written back
+                    size = os.fstat(fd).st_size
+                    data = os.lseek(fd, 1 << 20, os.SEEK_DATA)
+                    hole = os.lseek(fd, 8 << 20, os.SEEK_HOLE)
+                    print(size, data <= 8 << 20, hole == size)
+                    os.close(fd)""", f);
+            assertEquals((8 << 20) + 4096 + " True True", r, "size, data found by 8 MiB, no hole before EOF");
+            bash("cp --sparse=always " + f + " " + f + ".copy && cmp " + f + " " + f + ".copy");
+        }
+    }
+
     @Test
     void exdevAcrossMounts() throws IOException {
         Path d = dir("exdev");

@@ -7,7 +7,9 @@ import io.vfsgw.fuse.EntryOut;
 import io.vfsgw.fuse.FallocateIn;
 import io.vfsgw.fuse.FlushIn;
 import io.vfsgw.fuse.FsyncIn;
+import io.vfsgw.fuse.InitFlags;
 import io.vfsgw.fuse.LseekIn;
+import io.vfsgw.fuse.NegotiatedProtocol;
 import io.vfsgw.fuse.LseekOut;
 import io.vfsgw.fuse.MalformedRequestException;
 import io.vfsgw.fuse.OpenIn;
@@ -197,6 +199,13 @@ final class FileOps {
         HandleTable.OpenHandle h = handle(req, in.fh());
         if (in.whence() != StorageBackend.SEEK_DATA && in.whence() != StorageBackend.SEEK_HOLE) {
             throw FsException.of(Errno.EINVAL, "lseek whence " + in.whence());
+        }
+        NegotiatedProtocol p = s.protocol;
+        if (p != null && p.has(InitFlags.FUSE_WRITEBACK_CACHE)) {
+            // The kernel does not write back before asking: dirty pages may fill what we see as a hole
+            // or lie past what we see as EOF (ENXIO). Only its fallback, all data up to its own size,
+            // is right, and ENOSYS selects it for the connection.
+            throw FsException.of(Errno.ENOSYS, "SEEK_DATA/SEEK_HOLE under the writeback cache");
         }
         long off = s.backend.lseek(req.ctx, h.node(), h.backendFh(), in.offset(), in.whence());
         ByteBuffer b = Wire.buffer(LseekOut.SIZE);
