@@ -30,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -1143,9 +1144,15 @@ public final class S3Backend implements StorageBackend {
             throw S3Errors.toFsException(e, "copying " + srcPrefix + " to " + dstPrefix
                     + " (the source is intact; the copy may be partial)");
         }
-        for (int i = 0; i < keys.size(); i += 1000) {
+        // Objects first (in batches), then each directory marker on its own, deepest first: a store
+        // that keeps a directory on disk while it has entries (S3Proxy's) may work through a batch
+        // in parallel, and a marker deleted before its entries left the directory behind as an
+        // empty prefix the old name was still found by. An interrupted rename also leaves the old
+        // tree with its markers, never objects without them.
+        List<S3Object> objects = keys.stream().filter(k -> !k.key().endsWith("/")).toList();
+        for (int i = 0; i < objects.size(); i += 1000) {
             List<ObjectIdentifier> batch = new ArrayList<>();
-            for (S3Object obj : keys.subList(i, Math.min(keys.size(), i + 1000))) {
+            for (S3Object obj : objects.subList(i, Math.min(objects.size(), i + 1000))) {
                 batch.add(ObjectIdentifier.builder().key(obj.key()).build());
             }
             try {
@@ -1157,6 +1164,15 @@ public final class S3Backend implements StorageBackend {
                 }
             } catch (RuntimeException e) {
                 throw S3Errors.toFsException(e, "DeleteObjects under " + srcPrefix);
+            }
+        }
+        List<String> markers = new ArrayList<>(keys.stream().map(S3Object::key).filter(k -> k.endsWith("/")).toList());
+        markers.sort(Comparator.comparingInt(String::length).reversed());
+        for (String marker : markers) {
+            try {
+                s3.deleteObject(b -> b.bucket(o.bucket()).key(marker)).join();
+            } catch (RuntimeException e) {
+                throw S3Errors.toFsException(e, "DELETE " + marker);
             }
         }
         if (keys.stream().noneMatch(k -> k.key().equals(srcPrefix))) {
