@@ -13,8 +13,9 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The advisory locks of one file, for backends that keep locks in the gateway's memory (mem, s3;
- * posix takes OFD locks on the host and only {@link #record}s them here): POSIX byte-range locks per lock owner (fcntl) and
- * whole-file flock locks per open handle. The two kinds never conflict with each other, as on Linux.
+ * posix takes OFD locks on the host and only {@link #record}s them here): POSIX byte-range locks
+ * per lock owner (fcntl) and whole-file flock locks per open handle. The two kinds never conflict
+ * with each other, as on Linux.
  *
  * <p>Each owner's ranges are kept split and merged like the kernel's: setting a range replaces
  * whatever that owner held there (upgrade, downgrade or F_UNLCK, possibly splitting a range in

@@ -52,6 +52,16 @@ public record SetAttr(Integer mode, Integer uid, Integer gid, Long size,
         return root || callerUid == fileUid || (mode & writeBit) != 0;
     }
 
+    /**
+     * {@code mode} with setuid cleared, and setgid when group-executable: what Linux clears on a
+     * write, truncate or chown by a caller without CAP_FSETID (setgid without group-execute is a
+     * locking mark, not a privilege, and stays).
+     */
+    public static int withoutSetuid(int mode) {
+        int m = mode & ~04000;
+        return (m & 010) != 0 ? m & ~02000 : m;
+    }
+
     public boolean changesTimes() {
         return atimeNs != null || atimeNow || mtimeNs != null || mtimeNow;
     }

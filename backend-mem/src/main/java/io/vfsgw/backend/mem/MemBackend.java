@@ -95,9 +95,7 @@ public final class MemBackend implements StorageBackend {
     static final int SYMLINK_MAX = 4095;
     static final int LINK_MAX = Integer.MAX_VALUE - 1;
     private static final long RELATIME_NS = 24L * 3600 * 1_000_000_000L;
-    private static final int S_ISUID = 04000;
     private static final int S_ISGID = 02000;
-    private static final int S_IXGRP = 00010;
     private static final int S_IFDIR = FileType.DIRECTORY.modeBits();
 
     /** One open file description. */
@@ -1098,11 +1096,7 @@ public final class MemBackend implements StorageBackend {
     }
 
     private static void killSuidGid(Node n) {
-        int m = n.mode & ~S_ISUID;
-        if ((m & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP)) {
-            m &= ~S_ISGID; // setgid without group-exec is a locking mark, not a privilege: keep it
-        }
-        n.mode = m;
+        n.mode = SetAttr.withoutSetuid(n.mode);
     }
 
     /** Takes one lookup reference (the caller holds the namespace lock, so n is still linked). */

@@ -81,8 +81,7 @@ final class InodeTable {
             opened = n.pin(this::reopen);
         } catch (FsException e) {
             // Out of fds for the reopen: idle inodes give theirs up for handles, then once more.
-            boolean exhausted = e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE;
-            if (!exhausted || shedFds() == 0) {
+            if (!isFdExhaustion(e) || shedFds() == 0) {
                 throw e;
             }
             opened = n.pin(this::reopen);
@@ -232,12 +231,17 @@ final class InodeTable {
         return n == null ? -1 : n.id;
     }
 
-    /** For the start-up log line. */
     /** Whether idle inodes can trade their fds for file handles. */
     boolean handlesEnabled() {
         return mountFd >= 0;
     }
 
+    /** Whether a failed call ran out of file descriptors (the process's or the system's). */
+    static boolean isFdExhaustion(FsException e) {
+        return e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE;
+    }
+
+    /** For the start-up log line. */
     String describe() {
         return mountFd < 0 ? "never" : "beyond " + budget + " fds";
     }

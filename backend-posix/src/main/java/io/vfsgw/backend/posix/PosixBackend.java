@@ -68,9 +68,6 @@ public final class PosixBackend implements StorageBackend {
     private static final int O_PATH_NOFOLLOW = OpenFlags.O_PATH | OpenFlags.O_NOFOLLOW;
     private static final byte[] DOT = PosixFiles.cstr(".");
     private static final byte[] DOTDOT = PosixFiles.cstr("..");
-    private static final int S_ISUID = 04000;
-    private static final int S_ISGID = 02000;
-    private static final int S_IXGRP = 00010;
     /**
      * "N\0" for fds below 4096, made once each and shared (never modified): the containment check
      * names a directory's fd under /proc/self/fd on every parent-relative call.
@@ -306,10 +303,6 @@ public final class PosixBackend implements StorageBackend {
         return h;
     }
 
-    private static boolean isFdExhaustion(FsException e) {
-        return e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE;
-    }
-
     /** A call that opens an fd. */
     @FunctionalInterface
     private interface FdOpener {
@@ -324,7 +317,7 @@ public final class PosixBackend implements StorageBackend {
         try {
             return opener.open();
         } catch (FsException e) {
-            if (!isFdExhaustion(e) || reclaimIdleFds() == 0) {
+            if (!InodeTable.isFdExhaustion(e) || reclaimIdleFds() == 0) {
                 throw e;
             }
             return opener.open();
@@ -537,10 +530,9 @@ public final class PosixBackend implements StorageBackend {
             if (ch.changesNothing() && !n.isSymlink()) {
                 // chown(f, -1, -1) on the host (we act as root) moves ctime and clears the bits.
                 PosixFiles.Stat st = PosixFiles.fstat(n.fd);
-                int kill = S_ISUID | ((st.mode() & S_IXGRP) != 0 ? S_ISGID : 0);
-                if (n.isDirectory() || (st.mode() & kill) == 0 || SetAttr.emptySetattrClearsSetuid(ctx.isRoot(),
-                        options.uidMap().toHost(ctx.uid()), options.gidMap().toHost(ctx.gid()), st.uid(), st.gid(),
-                        st.mode())) {
+                boolean nothingToClear = n.isDirectory() || SetAttr.withoutSetuid(st.mode()) == st.mode();
+                if (nothingToClear || SetAttr.emptySetattrClearsSetuid(ctx.isRoot(), options.uidMap().toHost(ctx.uid()),
+                        options.gidMap().toHost(ctx.gid()), st.uid(), st.gid(), st.mode())) {
                     PosixFiles.fchown(n.fd, -1, -1);
                 }
             }
@@ -608,9 +600,9 @@ public final class PosixBackend implements StorageBackend {
     /** Root caller without CAP_FSETID in the guest: clear the bits explicitly. */
     private void killPriv(Inode n) throws FsException {
         int mode = PosixFiles.fstat(n.fd).mode();
-        int kill = S_ISUID | ((mode & S_IXGRP) != 0 ? S_ISGID : 0);
-        if ((mode & kill) != 0) {
-            PosixFiles.fchmodat(procFd, procName(n.fd), mode & 07777 & ~kill, 0);
+        int cleared = SetAttr.withoutSetuid(mode);
+        if (cleared != mode) {
+            PosixFiles.fchmodat(procFd, procName(n.fd), cleared & 07777, 0);
         }
     }
 
@@ -955,7 +947,7 @@ public final class PosixBackend implements StorageBackend {
             try {
                 dup = openFd(() -> PosixFiles.dup(h.fd));
             } catch (FsException e) {
-                if (isFdExhaustion(e)) {
+                if (InodeTable.isFdExhaustion(e)) {
                     return;
                 }
                 throw e;

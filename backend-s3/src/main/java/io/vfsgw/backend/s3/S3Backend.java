@@ -356,7 +356,7 @@ public final class S3Backend implements StorageBackend {
 
     /** Metadata of a new object: our attributes only. */
     private static Map<String, String> metaOf(Attr a) {
-        return S3Metadata.encode(Map.of(), a.mode(), a.uid(), a.gid(), a.mtimeNs(), a.atimeNs(), a.ctimeNs());
+        return metaOf(Map.of(), a);
     }
 
     /** Metadata to rewrite a node's object with: its attributes over the other metadata it carried. */
@@ -666,10 +666,7 @@ public final class S3Backend implements StorageBackend {
             long now = nowNs();
             int mode = c.mode() != null ? (a.mode() & FileType.S_IFMT) | (c.mode() & 07777) : a.mode();
             if (c.killSuidGid()) {
-                mode &= ~04000;
-                if ((mode & 010) != 0) {
-                    mode &= ~02000;
-                }
+                mode = SetAttr.withoutSetuid(mode);
             }
             long mtime = c.mtimeNow() ? now : c.mtimeNs() != null ? c.mtimeNs() : a.mtimeNs();
             long atime = c.atimeNow() ? now : c.atimeNs() != null ? c.atimeNs() : a.atimeNs();
@@ -1166,14 +1163,10 @@ public final class S3Backend implements StorageBackend {
                 throw S3Errors.toFsException(e, "DeleteObjects under " + srcPrefix);
             }
         }
-        List<String> markers = new ArrayList<>(keys.stream().map(S3Object::key).filter(k -> k.endsWith("/")).toList());
-        markers.sort(Comparator.comparingInt(String::length).reversed());
+        List<String> markers = keys.stream().map(S3Object::key).filter(k -> k.endsWith("/"))
+                .sorted(Comparator.comparingInt(String::length).reversed()).toList();
         for (String marker : markers) {
-            try {
-                s3.deleteObject(b -> b.bucket(o.bucket()).key(marker)).join();
-            } catch (RuntimeException e) {
-                throw S3Errors.toFsException(e, "DELETE " + marker);
-            }
+            delete(marker);
         }
         if (keys.stream().noneMatch(k -> k.key().equals(srcPrefix))) {
             // The source had no marker; give the target one so an emptied target still exists.
@@ -1488,13 +1481,7 @@ public final class S3Backend implements StorageBackend {
             long off = (h.flags & OpenFlags.O_APPEND) != 0 ? w.size() : offset;
             Attr a = n.attr;
             long now = nowNs();
-            int mode = a.mode();
-            if (killSuidGid) {
-                mode &= ~04000;
-                if ((mode & 010) != 0) {
-                    mode &= ~02000;
-                }
-            }
+            int mode = killSuidGid ? SetAttr.withoutSetuid(a.mode()) : a.mode();
             n.attr = new Attr(a.ino(), a.size(), a.blocks(), a.atimeNs(), now, now, mode, a.nlink(), a.uid(),
                     a.gid(), a.rdev(), a.blksize());
             Map<String, String> streamMeta = new HashMap<>(metaOf(n, n.attr));
