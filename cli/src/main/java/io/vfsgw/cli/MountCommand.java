@@ -15,10 +15,10 @@ import picocli.CommandLine.Parameters;
 
 /** {@code vfsgw mount}: serves the backend on the host through /dev/fuse until unmounted. */
 @Command(name = "mount", mixinStandardHelpOptions = true,
-        description = {"Mount the backend on a host directory through /dev/fuse and serve it",
-                "until it is unmounted (umount MOUNTPOINT) or vfsgw is stopped (Ctrl-C, SIGTERM);",
-                "if vfsgw is killed the mount goes away by itself. Users other than root mount",
-                "through fusermount3 (Debian package fuse3)."})
+        description = {"Mount the backend on a host directory through /dev/fuse.",
+                "It is served until unmounted (umount MOUNTPOINT) or vfsgw is stopped (Ctrl-C, SIGTERM);"
+                        + " if vfsgw is killed the mount goes away by itself. Users other than root mount"
+                        + " through fusermount3 (Debian package fuse3)."})
 final class MountCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty directory.")
     Path mountPoint;
@@ -33,9 +33,9 @@ final class MountCommand implements Callable<Integer> {
     boolean allowNonEmpty;
 
     @Option(names = "--allow-other", negatable = true,
-            description = {"Let users other than the one mounting into the mount (--no-allow-other: only that",
-                    "user). Default: yes as root; otherwise only if /etc/fuse.conf has user_allow_other,",
-                    "without which fusermount3 refuses it."})
+            description = "Let users other than the one mounting into the mount (--no-allow-other: only that"
+                    + " user). Default: yes as root; otherwise only if /etc/fuse.conf has user_allow_other,"
+                    + " without which fusermount3 refuses it.")
     Boolean allowOther;
 
     @Option(names = "--max-write", paramLabel = "SIZE", defaultValue = "1M", converter = SizeConverter.class,

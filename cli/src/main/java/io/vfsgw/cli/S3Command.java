@@ -35,9 +35,10 @@ final class S3Command implements Runnable {
      * target object, size) and, with --upload, uploads them and removes them.
      */
     @Command(name = "recover", mixinStandardHelpOptions = true,
-            description = {"List files a stopped or crashed S3 gateway wrote but never uploaded (its staging",
-                    "files), and with --upload put them into the bucket. Stop any gateway using the",
-                    "same --cache-dir first. Credentials: the AWS SDK default chain (AWS_ACCESS_KEY_ID...)."})
+            description = {"List files a stopped or crashed S3 gateway wrote but never uploaded.",
+                    "These are its staging files under --cache-dir; with --upload they are put into the bucket."
+                            + " Stop any gateway using the same --cache-dir first. Credentials: the AWS SDK"
+                            + " default chain (AWS_ACCESS_KEY_ID...)."})
     static final class Recover implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 /** {@code vfsgw serve}: the virtio-fs device over a vhost-user socket, for QEMU guests. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Serve the backend to virtual machines as a virtio-fs device on a vhost-user socket.",
-                "QEMU connects with -chardev socket,path=SOCKET and -device vhost-user-fs-pci; the guest",
-                "mounts with 'mount -t virtiofs TAG /mnt'. The exact arguments are printed at start."})
+                "QEMU connects with -chardev socket,path=SOCKET and -device vhost-user-fs-pci; the guest"
+                        + " mounts with 'mount -t virtiofs TAG /mnt'. The exact arguments are printed at start."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--socket-path", paramLabel = "PATH", description = "The vhost-user socket to listen on.")
     Path socketPath;

@@ -28,9 +28,10 @@ import picocli.CommandLine.Option;
  * an interactive look or one command. Stops the gateway when QEMU exits.
  */
 @Command(name = "try-vm", mixinStandardHelpOptions = true,
-        description = {"Boot a small Linux VM (QEMU, busybox) with the backend mounted at /mnt over virtio-fs,",
-                "and give you its shell on this terminal (or run --command and power off).",
-                "The guest image is built once by testing/guest/build-guest.sh (needs the vfsgw source tree)."})
+        description = {"Boot a throw-away Linux VM with the backend mounted at /mnt over virtio-fs.",
+                "QEMU boots a small guest (Debian kernel, busybox) and gives you its shell on this terminal;"
+                        + " with --command it runs that command and powers off. The guest image is built once by"
+                        + " testing/guest/build-guest.sh (needs the vfsgw source tree)."})
 final class TryVmCommand implements Callable<Integer> {
     private static final Pattern DONE = Pattern.compile("^VFSGW-DONE rc=(\\d+)");
 

@@ -4,8 +4,8 @@ import picocli.CommandLine.Command;
 
 /** The top-level {@code vfsgw} command: only subcommands. */
 @Command(name = "vfsgw", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = {"A virtio-fs gateway: serve a RAM tree, a host directory or an S3 bucket to",
-                "virtual machines (vhost-user, `mount -t virtiofs`) or mount it on the host (/dev/fuse)."},
+        description = "A virtio-fs gateway: serve a RAM tree, a host directory or an S3 bucket to"
+                + " virtual machines (vhost-user, `mount -t virtiofs`) or mount it on the host (/dev/fuse).",
         subcommands = {MountCommand.class, ServeCommand.class, TryVmCommand.class, S3Command.class, picocli.CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 clean stop, 1 failure while serving, 2 bad usage, 3 could not start."})
 public final class VfsgwCommand implements Runnable {
