@@ -43,6 +43,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -204,14 +205,33 @@ public final class S3Backend implements StorageBackend {
                         + " AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, or run with an instance"
                         + " or container role");
             }
-            Errno errno = S3Errors.toErrno(e);
-            String what = switch (errno) {
-                case ENOENT -> "does not exist: create it first (aws s3 mb s3://" + o.bucket() + ") or fix --s3-bucket";
+            String what = switch (S3Errors.toErrno(e)) {
+                case ENOENT -> missingBucketOrNotS3(client, o, where);
                 case EACCES -> "is not accessible with these credentials: check AWS_PROFILE / access keys";
                 default -> "cannot be reached (" + cause + "): check --s3-endpoint, "
                         + "--s3-region and the network";
             };
-            throw new IllegalStateException("S3 bucket '" + o.bucket() + "' at " + where + " " + what);
+            throw new IllegalStateException("bucket '" + o.bucket() + "' " + what);
+        }
+    }
+
+    /**
+     * A HEAD answer has no body, so its 404 cannot say whether the bucket is missing or the
+     * endpoint is not S3 at all (a web server, a wrong port behind a proxy). A listing's 404
+     * carries S3's error code: only NoSuchBucket means "create it".
+     */
+    private static String missingBucketOrNotS3(S3AsyncClient client, S3Options o, String where) {
+        try {
+            client.listObjectsV2(b -> b.bucket(o.bucket()).maxKeys(1)).join();
+            return "answered 404 to HEAD but lists: check --s3-endpoint and --s3-path-style";
+        } catch (RuntimeException e) {
+            if ("NoSuchBucket".equals(S3Errors.errorCode(e))) {
+                return "does not exist: create it first (aws s3 mb s3://" + o.bucket() + ") or fix --s3-bucket";
+            }
+            String answer = S3Errors.unwrap(e) instanceof AwsServiceException s
+                    ? "HTTP " + s.statusCode() + " with no S3 error code" : S3Errors.unwrap(e).getMessage();
+            return "was not found, and a listing at " + where + " got " + answer
+                    + ": is --s3-endpoint an S3 server? (without --s3-path-style the bucket is part of the host name)";
         }
     }
 

@@ -28,7 +28,7 @@ public final class S3Errors {
             return fe.errno();
         }
         if (e instanceof AwsServiceException s) {
-            String code = s.awsErrorDetails() == null ? null : s.awsErrorDetails().errorCode();
+            String code = errorCode(s);
             Errno byCode = code == null ? null : byErrorCode(code);
             return byCode != null ? byCode : byStatus(s.statusCode());
         }
@@ -44,6 +44,12 @@ public final class S3Errors {
         }
         LOG.warn("unmapped S3 failure, answering EIO", e);
         return Errno.EIO;
+    }
+
+    /** S3's error code of a service failure (NoSuchBucket...), or null when there is none. */
+    public static String errorCode(Throwable t) {
+        return unwrap(t) instanceof AwsServiceException s && s.awsErrorDetails() != null
+                ? s.awsErrorDetails().errorCode() : null;
     }
 
     /** An FsException carrying the mapped errno and the cause for the log. */

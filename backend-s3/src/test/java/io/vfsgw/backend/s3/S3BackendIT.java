@@ -823,8 +823,31 @@ class S3BackendIT {
         S3Options missing = S3Options.builder("no-such-bucket").endpoint(o.endpoint()).pathStyle(true)
                 .credentials(S3ProxyFixture.ACCESS, S3ProxyFixture.SECRET).cacheDir(cache).build();
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> S3Backend.open(missing));
-        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+        assertTrue(e.getMessage().contains("does not exist: create it first"), e.getMessage());
         assertTrue(!e.getMessage().contains("\n"), "one line");
+    }
+
+    @Test
+    void anEndpointThatIsNotS3IsNotReportedAsAMissingBucket() throws Exception {
+        // A web server (or a proxy) that answers 404 to everything: HEAD bucket alone cannot tell
+        // this from a missing bucket, and "create it first" would send the user the wrong way.
+        com.sun.net.httpserver.HttpServer web = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        web.createContext("/", x -> {
+            x.sendResponseHeaders(404, -1);
+            x.close();
+        });
+        web.start();
+        try {
+            S3Options notS3 = S3Options.builder("data")
+                    .endpoint(java.net.URI.create("http://127.0.0.1:" + web.getAddress().getPort()))
+                    .pathStyle(true).credentials(S3ProxyFixture.ACCESS, S3ProxyFixture.SECRET).cacheDir(cache).build();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> S3Backend.open(notS3));
+            assertTrue(e.getMessage().contains("is --s3-endpoint an S3 server?"), e.getMessage());
+            assertTrue(!e.getMessage().contains("create it first"), e.getMessage());
+        } finally {
+            web.stop(0);
+        }
     }
 
     @Test
