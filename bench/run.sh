@@ -98,7 +98,7 @@ wait_for() {
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches; }
 
 build_tools() {
-    [ -f "$JAR" ] || (cd "$ROOT" && mvn -q -B -Dstyle.color=never -o install -DskipTests) || die "could not build $JAR"
+    [ -f "$JAR" ] || (cd "$ROOT" && mvn -q -o install -DskipTests) || die "could not build $JAR"
     gcc -O2 -Wall -o "$BUILD/metaops" "$HERE/metaops.c"
     gcc -O2 -Wall -static -o "$BUILD/metaops-static" "$HERE/metaops.c"
     local ex=/usr/share/doc/libfuse3-dev/examples

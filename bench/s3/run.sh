@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 for tool in s3fs rclone fio nginx java mvn python3; do
   command -v "$tool" >/dev/null || { echo "bench/s3: missing $tool" >&2; exit 2; }
 done
-[ -f cli/target/vfsgw.jar ] || mvn -q -B -Dstyle.color=never -o install -DskipTests
+[ -f cli/target/vfsgw.jar ] || mvn -q -o install -DskipTests
 cpfile=$(mktemp)
 # S3Proxy 4.1.0 and the AWS SDK exactly as backend-s3's tests use them
 mvn -q -o dependency:build-classpath -pl backend-s3 -Dmdep.includeScope=test -Dmdep.outputFile="$cpfile" >/dev/null
