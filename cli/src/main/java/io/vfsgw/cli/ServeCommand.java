@@ -66,7 +66,7 @@ final class ServeCommand implements Callable<Integer> {
             try {
                 server = VhostUserServer.start(socketPath, opts, () -> gw.newSession("virtio-fs", 1 << 20));
             } catch (IOException | IllegalArgumentException e) {
-                throw new SetupException("cannot serve on " + socketPath + ": " + e.getMessage());
+                throw new SetupException("cannot serve: " + e.getMessage());
             }
             Runtime.getRuntime().addShutdownHook(new Thread(server::close, "vfsgw-serve-stop"));
             printAttachHelp();

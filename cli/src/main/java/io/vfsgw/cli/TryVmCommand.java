@@ -98,7 +98,7 @@ final class TryVmCommand implements Callable<Integer> {
                                 .withQueueThreads(gateway.threads()),
                         () -> gw.newSession("virtio-fs", 1 << 20));
             } catch (IOException e) {
-                throw new SetupException("cannot serve on " + socket + ": " + e.getMessage());
+                throw new SetupException("cannot serve: " + e.getMessage());
             }
             try {
                 return command == null ? interactive(image, socket) : runCommand(image, socket, tmp);

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -67,6 +69,11 @@ public final class VhostUserServer implements AutoCloseable {
             throws IOException {
         // Validate tag and queue count now, not at the first connection.
         new VirtioFsDevice(options.tag(), options.numRequestQueues(), (rq, rp, c) -> c.complete(0));
+        Path dir = socket.toAbsolutePath().getParent();
+        if (dir != null && !Files.isDirectory(dir)) {
+            throw new IOException("cannot listen on " + socket + ": the directory " + dir + " does not exist");
+        }
+        Optional<GroupPrincipal> group = socketGroup(socket, options);
         removeStaleSocket(socket);
         int fd;
         try {
@@ -76,10 +83,8 @@ public final class VhostUserServer implements AutoCloseable {
         }
         try {
             UnixSockets.bind(fd, socket);
-            if (options.socketGroup().isPresent()) {
-                GroupPrincipal g = socket.getFileSystem().getUserPrincipalLookupService()
-                        .lookupPrincipalByGroupName(options.socketGroup().get());
-                Files.setAttribute(socket, "posix:group", g, LinkOption.NOFOLLOW_LINKS);
+            if (group.isPresent()) {
+                Files.setAttribute(socket, "posix:group", group.get(), LinkOption.NOFOLLOW_LINKS);
                 Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw----"));
             } else {
                 Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
@@ -88,12 +93,32 @@ public final class VhostUserServer implements AutoCloseable {
         } catch (FsException | IOException | RuntimeException e) {
             UnixSockets.close(fd);
             Files.deleteIfExists(socket);
-            throw e instanceof IOException io ? io : new IOException("cannot listen on " + socket + ": " + e.getMessage(), e);
+            if (e instanceof IOException io) {
+                throw io;
+            }
+            String why = !(e instanceof FsException fe) ? e.getMessage() : switch (fe.errno()) {
+                case EACCES -> "no permission to create it in " + dir;
+                case ENAMETOOLONG -> "the path is longer than the 107 bytes a Unix socket address holds";
+                default -> fe.getMessage();
+            };
+            throw new IOException("cannot listen on " + socket + ": " + why, e);
         }
         VhostUserServer s = new VhostUserServer(socket, options, handlers, fd);
         s.acceptThread.start();
         LOG.info("vhost-user-fs tag '{}' listening on {}", options.tag(), socket);
         return s;
+    }
+
+    private static Optional<GroupPrincipal> socketGroup(Path socket, VhostUserOptions options) throws IOException {
+        if (options.socketGroup().isEmpty()) {
+            return Optional.empty();
+        }
+        String name = options.socketGroup().get();
+        try {
+            return Optional.of(socket.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(name));
+        } catch (UserPrincipalNotFoundException e) {
+            throw new IOException("cannot give " + socket + " to group '" + name + "': there is no such group", e);
+        }
     }
 
     private static void removeStaleSocket(Path socket) throws IOException {

@@ -14,6 +14,7 @@ import io.vfsgw.transport.vhostuser.protocol.VhostUserFeatures;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -379,6 +380,25 @@ class VhostUserServerIT {
             assertEquals("rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)));
         }
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(socket)));
+    }
+
+    @Test
+    void socketsThatCannotBeMadeSayWhyAndLeaveNothingBehind() {
+        Path inMissingDir = dir.resolve("no-such-dir/x.sock");
+        IOException e = assertThrows(IOException.class,
+                () -> VhostUserServer.start(inMissingDir, VhostUserOptions.defaults("x"), fuse));
+        assertTrue(e.getMessage().contains("the directory " + dir.resolve("no-such-dir") + " does not exist"),
+                e.getMessage());
+
+        Path grp = dir.resolve("nogroup.sock");
+        e = assertThrows(IOException.class, () -> VhostUserServer.start(grp,
+                VhostUserOptions.defaults("x").withSocketGroup("no-such-group-vfsgw"), fuse));
+        assertTrue(e.getMessage().contains("'no-such-group-vfsgw': there is no such group"), e.getMessage());
+        assertFalse(Files.exists(grp, LinkOption.NOFOLLOW_LINKS), "no socket left for a group that failed");
+
+        Path tooLong = dir.resolve("s".repeat(120) + ".sock");
+        e = assertThrows(IOException.class, () -> VhostUserServer.start(tooLong, VhostUserOptions.defaults("x"), fuse));
+        assertTrue(e.getMessage().contains("longer than the 107 bytes"), e.getMessage());
     }
 
     @Test
