@@ -4,7 +4,12 @@ import io.vfsgw.transport.vhostuser.VhostUserOptions;
 import io.vfsgw.transport.vhostuser.VhostUserServer;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -15,12 +20,15 @@ import picocli.CommandLine.Option;
                 "QEMU connects with -chardev socket,path=SOCKET and -device vhost-user-fs-pci; the guest"
                         + " mounts with 'mount -t virtiofs TAG /mnt'. The exact arguments are printed at start."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--socket-path", paramLabel = "PATH", description = "The vhost-user socket to listen on.")
-    Path socketPath;
+    @Option(names = "--socket-path", paramLabel = "PATH",
+            description = "The vhost-user socket to listen on. Repeat it to serve several VMs (one per socket)"
+                    + " over one backend and one metadata cache.")
+    List<Path> socketPaths = new ArrayList<>();
 
-    @Option(names = "--tag", paramLabel = "TAG", defaultValue = "vfsgw",
-            description = "The virtio-fs tag the guest mounts (default: ${DEFAULT-VALUE}).")
-    String tag;
+    @Option(names = "--tag", paramLabel = "TAG",
+            description = "The virtio-fs tag the guest mounts (default: vfsgw). Given once, every socket uses it;"
+                    + " given once per --socket-path, the tags pair with the sockets in order.")
+    List<String> tags = new ArrayList<>();
 
     @Option(names = "--queues", paramLabel = "N", defaultValue = "1",
             description = "Request queues offered to the guest (default: ${DEFAULT-VALUE}).")
@@ -49,41 +57,86 @@ final class ServeCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         gateway.applyLogLevel();
-        if (socketPath == null) {
+        if (socketPaths.isEmpty()) {
             throw new SetupException("serve needs --socket-path PATH: where QEMU's vhost-user chardev connects");
         }
+        if (new HashSet<>(socketPaths.stream().map(p -> p.toAbsolutePath().normalize()).toList()).size()
+                != socketPaths.size()) {
+            throw new SetupException("each --socket-path must be a different path: " + socketPaths);
+        }
+        List<String> socketTags = socketTags();
         if (queues < 1 || queues > 254) {
             throw new SetupException("--queues must be 1..254, not " + queues);
         }
-        VhostUserOptions opts = VhostUserOptions.defaults(tag).withRequestQueues(queues)
+        VhostUserOptions opts = VhostUserOptions.defaults(socketTags.get(0)).withRequestQueues(queues)
                 .withExitOnDisconnect(exitOnDisconnect)
                 .withQueueThreads(gateway.threads());
         if (socketGroup != null) {
             opts = opts.withSocketGroup(socketGroup);
         }
         try (Gateway gw = Gateway.create(gateway, backend)) {
-            VhostUserServer server;
-            try {
-                server = VhostUserServer.start(socketPath, opts, () -> gw.newSession("virtio-fs", 1 << 20));
-            } catch (IOException | IllegalArgumentException e) {
-                throw new SetupException("cannot serve: " + e.getMessage());
+            List<VhostUserServer> servers = new ArrayList<>();
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(servers), "vfsgw-serve-stop"));
+            for (int i = 0; i < socketPaths.size(); i++) {
+                try {
+                    servers.add(VhostUserServer.start(socketPaths.get(i), opts.withTag(socketTags.get(i)),
+                            () -> gw.newSession("virtio-fs", 1 << 20)));
+                } catch (IOException | IllegalArgumentException e) {
+                    closeAll(servers);
+                    throw new SetupException("cannot serve: " + e.getMessage());
+                }
             }
-            Runtime.getRuntime().addShutdownHook(new Thread(server::close, "vfsgw-serve-stop"));
-            printAttachHelp();
-            server.terminated().join();
-            server.close();
+            printAttachHelp(socketTags);
+            // With --exit-on-disconnect each socket stops at its VM's first disconnect; vfsgw stops
+            // when all have.
+            CompletableFuture.allOf(servers.stream().map(VhostUserServer::terminated)
+                    .toArray(CompletableFuture[]::new)).join();
+            closeAll(servers);
             return ExitCodes.OK;
         }
     }
 
-    private void printAttachHelp() {
-        Path s = socketPath.toAbsolutePath();
-        System.err.printf("vfsgw: serving %s as virtio-fs tag '%s' on %s%n", backend.describe(), tag, s);
-        System.err.println("vfsgw: attach QEMU with:");
-        System.err.printf("    -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \\%n"
-                + "    -chardev socket,id=vfsgw0,path=%s \\%n"
-                + "    -device vhost-user-fs-pci,chardev=vfsgw0,tag=%s,queue-size=1024%s%n", s, tag,
-                queues > 1 ? ",num-request-queues=" + queues : "");
-        System.err.printf("vfsgw: in the guest: mount -t virtiofs%s %s /mnt%n", backend.readonly ? " -o ro" : "", tag);
+    /** One tag per socket: the single --tag (or the default) for all, or the tags in order. */
+    private List<String> socketTags() {
+        if (tags.isEmpty()) {
+            return Collections.nCopies(socketPaths.size(), "vfsgw");
+        }
+        if (tags.size() == 1) {
+            return Collections.nCopies(socketPaths.size(), tags.get(0));
+        }
+        if (tags.size() != socketPaths.size()) {
+            throw new SetupException("give --tag once (for every socket) or once per --socket-path: "
+                    + tags.size() + " tags for " + socketPaths.size() + " sockets");
+        }
+        return tags;
+    }
+
+    private static synchronized void closeAll(List<VhostUserServer> servers) {
+        for (VhostUserServer s : servers) {
+            s.close();
+        }
+    }
+
+    private void printAttachHelp(List<String> socketTags) {
+        for (int i = 0; i < socketPaths.size(); i++) {
+            Path s = socketPaths.get(i).toAbsolutePath();
+            String tag = socketTags.get(i);
+            System.err.printf("vfsgw: serving %s as virtio-fs tag '%s' on %s%n", backend.describe(), tag, s);
+            System.err.printf("vfsgw: attach %s with:%n", socketPaths.size() == 1 ? "QEMU" : "a VM");
+            System.err.printf("    -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \\%n"
+                    + "    -chardev socket,id=vfsgw0,path=%s \\%n"
+                    + "    -device vhost-user-fs-pci,chardev=vfsgw0,tag=%s,queue-size=1024%s%n", s, tag,
+                    queues > 1 ? ",num-request-queues=" + queues : "");
+            System.err.printf("vfsgw: in the guest: mount -t virtiofs%s %s /mnt%n", backend.readonly ? " -o ro" : "", tag);
+        }
+        if (socketPaths.size() > 1) {
+            String seen = switch (gateway.cache) {
+                case "none" -> "at once";
+                case "always" -> "only after their guests drop their caches (--cache always)";
+                default -> "within " + gateway.cacheTimeout + " s (--cache-timeout)";
+            };
+            System.err.printf("vfsgw: the %d sockets share one backend and one metadata cache: a change made"
+                    + " through one is seen through the others %s%n", socketPaths.size(), seen);
+        }
     }
 }

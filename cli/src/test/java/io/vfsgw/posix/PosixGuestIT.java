@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vfsgw.cli.Main;
 import io.vfsgw.guest.GuestScripts;
+import io.vfsgw.guest.ServeInThread;
 import io.vfsgw.testvm.GuestReport;
 import io.vfsgw.testvm.GuestVm;
 import java.nio.file.Files;
@@ -13,8 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -50,30 +49,16 @@ class PosixGuestIT {
         Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.writeString(source.resolve("hostfile"), "made on the host");
         Files.writeString(source.resolve("doomed"), "x");
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(Main.run("serve", "--socket-path", socket.toString(), "--exit-on-disconnect",
-                        "--backend", "posix", "--source", source.toString(), "--log-level", "warn"));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, "vfsgw-posix-serve");
-        t.setDaemon(true);
-        t.start();
+        ServeInThread serve = ServeInThread.start("vfsgw-posix-serve", List.of(socket), "--socket-path",
+                socket.toString(), "--exit-on-disconnect", "--backend", "posix", "--source", source.toString(),
+                "--log-level", "warn");
         try {
-            Sh.await(Duration.ofSeconds(30), "socket " + socket, () -> {
-                if (exit.isDone()) {
-                    throw new AssertionError("vfsgw serve exited early: " + exit.join());
-                }
-                return Files.exists(socket);
-            });
             GuestReport r = GuestVm.builder().name("posix-guest").socket(socket).tag("vfsgw").script(SCRIPT)
                     .qemuArgs(GuestScripts.fsopsQemuArgs())
                     .timeout(Duration.ofSeconds(150)).build().run();
             r.assertOk();
             GuestScripts.assertFsxResult(r.detail("fsx"), Files.readAllBytes(source.resolve("fsx.dat")));
-            assertEquals(0, exit.get(30, TimeUnit.SECONDS), "vfsgw serve after the guest powered off");
+            assertEquals(0, serve.exitCode(Duration.ofSeconds(30)), "vfsgw serve after the guest powered off");
 
             Path g = source.resolve("greeting");
             assertEquals("hello-from-guest\n", Files.readString(g));
@@ -92,7 +77,7 @@ class PosixGuestIT {
             assertFalse(Files.exists(source.resolve("doomed")));
             assertEquals("made on the host", Files.readString(source.resolve("hostfile")));
         } finally {
-            if (!exit.isDone()) {
+            if (!serve.exited()) {
                 System.err.println("PosixGuestIT: vfsgw serve still running; it stops with the test JVM");
             }
             Files.deleteIfExists(socket);

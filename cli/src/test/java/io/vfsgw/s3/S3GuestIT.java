@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.backend.s3.S3ProxyFixture;
-import io.vfsgw.cli.Main;
 import io.vfsgw.guest.GuestScripts;
+import io.vfsgw.guest.ServeInThread;
 import io.vfsgw.testvm.GuestReport;
 import io.vfsgw.testvm.GuestVm;
 import java.io.InputStream;
@@ -15,8 +15,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
@@ -37,25 +35,10 @@ class S3GuestIT {
         System.setProperty("aws.accessKeyId", S3ProxyFixture.ACCESS);
         System.setProperty("aws.secretAccessKey", S3ProxyFixture.SECRET);
         Path socket = tmp.resolve("vfsgw.sock");
-        String[] args = {"serve", "--socket-path", socket.toString(), "--exit-on-disconnect", "--backend", "s3",
-                "--bucket", S3ProxyFixture.BUCKET, "--prefix", "guest", "--endpoint", server.endpoint().toString(),
-                "--path-style", "--cache-dir", tmp.resolve("cache").toString()};
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                exit.complete(Main.run(args));
-            } catch (Throwable e) {
-                exit.completeExceptionally(e);
-            }
-        }, "vfsgw-s3-serve");
-        t.setDaemon(true);
-        t.start();
-        S3Mount.await(Duration.ofSeconds(30), "the vhost-user socket", () -> {
-            if (exit.isDone()) {
-                throw new AssertionError("vfsgw serve exited: " + exit.handle((c, e) -> e != null ? e : c).join());
-            }
-            return Files.exists(socket);
-        });
+        ServeInThread serve = ServeInThread.start("vfsgw-s3-serve", List.of(socket), "--socket-path",
+                socket.toString(), "--exit-on-disconnect", "--backend", "s3", "--bucket", S3ProxyFixture.BUCKET,
+                "--prefix", "guest", "--endpoint", server.endpoint().toString(), "--path-style", "--cache-dir",
+                tmp.resolve("cache").toString());
 
         GuestReport r = GuestVm.builder().name("s3-guest").socket(socket).timeout(Duration.ofSeconds(240))
                 .qemuArgs(GuestScripts.fsopsQemuArgs())
@@ -76,7 +59,7 @@ class S3GuestIT {
         String sum = r.detail("gen").strip();
         assertEquals(sum, r.detail("readback").strip(), "the guest read back what it wrote");
         assertEquals("big.bin moved.txt", r.detail("rename").strip());
-        assertEquals(0, (int) exit.get(60, TimeUnit.SECONDS), "vfsgw serve exits 0 when the VM goes away");
+        assertEquals(0, serve.exitCode(Duration.ofSeconds(60)), "vfsgw serve exits 0 when the VM goes away");
 
         try (S3AsyncClient sdk = server.client(List.of())) {
             assertEquals(sum, sha256(sdk, "guest/g/big.bin"), "the object in the bucket");

@@ -18,6 +18,10 @@ public record VhostUserOptions(String tag, int numRequestQueues, Optional<String
         return new VhostUserOptions(tag, 1, Optional.empty(), false, BackendOptions.DEFAULTS);
     }
 
+    public VhostUserOptions withTag(String t) {
+        return new VhostUserOptions(t, numRequestQueues, socketGroup, exitOnDisconnect, backend);
+    }
+
     public VhostUserOptions withSocketGroup(String group) {
         return new VhostUserOptions(tag, numRequestQueues, Optional.of(group), exitOnDisconnect, backend);
     }
