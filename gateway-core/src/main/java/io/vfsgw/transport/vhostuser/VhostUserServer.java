@@ -23,11 +23,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Listens on a vhost-user socket and serves one front end (QEMU's vhost-user-fs-pci) at a time as
- * a virtio-fs device. When a front end disconnects, every piece of its state (rings, memory, fds,
- * worker threads) is dropped and the next connection starts fresh, unless exit-on-disconnect is set.
+ * a virtio-fs device; another that connects meanwhile is refused. When a front end disconnects, every
+ * piece of its state (rings, memory, fds, worker threads) is dropped and the next connection starts
+ * fresh, unless exit-on-disconnect is set.
  */
 public final class VhostUserServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VhostUserServer.class);
+    private static final long SECOND_CONNECTION_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
 
     private final Path socketPath;
     private final VhostUserOptions options;
@@ -37,6 +39,7 @@ public final class VhostUserServer implements AutoCloseable {
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile boolean closing;
     private volatile int connectionFd = -1;
+    private boolean attached;   // guarded by this: a front end is connected and being served
     private volatile VhostUserBackend currentBackend;
 
     private VhostUserServer(Path socketPath, VhostUserOptions options,
@@ -164,6 +167,7 @@ public final class VhostUserServer implements AutoCloseable {
     }
 
     private void acceptLoop() {
+        Thread serving = null;
         try {
             while (!closing) {
                 int c;
@@ -175,43 +179,94 @@ public final class VhostUserServer implements AutoCloseable {
                     }
                     return;
                 }
+                if (!awaitDetached()) {
+                    // A second VM on a busy socket would wait for our first reply forever, and its QEMU
+                    // with it; closing makes its start-up fail at once instead.
+                    UnixSockets.close(c);
+                    if (!closing) {
+                        LOG.warn("a second front end connected to {} while a VM is attached; refused (one VM"
+                                + " per socket: give each VM its own socket)", socketPath);
+                    }
+                    continue;
+                }
+                if (serving != null) {
+                    joinQuietly(serving);   // the previous front end's state is dropped before the next starts
+                }
                 synchronized (this) {
-                    connectionFd = c;
                     if (closing) {
-                        connectionFd = -1;
                         UnixSockets.close(c);
                         return;
                     }
+                    connectionFd = c;
+                    attached = true;
                 }
-                LOG.info("vhost-user front end connected on {}", socketPath);
-                FuseRequestHandler handler = handlers.get();
-                VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
-                try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
-                    currentBackend = backend;
-                    new VhostUserConnection(c, backend).serve();
-                } catch (RuntimeException e) {
-                    LOG.error("vhost-user connection failed (a bug); dropping it", e);
-                } finally {
-                    currentBackend = null;
-                    synchronized (this) { // close() must never shut down a recycled fd number
-                        connectionFd = -1;
-                        UnixSockets.close(c);
-                    }
-                    if (handler instanceof AutoCloseable closeable) {
-                        try {
-                            closeable.close();
-                        } catch (Exception e) {
-                            LOG.warn("closing the session of a disconnected front end failed", e);
-                        }
-                    }
-                }
-                if (options.exitOnDisconnect()) {
-                    LOG.info("front end gone and exit-on-disconnect is set: stopping");
-                    return;
-                }
+                serving = new Thread(() -> serve(c), "vfsgw-vhost-user-connection");
+                serving.start();
             }
         } finally {
+            if (serving != null) {
+                joinQuietly(serving);
+            }
             terminated.complete(null);
+        }
+    }
+
+    /**
+     * Whether the current front end (if any) has gone, waiting a little: a killed QEMU's successor
+     * may connect before its old connection's end of stream has been read.
+     */
+    private synchronized boolean awaitDetached() {
+        long deadline = System.nanoTime() + SECOND_CONNECTION_GRACE_NS;
+        try {
+            for (long left = SECOND_CONNECTION_GRACE_NS; attached && !closing && left > 0;
+                    left = deadline - System.nanoTime()) {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        return !attached && !closing;
+    }
+
+    /** Serves one front end until it disconnects, then drops everything it held. */
+    private void serve(int c) {
+        LOG.info("vhost-user front end connected on {}", socketPath);
+        FuseRequestHandler handler = handlers.get();
+        VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
+        try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
+            currentBackend = backend;
+            new VhostUserConnection(c, backend).serve();
+        } catch (RuntimeException e) {
+            LOG.error("vhost-user connection failed (a bug); dropping it", e);
+        } finally {
+            currentBackend = null;
+            synchronized (this) { // close() must never shut down a recycled fd number
+                connectionFd = -1;
+                UnixSockets.close(c);
+                attached = false;
+                if (options.exitOnDisconnect() && !closing) {
+                    LOG.info("front end gone and exit-on-disconnect is set: stopping");
+                    closing = true;
+                    UnixSockets.shutdown(listenFd);
+                }
+                notifyAll();
+            }
+            if (handler instanceof AutoCloseable closeable) {
+                try {
+                    closeable.close();
+                } catch (Exception e) {
+                    LOG.warn("closing the session of a disconnected front end failed", e);
+                }
+            }
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -224,6 +279,7 @@ public final class VhostUserServer implements AutoCloseable {
             if (connectionFd >= 0) {
                 UnixSockets.shutdown(connectionFd);
             }
+            notifyAll();
         }
         try {
             acceptThread.join(TimeUnit.SECONDS.toMillis(30));

@@ -343,6 +343,27 @@ class VhostUserServerIT {
     }
 
     @Test
+    void aSecondFrontendOnABusySocketIsRefusedAndTheFirstKeepsWorking() throws Exception {
+        try (TestVhostUserFrontend first = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue q = first.setUpQueue(1, 8);
+            roundTrip(first, q, 1);
+            long t0 = System.nanoTime();
+            try (TestVhostUserFrontend second = TestVhostUserFrontend.connect(socket, MEM)) {
+                // Without the refusal, this read would wait for an answer that never comes.
+                assertTrue(second.isClosedByServer(), "the second front end is disconnected");
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 10_000, "refused after " + ms + " ms");
+            roundTrip(first, q, 2);
+        }
+        // Once the first has gone, the socket takes the next front end.
+        try (TestVhostUserFrontend next = readyFrontend(socket)) {
+            roundTrip(next, next.setUpQueue(1, 8), 3);
+        }
+        assertEquals(3, fuse.seen.size());
+    }
+
+    @Test
     void memoryTableCanBeBuiltWithAddAndRemoveRegion() throws Exception {
         try (TestVhostUserFrontend fe = TestVhostUserFrontend.connect(socket, MEM)) {
             fe.negotiate();
