@@ -130,10 +130,16 @@ final class RangeStream implements Subscriber<ByteBuffer> {
         Subscription s = subscription;
         if (s != null) {
             s.cancel();
-        } else {
-            response.cancel(false);
         }
+        // Otherwise onSubscribe cancels once the response is here. Cancelling the response future
+        // instead would leave the SDK's publisher unsubscribed, holding its connection and body
+        // until the SDK's own 60 s timeout gives up on it (with a warning and a stack in the log).
         queue.clear();
+    }
+
+    /** True once the SDK has handed over the response (to drain or to cancel) or failed it. */
+    boolean responseSettled() {
+        return subscription != null || (response.isCompletedExceptionally() && !response.isCancelled());
     }
 
     @Override

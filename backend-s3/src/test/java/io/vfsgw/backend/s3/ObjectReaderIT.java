@@ -93,6 +93,36 @@ class ObjectReaderIT {
         }
     }
 
+    /**
+     * A read-ahead dropped before its response arrives must still take the response and cancel
+     * it: a response nobody subscribes to holds its connection until the SDK's 60 s timeout, which
+     * then logs a warning with a stack (seen under fsstress, one per dropped read-ahead).
+     */
+    @Test
+    void aStreamCancelledBeforeItsResponseStillReleasesTheResponse() throws Exception {
+        S3ProxyFixture server = S3ProxyFixture.shared();
+        byte[] data = new byte[1 << 20];
+        new Random(14).nextBytes(data);
+        for (S3Options.HttpClient kind : S3Options.HttpClient.values()) {
+            try (S3AsyncClient client = S3Clients.build(server.options(cache).httpClient(kind).build())) {
+                client.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key("cancel/f"), AsyncRequestBody.fromBytes(data))
+                        .join();
+                List<RangeStream> streams = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    RangeStream st = RangeStream.open(client, S3ProxyFixture.BUCKET, "cancel/f", null, 0, data.length);
+                    st.cancel();   // microseconds after the request left: before any response
+                    streams.add(st);
+                }
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+                while (!streams.stream().allMatch(RangeStream::responseSettled) && System.nanoTime() < deadline) {
+                    Thread.sleep(10);   // polling a condition with a deadline
+                }
+                long settled = streams.stream().filter(RangeStream::responseSettled).count();
+                assertEquals(streams.size(), settled, kind + ": responses taken and cancelled");
+            }
+        }
+    }
+
     private static void check(ObjectReader r, byte[] data, long off, int len) throws FsException {
         Buffers.Sink sink = new Buffers.Sink(len);
         r.read(off, sink);
