@@ -7,6 +7,9 @@ import picocli.CommandLine.Option;
 
 /** Options of the engine shared by every command: cache mode, threads, logging. */
 public final class GatewayOptions {
+    private static final String CRT_RESPONSE_ADAPTER =
+            "software.amazon.awssdk.services.s3.internal.crt.S3CrtResponseHandlerAdapter";
+
     @Option(names = "--cache", paramLabel = "none|auto|always", defaultValue = "auto",
             description = "Caching: none = no guest caching (direct I/O), auto = metadata trusted for"
                     + " --cache-timeout and data kept while unchanged, always = trust until vfsgw changes it"
@@ -67,5 +70,10 @@ public final class GatewayOptions {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        if (!level.matches("debug|trace")) {
+            // The CRT client warns, with a stack, each time a GET is cancelled (a dropped read-ahead,
+            // routine under random reads) that the cancelled body "threw in responsePublisher#error".
+            System.setProperty("org.slf4j.simpleLogger.log." + CRT_RESPONSE_ADAPTER, "error");
+        }
     }
 }

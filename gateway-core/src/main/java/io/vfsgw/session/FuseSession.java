@@ -181,7 +181,10 @@ public final class FuseSession implements FuseRequestHandler, AutoCloseable {
         } catch (FsException e) {
             if (!reply.isDone()) {
                 if (e.errno() == Errno.EIO) {
-                    LOG.warn("{} node {}: {}", req.opcode, req.nodeid(), e.getMessage(), e.getCause());
+                    // The message names the cause (an S3 error, a host errno); its stack, which for a
+                    // failing remote store repeats on every retry of the guest, only at debug.
+                    LOG.warn("{} node {}: {}", req.opcode, req.nodeid(), e.getMessage(),
+                            LOG.isDebugEnabled() ? e.getCause() : null);
                 } else if (LOG.isDebugEnabled()) {
                     LOG.debug("{} node {}: {}", req.opcode, req.nodeid(), e.getMessage());
                 }
