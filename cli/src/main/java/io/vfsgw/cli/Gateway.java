@@ -32,7 +32,7 @@ final class Gateway implements AutoCloseable {
             while (root.getCause() != null && root.getCause() != root) {
                 root = root.getCause();
             }
-            throw new SetupException(backend.describe() + ": " + root.getMessage(), e);
+            throw new SetupException(backend.backend + " backend: " + root.getMessage(), e);
         }
     }
 

@@ -116,6 +116,7 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
+    private final HeadAhead headAhead;
     /** Paths recently found absent (the kernel's LOOKUP before a CREATE), so create needs no HEAD. */
     private final Cache<String, Boolean> negative;
     private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
@@ -166,6 +167,7 @@ public final class S3Backend implements StorageBackend {
             throw new IllegalStateException("cannot prepare the S3 chunk cache in " + options.cacheDir() + ": " + e);
         }
         this.reservedIds = Caffeine.newBuilder().maximumSize(1_000_000).build();
+        this.headAhead = new HeadAhead(s3, options.bucket(), ttlNs, ticker);
         this.listings = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
         this.negative = Caffeine.newBuilder().ticker(ticker).maximumSize(100_000)
@@ -211,7 +213,7 @@ public final class S3Backend implements StorageBackend {
                 default -> "cannot be reached (" + cause + "): check --s3-endpoint, "
                         + "--s3-region and the network";
             };
-            throw new IllegalStateException("bucket '" + o.bucket() + "' " + what);
+            throw new IllegalStateException("S3 bucket '" + o.bucket() + "' at " + where + " " + what);
         }
     }
 
@@ -230,7 +232,7 @@ public final class S3Backend implements StorageBackend {
             }
             String answer = S3Errors.unwrap(e) instanceof AwsServiceException s
                     ? "HTTP " + s.statusCode() + " with no S3 error code" : S3Errors.unwrap(e).getMessage();
-            return "was not found, and a listing at " + where + " got " + answer
+            return "was not found, and a listing there got " + answer
                     + ": is --s3-endpoint an S3 server? (without --s3-path-style the bucket is part of the host name)";
         }
     }
@@ -466,7 +468,7 @@ public final class S3Backend implements StorageBackend {
             return null;
         }
         try {
-            return headFile(path);
+            return headFile(path, known.otherMeta == null);
         } catch (FsException e) {
             if (e.errno() == Errno.ENOENT) {
                 return null;
@@ -492,7 +494,8 @@ public final class S3Backend implements StorageBackend {
                 FileType t = known != null ? known.type : FileType.REGULAR;
                 return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
             }
-            return headFile(path);   // the listing says it is an object: no need to LIST key/
+            S3Node known = byPath.get(path);
+            return headFile(path, known == null || known.otherMeta == null);   // an object: no need to LIST key/
         }
         if (negative.getIfPresent(path) != null) {
             throw FsException.of(Errno.ENOENT);
@@ -536,7 +539,8 @@ public final class S3Backend implements StorageBackend {
             }
         }
         if (file) {
-            return headFile(path);
+            S3Node known = byPath.get(path);
+            return headFile(path, known == null || known.otherMeta == null);
         }
         negative.put(path, Boolean.TRUE);
         throw FsException.of(Errno.ENOENT);
@@ -585,13 +589,25 @@ public final class S3Backend implements StorageBackend {
         throw FsException.of(Errno.ENOENT);
     }
 
-    private Found headFile(String path) throws FsException {
+    /**
+     * HEAD of a file, taken from {@link HeadAhead} when one was started for it and nothing we know
+     * about the object is newer ({@code mayUseAhead}: no node, or one that has not seen the
+     * object's metadata); then lets HeadAhead look further down the listing.
+     */
+    private Found headFile(String path, boolean mayUseAhead) throws FsException {
         String key = fileKey(path);
+        CompletableFuture<HeadObjectResponse> ahead = mayUseAhead ? headAhead.take(key) : null;
         HeadObjectResponse h;
         try {
-            h = s3.headObject(b -> b.bucket(o.bucket()).key(key)).join();
+            h = (ahead != null ? ahead : s3.headObject(b -> b.bucket(o.bucket()).key(key))).join();
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "HEAD " + key);
+        }
+        String dir = parentOf(path);
+        ConcurrentSkipListMap<FileName, Listed> listing = cachedListing(dir);
+        if (listing != null) {
+            headAhead.headed(dir, FileName.literal(path.substring(path.lastIndexOf('/') + 1)), listing,
+                    name -> fileKey(child(dir, name)));
         }
         S3Metadata meta = S3Metadata.parse(h.metadata());
         return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
@@ -640,7 +656,7 @@ public final class S3Backend implements StorageBackend {
      * looks the name up again.
      */
     private void refresh(S3Node n) throws FsException {
-        Found f = headFile(n.path);
+        Found f = headFile(n.path, n.otherMeta == null);
         FileType t = f.type;
         if (t != n.type) {
             learn(bind(n.path, t), f);
@@ -752,6 +768,7 @@ public final class S3Backend implements StorageBackend {
                     AsyncRequestBody.fromBytes(new byte[0]));
             return;
         }
+        headAhead.forget(fileKey(n.path));
         n.etag = Uploads.copy(s3, o, fileKey(n.path), fileKey(n.path), n.attr.size(), meta,
                 Uploads.FILE_CONTENT_TYPE);
         n.attrExpiresNs = System.nanoTime() + ttlNs;
@@ -1244,6 +1261,7 @@ public final class S3Backend implements StorageBackend {
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
     private void added(String path, boolean dir, long size, String etag) {
         negative.invalidate(path);
+        headAhead.forget(fileKey(path));
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             FileName name = FileName.literal(path.substring(path.lastIndexOf('/') + 1));
@@ -1253,6 +1271,7 @@ public final class S3Backend implements StorageBackend {
 
     private void removed(String path) {
         negative.put(path, Boolean.TRUE);
+        headAhead.forget(fileKey(path));
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             l.remove(FileName.literal(path.substring(path.lastIndexOf('/') + 1)));

@@ -38,6 +38,8 @@ final class FaultProxy implements AutoCloseable {
     private volatile Predicate<RequestLine> fail = r -> false;
     private final AtomicInteger budget = new AtomicInteger();
     final AtomicInteger injected = new AtomicInteger();
+    /** Added before each request is passed on: a store this many milliseconds away. */
+    volatile long latencyMs;
     /** TCP connections accepted from the client so far (a client that pools connections opens few). */
     final AtomicInteger connections = new AtomicInteger();
 
@@ -76,7 +78,7 @@ final class FaultProxy implements AutoCloseable {
     private void serve(Socket client) {
         try (client; Socket up = new Socket()) {
             up.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), upstreamPort));
-            InputStream cin = client.getInputStream();
+            InputStream cin = new java.io.BufferedInputStream(client.getInputStream());   // readHead reads bytes
             OutputStream cout = client.getOutputStream();
             InputStream uin = up.getInputStream();
             OutputStream uout = up.getOutputStream();
@@ -103,6 +105,13 @@ final class FaultProxy implements AutoCloseable {
                     cout.write(body);
                     cout.flush();
                     return;
+                }
+                if (latencyMs > 0) {
+                    try {
+                        Thread.sleep(latencyMs);   // the simulated distance to the store
+                    } catch (InterruptedException e) {
+                        return;
+                    }
                 }
                 uout.write(head);
                 if (length < 0) {

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.CreateResult;
+import io.vfsgw.spi.DirEntry;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
@@ -17,12 +19,16 @@ import io.vfsgw.spi.StorageBackend;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 
@@ -59,6 +65,54 @@ class S3FaultIT {
     private S3Backend backend(String prefix) {
         return new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix(prefix).build(),
                 client);
+    }
+
+    /**
+     * {@code ls -l} of a listed directory needs each file's metadata (a listing has none), which
+     * is a HEAD per file; in listing order, HeadAhead keeps the next files' HEADs in flight, so a
+     * store 50 ms away costs far less than 50 ms per file, with still one HEAD per file, and each
+     * file gets its own object's metadata.
+     */
+    private static final int LATENCY_MS = 50;
+
+    @Test
+    void aWalkInListingOrderHeadsAheadOfItself() throws Exception {
+        int files = 150;
+        List<CompletableFuture<?>> puts = new ArrayList<>();
+        for (int i = 0; i < files; i++) {
+            String key = String.format("ahead/d/f%03d", i);
+            Map<String, String> meta = i % 10 == 0 ? Map.of("mode", String.valueOf(0100600)) : Map.of();
+            puts.add(raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key).metadata(meta),
+                    AsyncRequestBody.fromBytes(new byte[i])));
+        }
+        CompletableFuture.allOf(puts.toArray(new CompletableFuture[0])).join();
+        S3Backend b = backend("ahead/");
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        long fh = b.opendir(CTX, dir, 0).fh();
+        List<DirEntry> entries = new ArrayList<>();
+        b.readdir(CTX, dir, fh, 0, entries::add);
+        proxy.latencyMs = LATENCY_MS;
+        counter.reset();
+        long t0 = System.nanoTime();
+        for (DirEntry e : entries) {
+            if (e.name().isDotOrDotDot()) {
+                continue;
+            }
+            long node = b.lookup(CTX, dir, e.name()).nodeId();
+            FsException none = assertThrows(FsException.class, () -> b.getxattr(CTX, node, "security.selinux"));
+            assertEquals(Errno.ENODATA, none.errno());
+            int i = Integer.parseInt(e.name().toString().substring(1));
+            Attr a = b.getattr(CTX, node, 0);
+            assertEquals(i % 10 == 0 ? 0600 : 0644, a.mode() & 07777, e.name().toString());
+            assertEquals(i, a.size(), e.name().toString());
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        b.releasedir(CTX, dir, fh);
+        int heads = counter.get("HeadObject");
+        System.out.printf("S3FaultIT: %d files' metadata %d ms away: %d ms, %d HEADs%n", files, LATENCY_MS, ms, heads);
+        assertEquals(files, heads, "one HEAD per file");
+        assertTrue(ms < files * LATENCY_MS / 3, "walk took " + ms + " ms; one HEAD after another would take "
+                + files * LATENCY_MS + " ms");
     }
 
     private static byte[] random(int n, long seed) {
