@@ -24,7 +24,8 @@ LAUNCHER = os.path.join(ROOT, "vfsgw")
 JAR = os.path.join(ROOT, "cli", "target", "vfsgw.jar")
 VIRTIOFSD = "/usr/lib/qemu/virtiofsd"
 # The launcher's JVM options without its archive (keep in step with ./vfsgw).
-JVM = ["java", "-XX:MaxRAMPercentage=75", "-Xmn32m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData"]
+JVM = ["java", "-XX:MaxRAMPercentage=75", "-Xmn32m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+       "-XX:G1PeriodicGCInterval=30000"]
 
 
 def commands(sock, source):
