@@ -1,5 +1,6 @@
 package io.vfsgw.cli;
 
+import io.vfsgw.backend.s3.CacheDirLock;
 import io.vfsgw.backend.s3.S3Clients;
 import io.vfsgw.backend.s3.S3Options;
 import io.vfsgw.backend.s3.StagingRecovery;
@@ -71,6 +72,21 @@ final class S3Command implements Runnable {
             if (!Files.isDirectory(cacheDir)) {
                 throw new SetupException("--cache-dir " + cacheDir + " is not a directory");
             }
+            try (CacheDirLock lock = lockCacheDir()) {
+                return recover(out, err);
+            }
+        }
+
+        /** A gateway still running on the directory owns its staging files: recover only after it stops. */
+        private CacheDirLock lockCacheDir() throws IOException {
+            try {
+                return CacheDirLock.acquire(cacheDir);
+            } catch (IllegalStateException e) {
+                throw new SetupException(e.getMessage());
+            }
+        }
+
+        private int recover(PrintWriter out, PrintWriter err) throws IOException {
             List<Leftover> all = StagingRecovery.scan(cacheDir).stream()
                     .filter(l -> bucket == null || l.bucket() == null || bucket.equals(l.bucket()))
                     .toList();

@@ -117,6 +117,8 @@ public final class S3Backend implements StorageBackend {
     }
 
     private final HeadAhead headAhead;
+    /** This process's hold on options.cacheDir(): no other gateway may use it meanwhile. */
+    private final CacheDirLock cacheDirLock;
     /** Paths recently found absent (the kernel's LOOKUP before a CREATE), so create needs no HEAD. */
     private final Cache<String, Boolean> negative;
     private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
@@ -151,6 +153,11 @@ public final class S3Backend implements StorageBackend {
         this.ttlNs = options.metadataTtl().toNanos();
         this.stagingDir = options.cacheDir().resolve("staging");
         try {
+            this.cacheDirLock = CacheDirLock.acquire(options.cacheDir());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot use the S3 cache directory " + options.cacheDir() + ": " + e);
+        }
+        try {
             Files.createDirectories(stagingDir);
             int left = StagingRecovery.scan(options.cacheDir()).size();
             if (left > 0) {
@@ -158,12 +165,14 @@ public final class S3Backend implements StorageBackend {
                 LOG.warn("{}", StagingRecovery.warning(options.cacheDir(), left));
             }
         } catch (IOException e) {
+            cacheDirLock.close();
             throw new IllegalStateException("cannot create S3 staging directory " + stagingDir + ": " + e);
         }
         try {
             this.chunks = options.cacheSize() == 0 ? null
                     : new ChunkCache(options.cacheDir().resolve("chunks"), options.cacheSize(), options.chunkSize());
         } catch (IOException e) {
+            cacheDirLock.close();
             throw new IllegalStateException("cannot prepare the S3 chunk cache in " + options.cacheDir() + ": " + e);
         }
         this.reservedIds = Caffeine.newBuilder().maximumSize(1_000_000).build();
@@ -1832,6 +1841,7 @@ public final class S3Backend implements StorageBackend {
             if (ownsClient) {
                 s3.close();
             }
+            cacheDirLock.close();
         }
     }
 
