@@ -496,7 +496,9 @@ public final class S3Backend implements StorageBackend {
                 throw FsException.of(Errno.ENOENT);
             }
             if (l.dir()) {
-                return new Found(FileType.DIRECTORY, 0, l.mtimeNs(), "", S3Metadata.NONE, true);
+                // A listing names the directory, but its mode, owner and times are in its marker:
+                // without them a 0700 directory would show (and be checked by the kernel) as 0755.
+                return dirFound(dirPrefix(path));
             }
             if (o.listingLookups()) {
                 S3Node known = byPath.get(path);
@@ -536,16 +538,7 @@ public final class S3Backend implements StorageBackend {
             return findInS3Parallel(path);
         }
         if (dir) {
-            try {
-                HeadObjectResponse m = s3.headObject(b -> b.bucket(o.bucket()).key(prefix)).join();
-                return new Found(FileType.DIRECTORY, 0, m.lastModified().toEpochMilli() * 1_000_000L, "",
-                        S3Metadata.parse(m.metadata()), false);
-            } catch (RuntimeException e) {
-                if (S3Errors.toErrno(e) != Errno.ENOENT) {
-                    throw S3Errors.toFsException(e, "HEAD " + prefix);
-                }
-                return new Found(FileType.DIRECTORY, 0, nowNs(), "", S3Metadata.NONE, false);   // implicit
-            }
+            return dirFound(prefix);
         }
         if (file) {
             S3Node known = byPath.get(path);
@@ -553,6 +546,20 @@ public final class S3Backend implements StorageBackend {
         }
         negative.put(path, Boolean.TRUE);
         throw FsException.of(Errno.ENOENT);
+    }
+
+    /** A directory as its marker object describes it (HEAD {@code prefix}); an implicit one has none. */
+    private Found dirFound(String prefix) throws FsException {
+        try {
+            HeadObjectResponse m = s3.headObject(b -> b.bucket(o.bucket()).key(prefix)).join();
+            return new Found(FileType.DIRECTORY, 0, m.lastModified().toEpochMilli() * 1_000_000L, "",
+                    S3Metadata.parse(m.metadata()), false);
+        } catch (RuntimeException e) {
+            if (S3Errors.toErrno(e) != Errno.ENOENT) {
+                throw S3Errors.toFsException(e, "HEAD " + prefix);
+            }
+            return new Found(FileType.DIRECTORY, 0, nowNs(), "", S3Metadata.NONE, false);   // implicit
+        }
     }
 
     /** Names per lookup LIST: enough to reach {@code key/} past the siblings sorting before it. */

@@ -817,6 +817,26 @@ class S3BackendIT {
         }
     }
 
+    /**
+     * A directory first seen in its parent's listing must still show its marker's mode, owner and
+     * times: the kernel checks permissions against them, so a 0700 directory shown as 0755 would
+     * let every guest user in (it did, and never corrected itself).
+     */
+    @Test
+    void aListedDirectoryShowsItsMarkersModeAndOwner() throws Exception {
+        S3Backend a = backend();
+        long priv = a.mkdir(CTX, ROOT, n("private"), 0700, 0).nodeId();
+        a.setattr(RequestContext.ROOT, priv, SetAttr.owner(1234, 5678));
+        a.setattr(RequestContext.ROOT, priv, SetAttr.times(null, false, 1_600_000_000_000_000_000L, false));
+        S3Backend fresh = backend();
+        listDir(fresh, ROOT);   // the listing now answers the lookup below
+        Attr d = fresh.lookup(CTX, ROOT, n("private")).attr();
+        assertEquals(FileType.DIRECTORY.modeBits() | 0700, d.mode());
+        assertEquals(1234, d.uid());
+        assertEquals(5678, d.gid());
+        assertEquals(1_600_000_000_000_000_000L, d.mtimeNs());
+    }
+
     @Test
     void missingBucketFailsWithOneClearLine() {
         S3Options o = server.options(cache).build().toBuilder().build();

@@ -14,8 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.HeadObjectRequest;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -28,8 +31,16 @@ class ShadowAcrossPagesTest {
     @TempDir
     Path cache;
 
-    /** Answers only ListObjectsV2 of the root, in two pages; every other call fails loudly. */
+    /**
+     * Answers ListObjectsV2 of the root, in two pages, and HEADs with 404 (the directory is
+     * implicit: no marker); every other call fails loudly.
+     */
     private static final class TwoPages implements S3AsyncClient {
+        @Override
+        public CompletableFuture<HeadObjectResponse> headObject(HeadObjectRequest r) {
+            return CompletableFuture.failedFuture(NoSuchKeyException.builder().statusCode(404).message("no marker").build());
+        }
+
         @Override
         public CompletableFuture<ListObjectsV2Response> listObjectsV2(ListObjectsV2Request r) {
             if (r.continuationToken() == null) {
