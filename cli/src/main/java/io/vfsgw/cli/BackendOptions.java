@@ -113,6 +113,14 @@ public final class BackendOptions {
                     + " file being read (default: ${DEFAULT-VALUE}).")
     int s3InflightParts;
 
+    @Option(names = "--s3-trust-listings",
+            description = "s3: show a file seen only in a listing with the default mode and owner (0644, root)"
+                    + " instead of reading its metadata at its first stat: find and du over large buckets then"
+                    + " cost no request per file, but files whose metadata says otherwise (written by vfsgw or"
+                    + " s3fs with another mode or owner) show, and are permission-checked with, the defaults"
+                    + " for --cache-timeout.")
+    boolean s3TrustListings;
+
     @Option(names = {"--cache-size", "--s3-cache-size"}, paramLabel = "SIZE", defaultValue = "1G",
             converter = CacheSizeConverter.class,
             description = "s3: on-disk cache of object data under --cache-dir, shared by all open files; 0 turns it off "
@@ -165,7 +173,8 @@ public final class BackendOptions {
                 }
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
-                        .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts());
+                        .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts())
+                        .trustListedAttrs(s3TrustListings);
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }

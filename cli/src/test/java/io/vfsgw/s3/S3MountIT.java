@@ -190,6 +190,25 @@ class S3MountIT {
         }
     }
 
+    /**
+     * A file first met in a listing has no mode or owner yet (they are in its metadata): shown with
+     * the defaults, the kernel kept 0644 for the entry timeout and checked permissions against it,
+     * so a 0600 file of another user was readable right after an ls.
+     */
+    @Test
+    void aFileFirstSeenInAListingShowsItsOwnModeAtOnce() throws Exception {
+        Map<String, String> meta = Map.of("mode", String.valueOf(0100600), "uid", "1234", "gid", "5678");
+        sdk.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key("private/d/secret").metadata(meta),
+                AsyncRequestBody.fromString("not for everyone")).join();
+        try (S3Mount m = S3Mount.vfsgw(server, "private", tmp.resolve("cache"))) {
+            String d = m.dir() + "/d";
+            assertEquals("secret", sh("ls '" + d + "'").strip());   // READDIRPLUS: the listing's entry
+            assertEquals("600 1234 5678", sh("stat -c '%a %u %g' '" + d + "/secret'").strip());
+            assertEquals("denied", sh("setpriv --reuid=65534 --regid=65534 --clear-groups cat '" + d + "/secret'"
+                    + " >/dev/null 2>&1 && echo read || echo denied").strip());
+        }
+    }
+
     @Test
     void tenThousandEntryDirectory() throws Exception {
         String prefix = "bigdir";

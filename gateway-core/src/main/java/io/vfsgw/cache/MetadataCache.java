@@ -200,6 +200,9 @@ public final class MetadataCache extends ForwardingBackend {
             children.clear();
         }
         children.put(new EntryKey(parent, name), e.nodeId());
+        if (e.attrProvisional()) {
+            return;   // a stand-in: neither served from here nor compared with what getattr finds
+        }
         Attr last = lastSeen.get(e.nodeId());
         if (last != null && differs(last, e.attr())) {
             changed(e.nodeId(), 0); // seen changed by a lookup: the backend moved behind our back

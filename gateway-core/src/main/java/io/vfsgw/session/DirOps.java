@@ -66,21 +66,23 @@ final class DirOps {
                 d.encodeTo(out);
                 return true;
             }
-            EntryOut eo;
-            if (e.name().isDotOrDotDot()) {
-                eo = new EntryOut(0, 0, 0, 0, 0, 0, io.vfsgw.fuse.FuseAttr.of(zeroAttr(e.ino(), type), 0));
-            } else {
-                Entry found;
+            // ".", "..", a name removed since the listing was taken, and one whose attributes the
+            // backend has not confirmed (see EntryOps.confirmed) go out without an entry: a stat
+            // of the name then sends a LOOKUP.
+            EntryOut eo = new EntryOut(0, 0, 0, 0, 0, 0, io.vfsgw.fuse.FuseAttr.of(zeroAttr(e.ino(), type), 0));
+            if (!e.name().isDotOrDotDot()) {
+                Entry found = null;
                 try {
                     found = s.backend.lookup(req.ctx, dir, e.name());
                 } catch (FsException gone) {
-                    // Removed since the listing was taken: list it without attributes.
-                    eo = new EntryOut(0, 0, 0, 0, 0, 0, io.vfsgw.fuse.FuseAttr.of(zeroAttr(e.ino(), type), 0));
-                    new Direntplus(eo, d).encodeTo(out);
-                    return true;
+                    // listed without attributes
                 }
-                s.nodes.addLookup(found.nodeId());
-                eo = Wire.entryOut(found, s.config.cache().timeout(), s.protocol);
+                if (found != null && found.attrProvisional()) {
+                    s.backend.forget(found.nodeId(), 1);
+                } else if (found != null) {
+                    s.nodes.addLookup(found.nodeId());
+                    eo = Wire.entryOut(found, s.config.cache().timeout(), s.protocol);
+                }
             }
             new Direntplus(eo, d).encodeTo(out);
             return true;

@@ -64,7 +64,34 @@ final class EntryOps {
             }
             throw ex;
         }
-        replyEntry(e, reply);
+        replyEntry(confirmed(req.ctx, parent, name, e), reply);
+    }
+
+    /**
+     * A provisional entry (attributes the backend has not confirmed) must not reach the kernel:
+     * whatever its timeout, the kernel keeps them until the next clock tick, so the stat and the
+     * permission check right after this lookup would use them. getattr confirms them.
+     */
+    private Entry confirmed(io.vfsgw.spi.RequestContext ctx, long parent, FileName name, Entry e) throws FsException {
+        if (!e.attrProvisional()) {
+            return e;
+        }
+        try {
+            return new Entry(e.nodeId(), e.generation(), s.backend.getattr(ctx, e.nodeId(), -1));
+        } catch (FsException ex) {
+            s.backend.forget(e.nodeId(), 1);
+            if (ex.errno() != Errno.ESTALE) {
+                throw ex;
+            }
+            // The object turned out to be of another type (an s3fs symlink first seen in a listing):
+            // the name has a new node now, with confirmed attributes.
+            Entry again = s.backend.lookup(ctx, parent, name);
+            if (!again.attrProvisional()) {
+                return again;
+            }
+            s.backend.forget(again.nodeId(), 1);
+            throw ex;
+        }
     }
 
     void forget(Request req, Reply reply) throws MalformedRequestException {

@@ -331,8 +331,17 @@ public final class S3Backend implements StorageBackend {
     private Entry entry(S3Node n) {
         n.lookups.incrementAndGet();
         synchronized (n) {
-            return new Entry(n.id, 0, n.attr);
+            return new Entry(n.id, 0, n.attr, metadataUnread(n));
         }
+    }
+
+    /**
+     * A file known only from a listing: its attributes are defaults (0644, the default owner) until
+     * a HEAD reads its metadata, so they are handed out as provisional. Caller holds the monitor.
+     */
+    private boolean metadataUnread(S3Node n) {
+        return !o.trustListedAttrs() && n.type != FileType.DIRECTORY && n.otherMeta == null && !n.localOnly
+                && n.writer == null;
     }
 
     // ---------------------------------------------------------------- attributes
@@ -655,7 +664,7 @@ public final class S3Backend implements StorageBackend {
         S3Node n = node(node);
         synchronized (n) {
             if (n.writer != null || n.localOnly || n.unlinked || n.type == FileType.DIRECTORY
-                    || System.nanoTime() < n.attrExpiresNs) {
+                    || (System.nanoTime() < n.attrExpiresNs && !metadataUnread(n))) {
                 return currentAttr(n);
             }
         }

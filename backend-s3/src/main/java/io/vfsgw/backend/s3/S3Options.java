@@ -36,6 +36,9 @@ import java.util.Objects;
  * @param httpClient      which async client implementation talks HTTP (docs/s3-client-choice.md)
  * @param maxParts        the store's limit on parts per multipart upload (S3: 10,000); uploads use
  *                        larger parts than partSize when a file needs more
+ * @param trustListedAttrs show a file known only from a listing with the default mode and owner for
+ *                        metadataTtl instead of reading its metadata at the first stat (faster
+ *                        find/du; right only when objects carry no mode/owner metadata; docs/s3.md)
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
@@ -43,7 +46,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
                         boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient,
-                        int maxParts) {
+                        int maxParts, boolean trustListedAttrs) {
 
     /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
     public enum HttpClient {
@@ -119,6 +122,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.chunkSize = chunkSize;
         b.httpClient = httpClient;
         b.maxParts = maxParts;
+        b.trustListedAttrs = trustListedAttrs;
         return b;
     }
 
@@ -153,6 +157,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private int chunkSize = 1 << 20;
         private HttpClient httpClient = DEFAULT_HTTP_CLIENT;
         private int maxParts = Uploads.MAX_PARTS;
+        private boolean trustListedAttrs;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -181,12 +186,13 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder chunkSize(int v) { chunkSize = v; return this; }
         public Builder httpClient(HttpClient v) { httpClient = v; return this; }
         public Builder maxParts(int v) { maxParts = v; return this; }
+        public Builder trustListedAttrs(boolean v) { trustListedAttrs = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups, cacheSize, chunkSize, httpClient, maxParts);
+                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */

@@ -838,6 +838,28 @@ class S3BackendIT {
     }
 
     @Test
+    void aListedFilesDefaultsGoOutProvisionalUnlessListingsAreTrusted() throws Exception {
+        rawPut(prefix + "mine", "x".getBytes(StandardCharsets.UTF_8),
+                Map.of("mode", String.valueOf(0100600), "uid", "1234", "gid", "5678"));
+        S3Backend b = backend();
+        listDir(b, ROOT);
+        Entry listed = b.lookup(CTX, ROOT, n("mine"));
+        assertTrue(listed.attrProvisional(), "defaults from a listing must not be kept");
+        Attr real = b.getattr(CTX, listed.nodeId(), -1);
+        assertEquals(0100600, real.mode());
+        assertEquals(1234, real.uid());
+        Entry again = b.lookup(CTX, ROOT, n("mine"));
+        assertTrue(!again.attrProvisional());
+        assertEquals(0100600, again.attr().mode());
+
+        S3Backend trusting = backend(o -> o.trustListedAttrs(true));
+        listDir(trusting, ROOT);
+        Entry t = trusting.lookup(CTX, ROOT, n("mine"));
+        assertTrue(!t.attrProvisional());
+        assertEquals(0100644, t.attr().mode(), "--s3-trust-listings: the defaults, for the TTL");
+    }
+
+    @Test
     void missingBucketFailsWithOneClearLine() {
         S3Options o = server.options(cache).build().toBuilder().build();
         S3Options missing = S3Options.builder("no-such-bucket").endpoint(o.endpoint()).pathStyle(true)
