@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,7 +76,8 @@ final class ServeCommand implements Callable<Integer> {
             opts = opts.withSocketGroup(socketGroup);
         }
         try (Gateway gw = Gateway.create(gateway, backend)) {
-            List<VhostUserServer> servers = new ArrayList<>();
+            // The stop hook may run while the sockets are still being opened.
+            List<VhostUserServer> servers = new CopyOnWriteArrayList<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(servers), "vfsgw-serve-stop"));
             for (int i = 0; i < socketPaths.size(); i++) {
                 try {

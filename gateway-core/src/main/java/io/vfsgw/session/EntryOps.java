@@ -23,6 +23,7 @@ import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.SetAttr;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -72,7 +73,7 @@ final class EntryOps {
      * whatever its timeout, the kernel keeps them until the next clock tick, so the stat and the
      * permission check right after this lookup would use them. getattr confirms them.
      */
-    private Entry confirmed(io.vfsgw.spi.RequestContext ctx, long parent, FileName name, Entry e) throws FsException {
+    private Entry confirmed(RequestContext ctx, long parent, FileName name, Entry e) throws FsException {
         if (!e.attrProvisional()) {
             return e;
         }
