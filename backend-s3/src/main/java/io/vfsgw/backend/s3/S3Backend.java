@@ -262,6 +262,11 @@ public final class S3Backend implements StorageBackend {
         return i < 0 ? "" : path.substring(0, i);
     }
 
+    /** The last component of a path we built from names. */
+    private static FileName leafOf(String path) {
+        return FileName.literal(path.substring(path.lastIndexOf('/') + 1));
+    }
+
     private String fileKey(String path) {
         return o.prefix() + path;
     }
@@ -486,7 +491,7 @@ public final class S3Backend implements StorageBackend {
             return null;
         }
         try {
-            return headFile(path, known.otherMeta == null);
+            return headFile(path);
         } catch (FsException e) {
             if (e.errno() == Errno.ENOENT) {
                 return null;
@@ -514,8 +519,7 @@ public final class S3Backend implements StorageBackend {
                 FileType t = known != null ? known.type : FileType.REGULAR;
                 return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
             }
-            S3Node known = byPath.get(path);
-            return headFile(path, known == null || known.otherMeta == null);   // an object: no need to LIST key/
+            return headFile(path);   // the listing says it is an object: no need to LIST key/
         }
         if (negative.getIfPresent(path) != null) {
             throw FsException.of(Errno.ENOENT);
@@ -550,8 +554,7 @@ public final class S3Backend implements StorageBackend {
             return dirFound(prefix);
         }
         if (file) {
-            S3Node known = byPath.get(path);
-            return headFile(path, known == null || known.otherMeta == null);
+            return headFile(path);
         }
         negative.put(path, Boolean.TRUE);
         throw FsException.of(Errno.ENOENT);
@@ -616,12 +619,14 @@ public final class S3Backend implements StorageBackend {
 
     /**
      * HEAD of a file, taken from {@link HeadAhead} when one was started for it and nothing we know
-     * about the object is newer ({@code mayUseAhead}: no node, or one that has not seen the
-     * object's metadata); then lets HeadAhead look further down the listing.
+     * about the object is newer (no node for the path, or one that has not seen the object's
+     * metadata); then lets HeadAhead look further down the listing.
      */
-    private Found headFile(String path, boolean mayUseAhead) throws FsException {
+    private Found headFile(String path) throws FsException {
         String key = fileKey(path);
-        CompletableFuture<HeadObjectResponse> ahead = mayUseAhead ? headAhead.take(key) : null;
+        S3Node known = byPath.get(path);
+        CompletableFuture<HeadObjectResponse> ahead = known == null || known.otherMeta == null
+                ? headAhead.take(key) : null;
         HeadObjectResponse h;
         try {
             h = (ahead != null ? ahead : s3.headObject(b -> b.bucket(o.bucket()).key(key))).join();
@@ -631,8 +636,7 @@ public final class S3Backend implements StorageBackend {
         String dir = parentOf(path);
         ConcurrentSkipListMap<FileName, Listed> listing = cachedListing(dir);
         if (listing != null) {
-            headAhead.headed(dir, FileName.literal(path.substring(path.lastIndexOf('/') + 1)), listing,
-                    name -> fileKey(child(dir, name)));
+            headAhead.headed(dir, leafOf(path), listing, name -> fileKey(child(dir, name)));
         }
         S3Metadata meta = S3Metadata.parse(h.metadata());
         return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
@@ -681,7 +685,7 @@ public final class S3Backend implements StorageBackend {
      * looks the name up again.
      */
     private void refresh(S3Node n) throws FsException {
-        Found f = headFile(n.path, n.otherMeta == null);
+        Found f = headFile(n.path);
         FileType t = f.type;
         if (t != n.type) {
             learn(bind(n.path, t), f);
@@ -1289,7 +1293,7 @@ public final class S3Backend implements StorageBackend {
         headAhead.forget(fileKey(path));
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
-            FileName name = FileName.literal(path.substring(path.lastIndexOf('/') + 1));
+            FileName name = leafOf(path);
             l.put(name, new Listed(name, dir, size, nowNs(), etag == null ? "" : etag));
         }
     }
@@ -1299,7 +1303,7 @@ public final class S3Backend implements StorageBackend {
         headAhead.forget(fileKey(path));
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
-            l.remove(FileName.literal(path.substring(path.lastIndexOf('/') + 1)));
+            l.remove(leafOf(path));
         }
     }
 
