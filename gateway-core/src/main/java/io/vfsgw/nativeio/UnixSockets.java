@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.types.ssize_t;
 
@@ -31,6 +32,15 @@ public final class UnixSockets {
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int SHUT_RDWR = 2;
     private static final int SUN_PATH_MAX = 108;
+    private static final int SO_TYPE = 3;
+    private static final int SO_ACCEPTCONN = 30;
+    private static final int SO_DOMAIN = 39;
+    private static final int F_GETFD = 1;
+    private static final int F_SETFD = 2;
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    private static final int FD_CLOEXEC = 1;
+    private static final int O_NONBLOCK = 0x800;
 
     // x86_64 / aarch64 LP64 layouts:
     // struct msghdr { void *name 0; u32 namelen 8; struct iovec *iov 16; size_t iovlen 24;
@@ -63,6 +73,12 @@ public final class UnixSockets {
         @ssize_t long sendmsg(int fd, long msg, int flags);
 
         int shutdown(int fd, int how);
+
+        int getsockopt(int fd, int level, int optname, @Out int[] optval, int[] optlen);
+
+        int getsockname(int fd, long addr, int[] addrlen);
+
+        int fcntl(int fd, int cmd, int arg);
 
         int close(int fd);
     }
@@ -118,6 +134,67 @@ public final class UnixSockets {
         if (LIBC.listen(fd, backlog) != 0) {
             throw Native.failure(LIBC, "listen");
         }
+    }
+
+    /**
+     * Takes over a listening socket this process inherited (a parent such as libvirt bound it and
+     * passed its fd): checks that {@code fd} is an AF_UNIX stream socket in the listening state,
+     * makes it blocking (libvirt hands its fds over non-blocking, which would make {@link #accept}
+     * fail at once) and close-on-exec. Returns the path it is bound to, or empty for an abstract or
+     * unnamed socket.
+     *
+     * @throws FsException EBADF for an fd that is not open, ENOTSOCK for one that is not a socket,
+     *                     EINVAL for a socket of another kind or one that is not listening
+     */
+    public static Optional<Path> adoptListening(int fd) throws FsException {
+        int flags = LIBC.fcntl(fd, F_GETFL, 0);
+        if (flags < 0) {
+            throw Native.failure(LIBC, "fcntl(" + fd + ")");
+        }
+        if (intOption(fd, SO_DOMAIN) != AF_UNIX || intOption(fd, SO_TYPE) != SOCK_STREAM) {
+            throw FsException.of(Errno.EINVAL, "fd " + fd + " is not a Unix stream socket");
+        }
+        if (intOption(fd, SO_ACCEPTCONN) == 0) {
+            throw FsException.of(Errno.EINVAL, "fd " + fd + " is a socket that is not listening");
+        }
+        if ((flags & O_NONBLOCK) != 0 && LIBC.fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+            throw Native.failure(LIBC, "fcntl(" + fd + ", F_SETFL)");
+        }
+        int fdFlags = LIBC.fcntl(fd, F_GETFD, 0);
+        if (fdFlags < 0 || LIBC.fcntl(fd, F_SETFD, fdFlags | FD_CLOEXEC) != 0) {
+            throw Native.failure(LIBC, "fcntl(" + fd + ", F_SETFD)");
+        }
+        return boundPath(fd);
+    }
+
+    private static int intOption(int fd, int option) throws FsException {
+        int[] value = new int[1];
+        int[] len = {4};
+        if (LIBC.getsockopt(fd, SOL_SOCKET, option, value, len) != 0) {
+            throw Native.failure(LIBC, "getsockopt(" + fd + ")");
+        }
+        return value[0];
+    }
+
+    /** The filesystem path {@code fd} is bound to; empty for an unnamed or abstract socket. */
+    private static Optional<Path> boundPath(int fd) throws FsException {
+        ByteBuffer addr = ByteBuffer.allocateDirect(2 + SUN_PATH_MAX);
+        int[] len = {addr.capacity()};
+        if (LIBC.getsockname(fd, DirectBuffers.address(addr), len) != 0) {
+            throw Native.failure(LIBC, "getsockname(" + fd + ")");
+        }
+        int n = Math.min(len[0], addr.capacity()) - 2;
+        if (n <= 0 || addr.get(2) == 0) {
+            return Optional.empty();
+        }
+        byte[] path = new byte[n];
+        addr.position(2);
+        addr.get(path);
+        int end = 0;
+        while (end < n && path[end] != 0) {
+            end++;
+        }
+        return Optional.of(Path.of(new String(path, 0, end, StandardCharsets.UTF_8)));
     }
 
     /**

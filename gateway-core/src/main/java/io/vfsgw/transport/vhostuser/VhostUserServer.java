@@ -31,7 +31,9 @@ public final class VhostUserServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VhostUserServer.class);
     private static final long SECOND_CONNECTION_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
 
-    private final Path socketPath;
+    private final Path socketPath;      // null for an adopted socket bound to no path
+    private final boolean ownsSocketFile;
+    private final String where;         // for logs: the path, or the inherited fd
     private final VhostUserOptions options;
     private final java.util.function.Supplier<? extends FuseRequestHandler> handlers;
     private final int listenFd;
@@ -42,9 +44,11 @@ public final class VhostUserServer implements AutoCloseable {
     private boolean attached;   // guarded by this: a front end is connected and being served
     private volatile VhostUserBackend currentBackend;
 
-    private VhostUserServer(Path socketPath, VhostUserOptions options,
+    private VhostUserServer(Path socketPath, boolean ownsSocketFile, String where, VhostUserOptions options,
                             java.util.function.Supplier<? extends FuseRequestHandler> handlers, int listenFd) {
         this.socketPath = socketPath;
+        this.ownsSocketFile = ownsSocketFile;
+        this.where = where;
         this.options = options;
         this.handlers = handlers;
         this.listenFd = listenFd;
@@ -70,8 +74,7 @@ public final class VhostUserServer implements AutoCloseable {
     public static VhostUserServer start(Path socket, VhostUserOptions options,
                                         java.util.function.Supplier<? extends FuseRequestHandler> handlers)
             throws IOException {
-        // Validate tag and queue count now, not at the first connection.
-        new VirtioFsDevice(options.tag(), options.numRequestQueues(), (rq, rp, c) -> c.complete(0));
+        validate(options);
         Path dir = socket.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
             throw new IOException("cannot listen on " + socket + ": the directory " + dir + " does not exist");
@@ -106,10 +109,45 @@ public final class VhostUserServer implements AutoCloseable {
             };
             throw new IOException("cannot listen on " + socket + ": " + why, e);
         }
-        VhostUserServer s = new VhostUserServer(socket, options, handlers, fd);
+        VhostUserServer s = new VhostUserServer(socket, true, socket.toString(), options, handlers, fd);
         s.acceptThread.start();
         LOG.info("vhost-user-fs tag '{}' listening on {}", options.tag(), socket);
         return s;
+    }
+
+    /**
+     * Serves on a listening socket this process inherited as {@code listenFd}, the way libvirt starts
+     * a virtiofsd: it binds the socket itself and passes the fd ({@code --fd=N}). The socket file
+     * stays the parent's: {@link #close()} closes the fd but removes no file.
+     *
+     * @throws IOException when the fd is not an open, listening AF_UNIX stream socket
+     */
+    public static VhostUserServer adopt(int listenFd, VhostUserOptions options,
+                                        java.util.function.Supplier<? extends FuseRequestHandler> handlers)
+            throws IOException {
+        validate(options);
+        Optional<Path> bound;
+        try {
+            bound = UnixSockets.adoptListening(listenFd);
+        } catch (FsException e) {
+            String why = switch (e.errno()) {
+                case EBADF -> "it is not open in this process (did the parent pass it?)";
+                case ENOTSOCK -> "it is not a socket";
+                case EINVAL -> "it is not a listening Unix stream socket";
+                default -> e.getMessage();
+            };
+            throw new IOException("cannot serve on fd " + listenFd + ": " + why, e);
+        }
+        String where = "fd " + listenFd + bound.map(p -> " (" + p + ")").orElse("");
+        VhostUserServer s = new VhostUserServer(bound.orElse(null), false, where, options, handlers, listenFd);
+        s.acceptThread.start();
+        LOG.info("vhost-user-fs tag '{}' listening on {}", options.tag(), where);
+        return s;
+    }
+
+    /** Tag and queue count are checked at start, not at the first connection. */
+    private static void validate(VhostUserOptions options) {
+        new VirtioFsDevice(options.tag(), options.numRequestQueues(), (rq, rp, c) -> c.complete(0));
     }
 
     private static Optional<GroupPrincipal> socketGroup(Path socket, VhostUserOptions options) throws IOException {
@@ -157,8 +195,14 @@ public final class VhostUserServer implements AutoCloseable {
         return b == null ? OptionalInt.empty() : b.backendRequestFd();
     }
 
+    /** The socket's path; null for an inherited socket bound to none (abstract or unnamed). */
     public Path socketPath() {
         return socketPath;
+    }
+
+    /** Where this server listens, for messages: the path, or the inherited fd and its path. */
+    public String where() {
+        return where;
     }
 
     /** Completes when the server has stopped (after {@link #close()}, or the first disconnect with exit-on-disconnect). */
@@ -175,7 +219,7 @@ public final class VhostUserServer implements AutoCloseable {
                     c = UnixSockets.accept(listenFd);
                 } catch (FsException e) {
                     if (!closing) {
-                        LOG.error("accept on {} failed; server stops", socketPath, e);
+                        LOG.error("accept on {} failed; server stops", where, e);
                     }
                     return;
                 }
@@ -185,7 +229,7 @@ public final class VhostUserServer implements AutoCloseable {
                     UnixSockets.close(c);
                     if (!closing) {
                         LOG.warn("a second front end connected to {} while a VM is attached; refused (one VM"
-                                + " per socket: give each VM its own socket)", socketPath);
+                                + " per socket: give each VM its own socket)", where);
                     }
                     continue;
                 }
@@ -231,7 +275,7 @@ public final class VhostUserServer implements AutoCloseable {
 
     /** Serves one front end until it disconnects, then drops everything it held. */
     private void serve(int c) {
-        LOG.info("vhost-user front end connected on {}", socketPath);
+        LOG.info("vhost-user front end connected on {}", where);
         FuseRequestHandler handler = handlers.get();
         VirtioFsDevice device = new VirtioFsDevice(options.tag(), options.numRequestQueues(), handler);
         try (VhostUserBackend backend = new VhostUserBackend(device, options.backend())) {
@@ -270,7 +314,10 @@ public final class VhostUserServer implements AutoCloseable {
         }
     }
 
-    /** Stops accepting, disconnects the current front end, resets its device, removes the socket file. */
+    /**
+     * Stops accepting, disconnects the current front end, resets its device, removes the socket file
+     * (one this server bound; an adopted socket's file is its parent's).
+     */
     @Override
     public void close() {
         closing = true;
@@ -290,10 +337,12 @@ public final class VhostUserServer implements AutoCloseable {
             LOG.warn("vhost-user server did not stop cleanly", e);
         }
         UnixSockets.close(listenFd);
-        try {
-            Files.deleteIfExists(socketPath);
-        } catch (IOException e) {
-            LOG.warn("cannot remove {}: {}", socketPath, e.getMessage());
+        if (ownsSocketFile) {
+            try {
+                Files.deleteIfExists(socketPath);
+            } catch (IOException e) {
+                LOG.warn("cannot remove {}: {}", socketPath, e.getMessage());
+            }
         }
     }
 }

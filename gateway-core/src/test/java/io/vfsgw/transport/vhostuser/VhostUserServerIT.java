@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.nativeio.EventFds;
 import io.vfsgw.nativeio.UnixSockets;
+import io.vfsgw.testing.FdFlags;
 import io.vfsgw.transport.vhostuser.device.BackendOptions;
 import io.vfsgw.transport.vhostuser.protocol.FrontendRequest;
 import io.vfsgw.transport.vhostuser.protocol.VhostUserFeatures;
@@ -420,6 +421,49 @@ class VhostUserServerIT {
         Path tooLong = dir.resolve("s".repeat(120) + ".sock");
         e = assertThrows(IOException.class, () -> VhostUserServer.start(tooLong, VhostUserOptions.defaults("x"), fuse));
         assertTrue(e.getMessage().contains("longer than the 107 bytes"), e.getMessage());
+    }
+
+    @Test
+    void aListeningSocketInheritedAsAnFdIsServedAndItsFileLeftToItsOwner() throws Exception {
+        Path p = dir.resolve("libvirt.sock");
+        int fd = UnixSockets.socket();
+        UnixSockets.bind(fd, p);
+        UnixSockets.listen(fd, 1);
+        FdFlags.setNonBlocking(fd); // libvirt passes it so; accept would fail with EAGAIN at once
+        try (VhostUserServer s = VhostUserServer.adopt(fd, VhostUserOptions.defaults("x"), () -> fuse)) {
+            assertEquals(p, s.socketPath());
+            assertEquals("fd " + fd + " (" + p + ")", s.where());
+            assertFalse(FdFlags.isNonBlocking(fd));
+            try (TestVhostUserFrontend fe = readyFrontend(p)) {
+                roundTrip(fe, fe.setUpQueue(1, 8), 11);
+            }
+            try (TestVhostUserFrontend fe = readyFrontend(p)) { // and the next VM after it
+                roundTrip(fe, fe.setUpQueue(1, 8), 12);
+            }
+        }
+        assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS), "the socket file is left to whoever bound it");
+        Files.delete(p);
+    }
+
+    @Test
+    void anFdThatIsNotAListeningUnixSocketIsRefusedWithTheReason() throws Exception {
+        int unlistened = UnixSockets.socket();
+        int eventFd = EventFds.create(false);
+        int closed = UnixSockets.socket();
+        UnixSockets.close(closed);
+        try {
+            IOException e = assertThrows(IOException.class,
+                    () -> VhostUserServer.adopt(unlistened, VhostUserOptions.defaults("x"), () -> fuse));
+            assertEquals("cannot serve on fd " + unlistened + ": it is not a listening Unix stream socket", e.getMessage());
+            e = assertThrows(IOException.class, () -> VhostUserServer.adopt(eventFd, VhostUserOptions.defaults("x"), () -> fuse));
+            assertEquals("cannot serve on fd " + eventFd + ": it is not a socket", e.getMessage());
+            e = assertThrows(IOException.class, () -> VhostUserServer.adopt(closed, VhostUserOptions.defaults("x"), () -> fuse));
+            assertEquals("cannot serve on fd " + closed + ": it is not open in this process (did the parent pass it?)",
+                    e.getMessage());
+        } finally {
+            UnixSockets.close(unlistened);
+            EventFds.close(eventFd);
+        }
     }
 
     @Test
