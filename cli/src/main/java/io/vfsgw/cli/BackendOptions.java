@@ -18,9 +18,10 @@ public final class BackendOptions {
     /** The storage backends vfsgw can serve. */
     public enum Kind { mem, posix, s3 }
 
-    @Option(names = "--backend", paramLabel = "mem|posix|s3", defaultValue = "mem",
-            description = "Storage backend (default: ${DEFAULT-VALUE}): mem = RAM tree, posix = a host directory, s3 = a bucket.")
-    Kind backend;
+    @Option(names = "--backend", paramLabel = "mem|posix|s3",
+            description = "Storage backend: mem = RAM tree, posix = a host directory, s3 = a bucket (default: posix"
+                    + " when --source is given, s3 when --bucket is, else mem).")
+    Kind backend;   // null: not given, see kind()
 
     // ---- mem ----
     @Option(names = "--mem-size", paramLabel = "SIZE", defaultValue = "1G", converter = SizeConverter.class,
@@ -32,14 +33,15 @@ public final class BackendOptions {
     long memInodes;
 
     // ---- posix ----
-    @Option(names = "--source", paramLabel = "DIR", description = "posix: the host directory to expose.")
+    @Option(names = {"--source", "--shared-dir"}, paramLabel = "DIR", description = "posix: the host directory to expose.")
     Path source;
 
     @Option(names = "--readonly", description = "posix, s3: refuse every change with EROFS.")
     boolean readonly;
 
-    @Option(names = "--xattr", paramLabel = "on|off", defaultValue = "on",
-            description = "posix: pass extended attributes through (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--xattr", paramLabel = "on|off", defaultValue = "on", arity = "0..1", fallbackValue = "on",
+            description = "posix: pass extended attributes through (default: ${DEFAULT-VALUE}; alone, as virtiofsd"
+                    + " takes it: on).")
     String xattr;
 
     @Option(names = "--allow-devices", description = "posix: let the guest create device nodes.")
@@ -135,9 +137,27 @@ public final class BackendOptions {
         }
     }
 
+    /** The backend: --backend, else the one whose required option was given (--source, --bucket), else mem. */
+    public Kind kind() {
+        if (backend != null) {
+            return backend;
+        }
+        return source != null ? Kind.posix : bucket != null ? Kind.s3 : Kind.mem;
+    }
+
     /** The Guice module of the chosen backend; a missing required option is a one-line SetupException. */
     public Module module() {
-        return switch (backend) {
+        Kind kind = kind();
+        if (source != null && bucket != null && backend == null) {
+            throw new SetupException("--source (posix) and --bucket (s3) name two backends: give one, or --backend");
+        }
+        if (source != null && kind != Kind.posix) {
+            throw new SetupException("--source is an option of --backend posix, not --backend " + kind);
+        }
+        if (bucket != null && kind != Kind.s3) {
+            throw new SetupException("--bucket is an option of --backend s3, not --backend " + kind);
+        }
+        return switch (kind) {
             case mem -> {
                 // File data lives off the heap, in memory the kernel charges to this process: a
                 // --mem-size beyond what the machine (or our cgroup) has would end in the OOM killer.
@@ -192,7 +212,7 @@ public final class BackendOptions {
      * backend with --posix-acl stores them and applies the umask the kernel then hands over.
      */
     public boolean posixAcl() {
-        return backend == Kind.posix && posixAcl;
+        return kind() == Kind.posix && posixAcl;
     }
 
     private int s3PartSize() {
@@ -219,7 +239,7 @@ public final class BackendOptions {
 
     /** A short description for start-up messages, e.g. "mem (1 GiB)" or "posix /srv/share". */
     public String describe() {
-        return switch (backend) {
+        return switch (kind()) {
             case mem -> "mem (" + (memSize >> 20) + " MiB)";
             case posix -> "posix " + source;
             case s3 -> "s3 " + bucket + (prefix.isEmpty() ? "" : "/" + prefix) + (endpoint == null ? "" : " at " + endpoint);

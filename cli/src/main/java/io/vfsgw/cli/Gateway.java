@@ -32,7 +32,7 @@ final class Gateway implements AutoCloseable {
             while (root.getCause() != null && root.getCause() != root) {
                 root = root.getCause();
             }
-            throw new SetupException(backend.backend + " backend: " + root.getMessage(), e);
+            throw new SetupException(backend.kind() + " backend: " + root.getMessage(), e);
         }
     }
 
@@ -45,6 +45,7 @@ final class Gateway implements AutoCloseable {
         SessionConfig base = SessionConfig.defaults(transport).withCache(cache.config());
         InitPolicy p = base.initPolicy().withMaxWrite(maxWrite, Math.min(256, maxWrite / 4096))
                 .withWritebackCache(options.writebackCache)
+                .withLocks(options.posixLocks, options.flockLocks)
                 .withPosixAcl(backendOptions.posixAcl());
         return new FuseSession(cache, base.withInitPolicy(p));
     }

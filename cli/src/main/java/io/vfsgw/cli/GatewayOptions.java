@@ -37,6 +37,11 @@ public final class GatewayOptions {
             description = "error, warn, info, debug or trace (default: ${DEFAULT-VALUE}).")
     String logLevel;
 
+    // Set only through virtiofsd's -o no_posix_lock / no_flock (VirtiofsdOptions): off, the guest
+    // kernel keeps those locks to itself, unseen by other guests and host mounts.
+    boolean posixLocks = true;
+    boolean flockLocks = true;
+
     CacheConfig cacheConfig() {
         CacheMode mode;
         try {

@@ -13,6 +13,7 @@ public final class Main {
 
     /** Runs the command line and returns the exit code (tests call this). */
     public static int run(String... args) {
+        args = asVirtiofsd(args);
         CommandLine cl = new CommandLine(new VfsgwCommand());
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             if (ex instanceof SetupException) {
@@ -24,5 +25,21 @@ public final class Main {
             return ExitCodes.RUNTIME_FAILURE;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * A command line that starts with an option other than the top level's own is serve's: that is
+     * how libvirt starts a virtio-fs daemon ({@code BINARY --print-capabilities}, then
+     * {@code BINARY --fd=N --shared-dir DIR ...} or {@code BINARY --fd=N -o source=DIR,...}), so
+     * vfsgw can stand where virtiofsd is named.
+     */
+    static String[] asVirtiofsd(String[] args) {
+        if (args.length == 0 || !args[0].startsWith("-") || java.util.Set.of("-h", "--help", "-V", "--version").contains(args[0])) {
+            return args;
+        }
+        String[] serve = new String[args.length + 1];
+        serve[0] = "serve";
+        System.arraycopy(args, 0, serve, 1, args.length);
+        return serve;
     }
 }

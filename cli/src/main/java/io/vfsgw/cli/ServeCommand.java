@@ -26,6 +26,11 @@ final class ServeCommand implements Callable<Integer> {
                     + " over one backend and one metadata cache.")
     List<Path> socketPaths = new ArrayList<>();
 
+    @Option(names = "--fd", paramLabel = "FD",
+            description = "Serve on a listening Unix socket inherited as this file descriptor, instead of"
+                    + " --socket-path: libvirt binds the socket itself and starts its virtio-fs daemon so.")
+    Integer fd;
+
     @Option(names = "--tag", paramLabel = "TAG",
             description = "The virtio-fs tag the guest mounts (default: vfsgw). Given once, every socket uses it;"
                     + " given once per --socket-path, the tags pair with the sockets in order.")
@@ -51,21 +56,37 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     GatewayOptions gateway = new GatewayOptions();
 
+    @Mixin
+    VirtiofsdOptions virtiofsd = new VirtiofsdOptions();
+
+    /**
+     * What vfsgw says to --print-capabilities (libvirt asks before starting a virtio-fs daemon):
+     * "separate-options" tells libvirt to pass --shared-dir, --cache, --xattr... rather than one -o
+     * list; both work. No "migrate-precopy": vfsgw cannot hand its state to another daemon.
+     */
+    static final String CAPABILITIES = "{\n  \"type\": \"fs\",\n  \"features\": [\n    \"separate-options\"\n  ]\n}";
+
     @Override
     public Integer call() throws Exception {
         if (printCapabilities) {
-            System.out.println("{\n  \"type\": \"fs\"\n}");
+            System.out.println(CAPABILITIES);
             return ExitCodes.OK;
         }
+        virtiofsd.applyTo(backend, gateway);
         gateway.applyLogLevel();
-        if (socketPaths.isEmpty()) {
-            throw new SetupException("serve needs --socket-path PATH: where QEMU's vhost-user chardev connects");
+        if (fd != null && !socketPaths.isEmpty()) {
+            throw new SetupException("give --socket-path or --fd, not both");
         }
+        if (fd == null && socketPaths.isEmpty()) {
+            throw new SetupException("serve needs --socket-path PATH: where QEMU's vhost-user chardev connects"
+                    + " (or --fd N: a listening socket inherited from libvirt)");
+        }
+        int sockets = fd != null ? 1 : socketPaths.size();
         if (new HashSet<>(socketPaths.stream().map(p -> p.toAbsolutePath().normalize()).toList()).size()
                 != socketPaths.size()) {
             throw new SetupException("each --socket-path must be a different path: " + socketPaths);
         }
-        List<String> socketTags = socketTags();
+        List<String> socketTags = socketTags(sockets);
         if (queues < 1 || queues > 254) {
             throw new SetupException("--queues must be 1..254, not " + queues);
         }
@@ -79,16 +100,17 @@ final class ServeCommand implements Callable<Integer> {
             // The stop hook may run while the sockets are still being opened.
             List<VhostUserServer> servers = new CopyOnWriteArrayList<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(servers), "vfsgw-serve-stop"));
-            for (int i = 0; i < socketPaths.size(); i++) {
+            for (int i = 0; i < sockets; i++) {
+                VhostUserOptions o = opts.withTag(socketTags.get(i));
                 try {
-                    servers.add(VhostUserServer.start(socketPaths.get(i), opts.withTag(socketTags.get(i)),
-                            () -> gw.newSession("virtio-fs", 1 << 20)));
+                    servers.add(fd != null ? VhostUserServer.adopt(fd, o, () -> gw.newSession("virtio-fs", 1 << 20))
+                            : VhostUserServer.start(socketPaths.get(i), o, () -> gw.newSession("virtio-fs", 1 << 20)));
                 } catch (IOException | IllegalArgumentException e) {
                     closeAll(servers);
                     throw new SetupException("cannot serve: " + e.getMessage());
                 }
             }
-            printAttachHelp(socketTags);
+            printAttachHelp(servers, socketTags);
             // With --exit-on-disconnect each socket stops at its VM's first disconnect; vfsgw stops
             // when all have.
             CompletableFuture.allOf(servers.stream().map(VhostUserServer::terminated)
@@ -99,16 +121,16 @@ final class ServeCommand implements Callable<Integer> {
     }
 
     /** One tag per socket: the single --tag (or the default) for all, or the tags in order. */
-    private List<String> socketTags() {
+    private List<String> socketTags(int sockets) {
         if (tags.isEmpty()) {
-            return Collections.nCopies(socketPaths.size(), "vfsgw");
+            return Collections.nCopies(sockets, "vfsgw");
         }
         if (tags.size() == 1) {
-            return Collections.nCopies(socketPaths.size(), tags.get(0));
+            return Collections.nCopies(sockets, tags.get(0));
         }
-        if (tags.size() != socketPaths.size()) {
+        if (tags.size() != sockets) {
             throw new SetupException("give --tag once (for every socket) or once per --socket-path: "
-                    + tags.size() + " tags for " + socketPaths.size() + " sockets");
+                    + tags.size() + " tags for " + sockets + " sockets");
         }
         return tags;
     }
@@ -119,26 +141,30 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    private void printAttachHelp(List<String> socketTags) {
-        for (int i = 0; i < socketPaths.size(); i++) {
-            Path s = socketPaths.get(i).toAbsolutePath();
+    private void printAttachHelp(List<VhostUserServer> servers, List<String> socketTags) {
+        for (int i = 0; i < servers.size(); i++) {
+            VhostUserServer server = servers.get(i);
             String tag = socketTags.get(i);
-            System.err.printf("vfsgw: serving %s as virtio-fs tag '%s' on %s%n", backend.describe(), tag, s);
-            System.err.printf("vfsgw: attach %s with:%n", socketPaths.size() == 1 ? "QEMU" : "a VM");
+            System.err.printf("vfsgw: serving %s as virtio-fs tag '%s' on %s%n", backend.describe(), tag, server.where());
+            Path s = server.socketPath() == null ? null : server.socketPath().toAbsolutePath();
+            if (s == null) {
+                continue;   // an unnamed inherited socket: whoever passed it attaches the VM
+            }
+            System.err.printf("vfsgw: attach %s with:%n", servers.size() == 1 ? "QEMU" : "a VM");
             System.err.printf("    -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \\%n"
                     + "    -chardev socket,id=vfsgw0,path=%s \\%n"
                     + "    -device vhost-user-fs-pci,chardev=vfsgw0,tag=%s,queue-size=1024%s%n", s, tag,
                     queues > 1 ? ",num-request-queues=" + queues : "");
             System.err.printf("vfsgw: in the guest: mount -t virtiofs%s %s /mnt%n", backend.readonly ? " -o ro" : "", tag);
         }
-        if (socketPaths.size() > 1) {
+        if (servers.size() > 1) {
             String seen = switch (gateway.cache) {
                 case "none" -> "at once";
                 case "always" -> "only after their guests drop their caches (--cache always)";
                 default -> "within " + gateway.cacheTimeout + " s (--cache-timeout)";
             };
             System.err.printf("vfsgw: the %d sockets share one backend and one metadata cache: a change made"
-                    + " through one is seen through the others %s%n", socketPaths.size(), seen);
+                    + " through one is seen through the others %s%n", servers.size(), seen);
         }
     }
 }

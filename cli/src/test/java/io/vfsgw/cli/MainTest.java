@@ -1,6 +1,7 @@
 package io.vfsgw.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -8,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -88,9 +90,50 @@ class MainTest {
     }
 
     @Test
-    void printCapabilitiesIsJsonForLibvirt() {
+    void printCapabilitiesIsJsonForLibvirtAsServeAndAsABareVirtiofsdCommandLine() {
         Result r = run("serve", "--print-capabilities");
         assertEquals(0, r.code());
-        assertTrue(r.out().contains("\"type\": \"fs\""), r.out());
+        assertEquals("{\n  \"type\": \"fs\",\n  \"features\": [\n    \"separate-options\"\n  ]\n}\n", r.out());
+        Result bare = run("--print-capabilities"); // libvirt runs the binary it is given with just this
+        assertEquals(0, bare.code());
+        assertEquals(r.out(), bare.out());
+    }
+
+    @Test
+    void virtiofsdOptionListsSplitAtSingleCommas() {
+        assertEquals(List.of("source=/srv/a,b", "cache=auto", "xattr"), VirtiofsdOptions.split("source=/srv/a,,b,cache=auto,xattr"));
+        assertEquals(List.of("no_flock"), VirtiofsdOptions.split("no_flock,"));
+    }
+
+    @Test
+    void virtiofsdOptionsVfsgwCannotHonourAreRefusedNotIgnored(@TempDir Path tmp) {
+        String sock = tmp.resolve("s").toString();
+        Result modcaps = run("--socket-path", sock, "-o", "source=" + tmp + ",modcaps=+sys_admin");
+        assertEquals(ExitCodes.SETUP_FAILURE, modcaps.code());
+        assertTrue(modcaps.err().contains("-o modcaps=+sys_admin: not a virtiofsd option vfsgw knows"), modcaps.err());
+        Result valued = run("--socket-path", sock, "-o", "source=" + tmp + ",xattr=yes");
+        assertEquals(ExitCodes.SETUP_FAILURE, valued.code());
+        assertTrue(valued.err().contains("-o xattr takes no value"), valued.err());
+        Result both = run("--socket-path", sock, "--fd", "3", "--shared-dir", tmp.toString());
+        assertEquals(ExitCodes.SETUP_FAILURE, both.code());
+        assertTrue(both.err().contains("give --socket-path or --fd, not both"), both.err());
+        Result notOurs = run("--fd", "987", "--shared-dir", tmp.toString());
+        assertEquals(ExitCodes.SETUP_FAILURE, notOurs.code());
+        assertTrue(notOurs.err().contains("cannot serve on fd 987: it is not open in this process"), notOurs.err());
+        assertFalse(Files.exists(tmp.resolve("s")), "nothing was served");
+    }
+
+    @Test
+    void theBackendFollowsItsRequiredOptionAndAMismatchIsNamed(@TempDir Path tmp) {
+        Result mismatch = run("mount", tmp.toString(), "--backend", "mem", "--source", tmp.toString());
+        assertEquals(ExitCodes.SETUP_FAILURE, mismatch.code());
+        assertTrue(mismatch.err().contains("--source is an option of --backend posix, not --backend mem"), mismatch.err());
+        Result viaO = run("--socket-path", tmp.resolve("s").toString(), "--backend", "s3", "--bucket", "b",
+                "-o", "source=" + tmp);
+        assertEquals(ExitCodes.SETUP_FAILURE, viaO.code());
+        assertTrue(viaO.err().contains("--source is an option of --backend posix, not --backend s3"), viaO.err());
+        Result two = run("--socket-path", tmp.resolve("s").toString(), "--source", tmp.toString(), "--bucket", "b");
+        assertEquals(ExitCodes.SETUP_FAILURE, two.code());
+        assertTrue(two.err().contains("name two backends"), two.err());
     }
 }

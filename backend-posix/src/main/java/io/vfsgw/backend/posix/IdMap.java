@@ -31,14 +31,16 @@ public record IdMap(List<Range> ranges) {
     }
 
     /**
-     * Parses "GUEST:HOST:COUNT" entries.
+     * Parses "GUEST:HOST:COUNT" entries (or ":GUEST:HOST:COUNT:", virtiofsd's spelling).
      *
      * @throws IllegalArgumentException with a one-line message naming the bad entry
      */
     public static IdMap parse(List<String> specs) {
         List<Range> out = new ArrayList<>();
         for (String s : specs) {
-            String[] p = s.split(":", -1);
+            // virtiofsd's own spelling, as libvirt passes it, wraps the triple in colons: ":0:100000:65536:"
+            String triple = s.length() > 1 && s.startsWith(":") && s.endsWith(":") ? s.substring(1, s.length() - 1) : s;
+            String[] p = triple.split(":", -1);
             try {
                 if (p.length != 3) {
                     throw new NumberFormatException();

@@ -39,6 +39,12 @@ class IdMapTest {
     }
 
     @Test
+    void virtiofsdsColonWrappedSpellingMeansTheSame() throws Exception {
+        assertEquals(IdMap.parse(List.of("0:100000:65536")), IdMap.parse(List.of(":0:100000:65536:")));
+        assertThrows(IllegalArgumentException.class, () -> IdMap.parse(List.of(":0:100000:65536")));
+    }
+
+    @Test
     void backendTranslatesOwnersBothWays() throws Exception {
         Files.setAttribute(src, "unix:mode", 0777);
         IdMap uids = IdMap.parse(List.of("0:100000:65536"));
