@@ -33,7 +33,7 @@ public final class BackendOptions {
     long memInodes;
 
     // ---- posix ----
-    @Option(names = {"--source", "--shared-dir"}, paramLabel = "DIR", description = "posix: the host directory to expose.")
+    @Option(names = "--source", paramLabel = "DIR", description = "posix: the host directory to expose.")
     Path source;
 
     @Option(names = "--readonly", description = "posix, s3: refuse every change with EROFS.")

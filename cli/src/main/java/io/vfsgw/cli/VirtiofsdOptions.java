@@ -8,10 +8,15 @@ import picocli.CommandLine.Option;
 /**
  * virtiofsd's spellings of serve's options, so that libvirt, and scripts written for virtiofsd,
  * can start vfsgw where they start virtiofsd: the C daemon's {@code -o source=DIR,cache=auto,...}
- * list and {@code -d}, and the Rust daemon's {@code --sandbox} and {@code --announce-submounts}.
- * Its other options ({@code --shared-dir}, {@code --fd}, {@code --socket-path}, {@code --cache},
- * {@code --xattr}, {@code --readonly}, {@code --thread-pool-size}, {@code --uid-map}) are
- * vfsgw's own or aliases of them. An option vfsgw cannot honour is refused, not ignored.
+ * list and {@code -d}, and the Rust daemon's {@code --shared-dir}, {@code --sandbox} and
+ * {@code --announce-submounts}. Its other options ({@code --fd}, {@code --socket-path},
+ * {@code --cache}, {@code --xattr}, {@code --readonly}, {@code --thread-pool-size},
+ * {@code --uid-map}) are vfsgw's own or aliases of them. An option vfsgw cannot honour is
+ * refused, not ignored.
+ *
+ * <p>virtiofsd's source directory selects the posix backend over it. libvirt always names one; a
+ * wrapper that adds {@code --backend mem} or {@code --backend s3 --bucket B} to libvirt's command
+ * line serves that backend instead, and the directory is set aside with a note.
  */
 final class VirtiofsdOptions {
     @Option(names = "-o", paramLabel = "OPT[,OPT...]",
@@ -21,6 +26,10 @@ final class VirtiofsdOptions {
                     + " allow_direct_io|no_allow_direct_io, posix_acl|no_posix_acl, xattrmap=RULES, announce_submounts,"
                     + " log_level=err|warn|info|debug, debug, sandbox=MODE.")
     List<String> lists = new ArrayList<>();
+
+    @Option(names = "--shared-dir", paramLabel = "DIR",
+            description = "virtiofsd's name for --source: the host directory to share (posix backend).")
+    Path sharedDir;
 
     @Option(names = "-d", description = "virtiofsd's debug switch: the same as --log-level debug.")
     boolean debug;
@@ -38,9 +47,22 @@ final class VirtiofsdOptions {
         if (debug) {
             gateway.logLevel = "debug";
         }
+        Path source = sharedDir;
         for (String list : lists) {
             for (String entry : split(list)) {
-                apply(entry, backend, gateway);
+                if (entry.startsWith("source=")) {
+                    source = Path.of(required("source", entry.substring("source=".length())));
+                } else {
+                    apply(entry, backend, gateway);
+                }
+            }
+        }
+        if (source != null) {
+            if (backend.backend == null || backend.backend == BackendOptions.Kind.posix) {
+                backend.source = source;
+            } else {
+                System.err.println("vfsgw: serving --backend " + backend.backend + "; virtiofsd's source directory "
+                        + source + " is not used");
             }
         }
         if (sandbox != null && !"none".equals(sandbox)) {
@@ -54,7 +76,7 @@ final class VirtiofsdOptions {
         String key = eq < 0 ? entry : entry.substring(0, eq);
         String value = eq < 0 ? null : entry.substring(eq + 1);
         switch (key) {
-            case "source" -> backend.source = Path.of(required(key, value));
+            case "source" -> required(key, value); // a bare "source": say it needs its directory
             case "cache" -> gateway.cache = required(key, value);
             case "timeout" -> {
                 try {
