@@ -1,5 +1,6 @@
 package io.vfsgw.cli;
 
+import io.vfsgw.session.FuseSession;
 import io.vfsgw.transport.vhostuser.VhostUserOptions;
 import io.vfsgw.transport.vhostuser.VhostUserServer;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -100,11 +102,12 @@ final class ServeCommand implements Callable<Integer> {
             // The stop hook may run while the sockets are still being opened.
             List<VhostUserServer> servers = new CopyOnWriteArrayList<>();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> closeAll(servers), "vfsgw-serve-stop"));
+            Supplier<FuseSession> sessions = () -> gw.newSession("virtio-fs", 1 << 20);
             for (int i = 0; i < sockets; i++) {
                 VhostUserOptions o = opts.withTag(socketTags.get(i));
                 try {
-                    servers.add(fd != null ? VhostUserServer.adopt(fd, o, () -> gw.newSession("virtio-fs", 1 << 20))
-                            : VhostUserServer.start(socketPaths.get(i), o, () -> gw.newSession("virtio-fs", 1 << 20)));
+                    servers.add(fd != null ? VhostUserServer.adopt(fd, o, sessions)
+                            : VhostUserServer.start(socketPaths.get(i), o, sessions));
                 } catch (IOException | IllegalArgumentException e) {
                     closeAll(servers);
                     throw new SetupException("cannot serve: " + e.getMessage());
@@ -146,10 +149,10 @@ final class ServeCommand implements Callable<Integer> {
             VhostUserServer server = servers.get(i);
             String tag = socketTags.get(i);
             System.err.printf("vfsgw: serving %s as virtio-fs tag '%s' on %s%n", backend.describe(), tag, server.where());
-            Path s = server.socketPath() == null ? null : server.socketPath().toAbsolutePath();
-            if (s == null) {
-                continue;   // an unnamed inherited socket: whoever passed it attaches the VM
+            if (fd != null) {
+                continue;   // an inherited socket: whoever passed it attaches the VM
             }
+            Path s = server.socketPath().toAbsolutePath();
             System.err.printf("vfsgw: attach %s with:%n", servers.size() == 1 ? "QEMU" : "a VM");
             System.err.printf("    -object memory-backend-memfd,id=mem,size=1G,share=on -numa node,memdev=mem \\%n"
                     + "    -chardev socket,id=vfsgw0,path=%s \\%n"
