@@ -95,6 +95,12 @@ public final class S3Backend implements StorageBackend {
     /** Recent listings by directory path: authoritative for presence and absence until they expire. */
     private final Cache<String, ConcurrentSkipListMap<FileName, Listed>> listings;
     /**
+     * How many entries each directory had when last listed (or 0 when we created it), kept well past
+     * the listing itself: a directory that fit one LIST page is listed again, whole, to answer a
+     * lookup of a name it lacks (see {@link #find}).
+     */
+    private final Cache<String, Integer> listedSizes;
+    /**
      * Listings of directories that have an open handle. The session looks up every READDIRPLUS
      * entry while the directory is open, so the snapshot answers those lookups even when reading
      * a huge directory takes longer than metadataTtl; but never for more than
@@ -181,6 +187,8 @@ public final class S3Backend implements StorageBackend {
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
         this.negative = Caffeine.newBuilder().ticker(ticker).maximumSize(100_000)
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
+        this.listedSizes = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
+                .expireAfterAccess(10, TimeUnit.MINUTES).build();
         S3Node root = new S3Node(ROOT_ID, "", FileType.DIRECTORY);
         root.attr = dirAttr(ROOT_ID, S3Metadata.NONE, nowNs());
         root.attrExpiresNs = Long.MAX_VALUE;
@@ -500,31 +508,47 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
-    /** Finds what {@code path} is: recent listing, negative cache, then S3. Throws ENOENT. */
+    /**
+     * Finds what {@code path} is: recent listing, negative cache, then S3. Throws ENOENT.
+     *
+     * <p>A directory that fit one LIST page when last listed is listed again, whole, once its
+     * listing has expired: one request, as for a LIST of the name alone, but it answers the lookups
+     * that follow for a metadata timeout too. tar, cp -r, rsync and git checkout look up every name
+     * before creating it; that was one LIST per file, now one per directory per timeout.
+     */
     private Found find(String path) throws FsException {
         String parent = parentOf(path);
         ConcurrentSkipListMap<FileName, Listed> listing = cachedListing(parent);
         if (listing != null) {
-            Listed l = listing.get(FileName.of(path.substring(path.lastIndexOf('/') + 1)));
-            if (l == null) {
-                throw FsException.of(Errno.ENOENT);
-            }
-            if (l.dir()) {
-                // A listing names the directory, but its mode, owner and times are in its marker:
-                // without them a 0700 directory would show (and be checked by the kernel) as 0755.
-                return dirFound(dirPrefix(path));
-            }
-            if (o.listingLookups()) {
-                S3Node known = byPath.get(path);
-                FileType t = known != null ? known.type : FileType.REGULAR;
-                return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
-            }
-            return headFile(path);   // the listing says it is an object: no need to LIST key/
+            return fromListing(path, listing);
         }
         if (negative.getIfPresent(path) != null) {
             throw FsException.of(Errno.ENOENT);
         }
+        Integer entries = listedSizes.getIfPresent(parent);
+        if (entries != null && entries < o.listPageSize()) {
+            return fromListing(path, list(parent));
+        }
         return findInS3(path);
+    }
+
+    /** What a directory's listing says {@code path} is (a directory's own attributes need its marker). */
+    private Found fromListing(String path, ConcurrentSkipListMap<FileName, Listed> listing) throws FsException {
+        Listed l = listing.get(leafOf(path));
+        if (l == null) {
+            throw FsException.of(Errno.ENOENT);
+        }
+        if (l.dir()) {
+            // A listing names the directory, but its mode, owner and times are in its marker:
+            // without them a 0700 directory would show (and be checked by the kernel) as 0755.
+            return dirFound(dirPrefix(path));
+        }
+        if (o.listingLookups()) {
+            S3Node known = byPath.get(path);
+            FileType t = known != null ? known.type : FileType.REGULAR;
+            return new Found(t, l.size(), l.mtimeNs(), l.etag(), S3Metadata.NONE, true);
+        }
+        return headFile(path);   // the listing says it is an object: no need to LIST key/
     }
 
     /**
@@ -906,6 +930,7 @@ public final class S3Backend implements StorageBackend {
         added(path, true, 0, "");
         // A directory we just created is known empty: lookups inside it need no request (untar).
         listings.put(path, new ConcurrentSkipListMap<>());
+        listedSizes.put(path, 0);
         return entry(n);
     }
 
@@ -1374,6 +1399,7 @@ public final class S3Backend implements StorageBackend {
             }
         }
         listings.put(dirPath, out);
+        listedSizes.put(dirPath, out.size());
         return out;
     }
 

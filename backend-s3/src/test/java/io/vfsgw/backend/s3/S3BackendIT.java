@@ -31,6 +31,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -622,6 +624,33 @@ class S3BackendIT {
         b.flush(CTX, c2.entry().nodeId(), c2.open().fh(), 0);
         b.release(CTX, c2.entry().nodeId(), c2.open().fh(), 0, 0);
         assertEquals(Map.of("PutObject", 1), counter.snapshot());
+    }
+
+    @Test
+    void creatingManyFilesCostsOneListPerDirectoryPerTimeoutNotOnePerFile() throws Exception {
+        AtomicLong now = new AtomicLong();
+        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), client, false, now::get);
+        backends.add(b);
+        Entry d = b.mkdir(CTX, ROOT, n("untar"), 0755, 022);
+        counter.reset();
+        for (int i = 0; i < 40; i++) {
+            if (i == 20) {
+                now.addAndGet(TimeUnit.SECONDS.toNanos(2));   // the directory's listing has expired
+            }
+            // what tar does for each member: LOOKUP (ENOENT), CREATE, WRITE, RELEASE
+            FileName name = n("member-" + i);
+            assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, d.nodeId(), name)));
+            CreateResult c = b.create(CTX, d.nodeId(), name, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022);
+            b.write(CTX, c.entry().nodeId(), c.open().fh(), 0, new Buffers.Source(ByteBuffer.wrap(new byte[] {(byte) i})),
+                    false);
+            b.release(CTX, c.entry().nodeId(), c.open().fh(), 0, 0);
+        }
+        // The first 20 lookups are answered by the listing mkdir left (known empty); after it expired,
+        // one LIST of the whole (small) directory answers the next 20, not one LIST per name.
+        assertEquals(Map.of("ListObjectsV2", 1, "PutObject", 40), counter.snapshot());
+        counter.reset();
+        assertEquals(1, b.lookup(CTX, d.nodeId(), n("member-7")).attr().size(), "the listing saw our own files");
+        assertEquals(0, counter.get("ListObjectsV2"), counter.snapshot().toString());
     }
 
     @Test
