@@ -42,6 +42,11 @@ final class MountCommand implements Callable<Integer> {
             description = "Largest read/write request, a multiple of 4K up to 1M (default: ${DEFAULT-VALUE}).")
     long maxWrite;
 
+    @Option(names = "--fsname", paramLabel = "NAME", defaultValue = "vfsgw",
+            description = "The mount's source as mount(8) and df show it (default: ${DEFAULT-VALUE}); the fstab"
+                    + " helper sets it to the fstab source, so that mount -a sees the entry mounted.")
+    String fsName;
+
     @Override
     public Integer call() throws Exception {
         gateway.applyLogLevel();
@@ -53,9 +58,15 @@ final class MountCommand implements Callable<Integer> {
             System.err.println("vfsgw: without allow_other, only you can enter the mount (for anyone but root,"
                     + " fusermount3 allows it only with user_allow_other in /etc/fuse.conf)");
         }
-        MountOptions opts = MountOptions.defaults().withWorkerThreads(gateway.threads())
-                .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty).withAllowOther(others)
-                .withReadOnly(backend.readonly);   // the kernel then refuses writes itself, and mount(8) shows ro
+        MountOptions opts;
+        try {
+            opts = MountOptions.defaults().withWorkerThreads(gateway.threads())
+                    .withMaxWrite((int) maxWrite).withAllowNonEmpty(allowNonEmpty).withAllowOther(others)
+                    .withReadOnly(backend.readonly)   // the kernel then refuses writes itself, and mount(8) shows ro
+                    .withFsName(fsName);
+        } catch (IllegalArgumentException e) {
+            throw new SetupException("--fsname: " + e.getMessage());
+        }
         try (Gateway gw = Gateway.create(gateway, backend)) {
             FuseSession session = gw.newSession("devfuse", (int) maxWrite);
             DevFuseMount mount;
