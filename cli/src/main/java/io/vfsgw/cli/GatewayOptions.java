@@ -24,7 +24,7 @@ public final class GatewayOptions {
             description = "Bound of the metadata cache, entries (default: ${DEFAULT-VALUE}).")
     long cacheEntries;
 
-    @Option(names = "--writeback-cache",
+    @Option(names = {"--writeback-cache", "--writeback"},
             description = "Let the kernel cache writes and send them in the background (faster writes). Only"
                     + " when nothing else changes the files: the mem backend, or a source only this gateway writes.")
     boolean writebackCache;

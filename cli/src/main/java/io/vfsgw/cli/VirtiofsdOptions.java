@@ -8,8 +8,8 @@ import picocli.CommandLine.Option;
 /**
  * virtiofsd's spellings of serve's options, so that libvirt, and scripts written for virtiofsd,
  * can start vfsgw where they start virtiofsd: the C daemon's {@code -o source=DIR,cache=auto,...}
- * list and {@code -d}, and the Rust daemon's {@code --shared-dir}, {@code --sandbox} and
- * {@code --announce-submounts}. Its other options ({@code --fd}, {@code --socket-path},
+ * list and {@code -d}, and the Rust daemon's {@code --shared-dir}, {@code --sandbox},
+ * {@code --seccomp} and {@code --announce-submounts}. Its other options ({@code --fd}, {@code --socket-path},
  * {@code --cache}, {@code --xattr}, {@code --readonly}, {@code --thread-pool-size},
  * {@code --uid-map}) are vfsgw's own or aliases of them. An option vfsgw cannot honour is
  * refused, not ignored.
@@ -39,6 +39,10 @@ final class VirtiofsdOptions {
                     + " path to the source itself (docs/security.md), and says so at start.")
     String sandbox;
 
+    @Option(names = "--seccomp", paramLabel = "none|kill|log|trap",
+            description = "Accepted for virtiofsd's callers; vfsgw installs no seccomp filter, and says so at start.")
+    String seccomp;
+
     @Option(names = "--announce-submounts", description = "Accepted for virtiofsd's callers: vfsgw always announces submounts.")
     boolean announceSubmounts;
 
@@ -64,6 +68,9 @@ final class VirtiofsdOptions {
                 System.err.println("vfsgw: serving --backend " + backend.backend + "; virtiofsd's source directory "
                         + source + " is not used");
             }
+        }
+        if (seccomp != null && !"none".equals(seccomp)) {
+            System.err.println("vfsgw: seccomp=" + seccomp + ": vfsgw installs no seccomp filter (see docs/security.md)");
         }
         if (sandbox != null && !"none".equals(sandbox)) {
             System.err.println("vfsgw: sandbox=" + sandbox + ": vfsgw does not sandbox its process; it confines every"
