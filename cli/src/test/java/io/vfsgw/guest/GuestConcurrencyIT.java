@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the final checksums the guest prints must match the mem backend's content, recomputed here.
  * Meanwhile the guest keeps moving its virtio interrupts between vCPUs, so QEMU keeps repointing
  * the call fds; the umount at the end (checked by assertOk) needs every completion delivered.
+ * The device has four request queues (serve --queues 4, QEMU's num-request-queues=4), all set up
+ * by QEMU; the guest must see four (its 6.1 kernel sends on the first only).
  */
 class GuestConcurrencyIT {
 
@@ -24,9 +26,10 @@ class GuestConcurrencyIT {
     @Test
     void concurrentWritersAndReadersAgreeWithTheBackend() throws Exception {
         try (MemGateway gw = MemGateway.start(dir)) {
-            Path socket = gw.serve("vfsgw");
-            GuestReport r = GuestVm.builder().name("concurrency").socket(socket)
-                    .script(GuestScripts.workload("concurrency.sh"))
+            Path socket = gw.serve("vfsgw", 4);
+            GuestReport r = GuestVm.builder().name("concurrency").socket(socket).requestQueues(4)
+                    .script(GuestScripts.workload("concurrency.sh")
+                            + "\nresult request-queues ok $(grep -c 'virtio[0-9]*-requests' /proc/interrupts)")
                     .timeout(Duration.ofSeconds(150)).build().run();
             System.out.printf("GuestConcurrencyIT: boot %s, total %s%n",
                     r.bootTime().map(Duration::toString).orElse("?"), r.totalTime());
@@ -40,6 +43,7 @@ class GuestConcurrencyIT {
             }
             assertEquals(r.detail("sum-shared"), gw.sha256("c/shared"), "backend content of c/shared");
             assertEquals(4L << 20, gw.stat("c/shared").orElseThrow().size());
+            assertEquals("4", r.detail("request-queues"), "request queues the guest's virtio-fs driver set up");
         }
     }
 }

@@ -62,8 +62,14 @@ final class MemGateway implements AutoCloseable {
 
     /** Starts a vhost-user server for {@code tag} on {@code dir/tag.sock} and returns the socket path. */
     Path serve(String tag) throws IOException {
+        return serve(tag, 1);
+    }
+
+    /** As {@link #serve(String)}, offering {@code requestQueues} request queues (serve --queues). */
+    Path serve(String tag, int requestQueues) throws IOException {
         Path socket = dir.resolve(tag + ".sock");
-        servers.add(VhostUserServer.start(socket, VhostUserOptions.defaults(tag), () -> newSession(tag)));
+        servers.add(VhostUserServer.start(socket, VhostUserOptions.defaults(tag).withRequestQueues(requestQueues),
+                () -> newSession(tag)));
         return socket;
     }
 

@@ -98,7 +98,7 @@ public final class GuestVm {
         StringBuilder append = new StringBuilder("console=ttyS0 quiet panic=-1 vfsgw.mode=script");
         int n = 0;
         if (b.socket != null) {
-            addVirtioFs(cmd, n++, b.socket, b.tag);
+            addVirtioFs(cmd, n++, b.socket, b.tag, b.requestQueues);
             append.append(" vfsgw.tag=").append(b.tag);
             if (b.mountOptions != null) {
                 append.append(" vfsgw.opts=").append(b.mountOptions);
@@ -106,7 +106,7 @@ public final class GuestVm {
         }
         for (Share s : b.shares) {
             if (s.socket != null) {
-                addVirtioFs(cmd, n++, s.socket, s.tag);
+                addVirtioFs(cmd, n++, s.socket, s.tag, 1);
             } else {
                 String id = "p9" + n++;
                 cmd.addAll(List.of("-fsdev", "local,id=" + id + ",path=" + qemuPath(s.hostDir)
@@ -127,10 +127,11 @@ public final class GuestVm {
         return cmd;
     }
 
-    private static void addVirtioFs(List<String> cmd, int n, Path socket, String tag) {
+    private static void addVirtioFs(List<String> cmd, int n, Path socket, String tag, int requestQueues) {
         String id = "vfs" + n;
         cmd.addAll(List.of("-chardev", "socket,id=" + id + ",path=" + qemuPath(socket),
-                "-device", "vhost-user-fs-pci,chardev=" + id + ",tag=" + tag + ",queue-size=" + QUEUE_SIZE));
+                "-device", "vhost-user-fs-pci,chardev=" + id + ",tag=" + tag + ",queue-size=" + QUEUE_SIZE
+                        + (requestQueues > 1 ? ",num-request-queues=" + requestQueues : "")));
     }
 
     private GuestReport boot(List<String> cmd, Path logFile) throws IOException {
@@ -286,6 +287,7 @@ public final class GuestVm {
     public static final class Builder {
         private Path socket;
         private String tag = "vfsgw";
+        private int requestQueues = 1;
         private String mountOptions;
         private final List<Share> shares = new ArrayList<>();
         private int memoryMiB = 1024;
@@ -305,6 +307,15 @@ public final class GuestVm {
         /** The vhost-user-fs socket of the main share, mounted at /mnt with virtiofs. Optional. */
         public Builder socket(Path vhostUserSocket) {
             this.socket = Objects.requireNonNull(vhostUserSocket);
+            return this;
+        }
+
+        /** Request queues of the main share's device (QEMU's num-request-queues; default 1). */
+        public Builder requestQueues(int n) {
+            if (n < 1) {
+                throw new IllegalArgumentException("request queues must be at least 1: " + n);
+            }
+            this.requestQueues = n;
             return this;
         }
 
