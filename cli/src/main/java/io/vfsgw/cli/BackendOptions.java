@@ -173,6 +173,9 @@ public final class BackendOptions {
                 if (source == null) {
                     throw new SetupException("--backend posix needs --source DIR: the host directory to share");
                 }
+                if (!xattr.equalsIgnoreCase("on") && !xattr.equalsIgnoreCase("off")) {
+                    throw new SetupException("--xattr takes on or off, not '" + xattr + "'");
+                }
                 try {
                     PosixOptions o = PosixOptions.of(source.toAbsolutePath()).withReadonly(readonly)
                             .withXattr(!"off".equalsIgnoreCase(xattr)).withAllowDevices(allowDevices)

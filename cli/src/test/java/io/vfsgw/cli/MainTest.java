@@ -153,6 +153,9 @@ class MainTest {
         Result mismatch = run("mount", tmp.toString(), "--backend", "mem", "--source", tmp.toString());
         assertEquals(ExitCodes.SETUP_FAILURE, mismatch.code());
         assertTrue(mismatch.err().contains("--source is an option of --backend posix, not --backend mem"), mismatch.err());
+        Result xattr = run("mount", tmp.toString(), "--source", tmp.toString(), "--xattr", "maybe");
+        assertEquals(ExitCodes.SETUP_FAILURE, xattr.code());
+        assertTrue(xattr.err().contains("--xattr takes on or off, not 'maybe'"), xattr.err());
         Result two = run("--socket-path", tmp.resolve("s").toString(), "--source", tmp.toString(), "--bucket", "b");
         assertEquals(ExitCodes.SETUP_FAILURE, two.code());
         assertTrue(two.err().contains("name two backends"), two.err());
