@@ -30,7 +30,8 @@ public final class GatewayOptions {
     boolean writebackCache;
 
     @Option(names = {"--threads", "--thread-pool-size"}, paramLabel = "N", defaultValue = "4",
-            description = "Threads serving requests: per /dev/fuse mount, or per virtqueue for serve (default: ${DEFAULT-VALUE}).")
+            description = "Threads serving requests: per /dev/fuse mount, or per virtqueue for serve; 0, as virtiofsd"
+                    + " takes it, is 1 (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
@@ -59,6 +60,9 @@ public final class GatewayOptions {
     }
 
     int threads() {
+        if (threads == 0) {
+            return 1;   // virtiofsd's --thread-pool-size=0 (no pool, libvirt may pass it): one at a time
+        }
         if (threads < 1 || threads > 64) {
             throw new SetupException("--threads must be between 1 and 64, not " + threads);
         }

@@ -107,6 +107,7 @@ class MainTest {
         assertEquals("always", plain.gateway.cache);
         assertFalse(plain.gateway.flockLocks);
         assertTrue(plain.gateway.posixLocks);
+        assertEquals(1, parsed("--fd=3", "--thread-pool-size=0").gateway.threads(), "virtiofsd's 'no pool'");
         ServeCommand separate = parsed("--fd=3", "--shared-dir", tmp.toString(), "--xattr", "--cache", "none");
         assertEquals(tmp, separate.backend.source);
         assertEquals("on", separate.backend.xattr);
