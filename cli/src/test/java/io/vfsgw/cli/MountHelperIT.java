@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.backend.s3.S3ProxyFixture;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -97,6 +98,34 @@ class MountHelperIT {
         assertEquals(32, source.exit());
         assertTrue(source.err().contains("is not mem, an absolute host directory, or s3://BUCKET[/PREFIX]"), source.err());
         assertEquals("", mountedSource(bad));
+    }
+
+    @Test
+    void anS3LineTakesItsCredentialsFromTheFileAndProfileItNames() throws Exception {
+        S3ProxyFixture server = S3ProxyFixture.shared();
+        Path credentials = Files.writeString(dir.resolve("credentials"), "[lab]\naws_access_key_id = "
+                + S3ProxyFixture.ACCESS + "\naws_secret_access_key = " + S3ProxyFixture.SECRET + "\n");
+        Path mp = Files.createDirectory(dir.resolve("bucket"));
+        String source = "s3://" + S3ProxyFixture.BUCKET + "/helper-" + System.nanoTime();
+        String options = "_netdev,endpoint=" + server.endpoint() + ",path-style,cache-dir=" + dir.resolve("cache")
+                + ",aws_credentials=" + credentials + ",aws_profile=lab,log=" + dir.resolve("s3.log");
+        Result up = helper(source, mp.toString(), "-o", options);
+        assertEquals(0, up.exit(), up.err());
+        try {
+            assertEquals(source, mountedSource(mp));
+            Files.writeString(mp.resolve("kept"), "in the bucket");
+        } finally {
+            unmount(mp);
+        }
+        assertTrue(waitForLine(dir.resolve("s3.log"), "vfsgw: " + mp + " unmounted"));
+        // mounted again, the file comes back from S3
+        Result again = helper(source, mp.toString(), "-o", options);
+        assertEquals(0, again.exit(), again.err());
+        try {
+            assertEquals("in the bucket", Files.readString(mp.resolve("kept")));
+        } finally {
+            unmount(mp);
+        }
     }
 
     private static boolean waitForLine(Path log, String line) throws IOException, InterruptedException {

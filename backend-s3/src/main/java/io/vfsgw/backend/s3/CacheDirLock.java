@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One process at a time per S3 cache directory. A second gateway on the same directory (two
@@ -21,6 +22,8 @@ import java.util.Map;
  */
 public final class CacheDirLock implements AutoCloseable {
     private static final String NAME = ".vfsgw.lock";
+    /** How long a start waits for the holder to go before refusing. */
+    static final long HOLDER_EXIT_WAIT_MS = 3000;
     /** Lock file path -> the process's hold on it and how many users it has. Guarded by itself. */
     private static final Map<Path, Held> HELD = new HashMap<>();
 
@@ -57,7 +60,7 @@ public final class CacheDirLock implements AutoCloseable {
                         StandardOpenOption.WRITE);
                 FileLock lock;
                 try {
-                    lock = ch.tryLock();
+                    lock = tryLockAwhile(ch);
                 } catch (IOException | RuntimeException e) {
                     ch.close();
                     throw e;
@@ -76,6 +79,26 @@ public final class CacheDirLock implements AutoCloseable {
             h.users++;
         }
         return new CacheDirLock(file);
+    }
+
+    /**
+     * The lock, or null when another process still holds it after {@link #HOLDER_EXIT_WAIT_MS}: a
+     * gateway just unmounted ({@code umount; mount} in a script, an fstab remount) releases it a moment
+     * after the kernel has let go of the mount, while its JVM shuts down.
+     */
+    private static FileLock tryLockAwhile(FileChannel ch) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HOLDER_EXIT_WAIT_MS);
+        FileLock lock = ch.tryLock();
+        while (lock == null && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+            lock = ch.tryLock();
+        }
+        return lock;
     }
 
     private static String readHolder(FileChannel ch) {

@@ -12,7 +12,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** One process per S3 cache directory: another process is refused while it lives, and only then. */
+/**
+ * One process per S3 cache directory: another process is refused while it lives (after waiting a
+ * moment for it to go), and only then.
+ */
 class CacheDirLockTest {
     @TempDir
     Path dir;
@@ -45,6 +48,33 @@ class CacheDirLockTest {
         }
         try (CacheDirLock free = CacheDirLock.acquire(dir)) {
             // the kernel dropped the dead holder's lock
+        }
+    }
+
+    @Test
+    void aStartWaitsAMomentForAHolderThatIsGoing() throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                CacheDirLockTest.class.getName(), dir.toString()).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+        assertEquals("held", out.readLine());
+        // `umount; mount`: the old gateway lets go of the directory while the new one starts
+        Thread going = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+                holder.getOutputStream().close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        going.start();
+        long t0 = System.nanoTime();
+        try (CacheDirLock lock = CacheDirLock.acquire(dir)) {
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertTrue(ms < CacheDirLock.HOLDER_EXIT_WAIT_MS, "admitted once the holder went, after " + ms + " ms");
+        } finally {
+            going.join();
+            assertTrue(holder.waitFor(30, TimeUnit.SECONDS));
         }
     }
 
