@@ -71,6 +71,15 @@ final class InodeTable {
     }
 
     /** The inode for {@code id}, pinned for one operation (caller calls {@link #unpin}), or ESTALE. */
+    /** The inode of a node id, without taking an fd for it; ESTALE when unknown. */
+    Inode known(long id) throws FsException {
+        Inode n = byId.get(id);
+        if (n == null) {
+            throw FsException.of(Errno.ESTALE, "node " + id);
+        }
+        return n;
+    }
+
     Inode pin(long id) throws FsException {
         Inode n = byId.get(id);
         if (n == null) {

@@ -497,6 +497,19 @@ public final class PosixBackend implements StorageBackend {
 
     @Override
     public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
+        if (fh >= 0) {
+            // The kernel names the open file it asks about (FUSE_GETATTR_FH: before a read past the
+            // attribute timeout): its fd answers without the node's own, which may have been traded
+            // for a file handle and would need a new fd, the one thing a process at its limit lacks.
+            Handle h = handles.get(fh);
+            if (h != null && h.nodeId == node && h.tryPin()) {
+                try {
+                    return attr(inodes.known(node), PosixFiles.fstat(h.fd));
+                } finally {
+                    h.unpin();
+                }
+            }
+        }
         Inode n = inodes.pin(node);
         try {
             return attr(n, PosixFiles.fstat(n.fd));

@@ -98,6 +98,34 @@ class PosixFileHandlesTest {
     }
 
     /**
+     * The kernel's GETATTR before a read past the attribute timeout names the open file
+     * (FUSE_GETATTR_FH): it is answered from that file's fd, not by reopening the node's traded
+     * fd, which a process at its fd limit cannot do (seen once in CI as EMFILE from a guest's read).
+     */
+    @Test
+    void getattrOfAnOpenFileNeedsNoFdOfItsNode() throws Exception {
+        Path dir = Files.createDirectory(src.resolve("d"));
+        for (int i = 0; i < 20; i++) {
+            Files.writeString(dir.resolve("f" + i), "content " + i);
+        }
+        PosixOptions o = PosixOptions.of(src).withFileHandles(PosixOptions.InodeFileHandles.MANDATORY, 2);
+        try (PosixBackend fs = PosixBackend.open(o)) {
+            long d = fs.lookup(ROOT, ROOT_ID, FileName.literal("d")).nodeId();
+            long first = fs.lookup(ROOT, d, FileName.literal("f0")).nodeId();
+            OpenResult open = fs.open(ROOT, first, OpenFlags.O_RDONLY);
+            for (int i = 1; i < 20; i++) {   // past the budget of 2: f0's node fd is traded for a handle
+                fs.lookup(ROOT, d, FileName.literal("f" + i));
+            }
+            long reopens = fs.handleReopenCount();
+            assertEquals("content 0".length(), fs.getattr(ROOT, first, open.fh()).size());
+            assertEquals(reopens, fs.handleReopenCount(), "answered from the open file's fd");
+            assertEquals("content 0".length(), fs.getattr(ROOT, first, -1).size());
+            assertEquals(reopens + 1, fs.handleReopenCount(), "without a handle the node's fd is reopened");
+            fs.release(ROOT, first, open.fh(), 0, 0);
+        }
+    }
+
+    /**
      * Out of fds (EMFILE) well under the budget: idle nodes give up their fds for handles, a
      * quarter of them at least 32, and keep working.
      */
