@@ -47,12 +47,18 @@ class PosixFileHandlesTest {
         }
     }
 
-    @Test
-    void fiveHundredNodesOnABudgetOf64() throws Exception {
+    /** Directory src/d holding f0 .. f(n-1), each "content i". */
+    private Path filesInD(int n) throws java.io.IOException {
         Path dir = Files.createDirectory(src.resolve("d"));
-        for (int i = 0; i < FILES; i++) {
+        for (int i = 0; i < n; i++) {
             Files.writeString(dir.resolve("f" + i), "content " + i);
         }
+        return dir;
+    }
+
+    @Test
+    void fiveHundredNodesOnABudgetOf64() throws Exception {
+        Path dir = filesInD(FILES);
         Files.createSymbolicLink(dir.resolve("sl"), Path.of("f0"));
         PosixOptions o = PosixOptions.of(src).withFileHandles(PosixOptions.InodeFileHandles.MANDATORY, BUDGET);
         try (PosixBackend fs = PosixBackend.open(o)) {
@@ -104,10 +110,7 @@ class PosixFileHandlesTest {
      */
     @Test
     void getattrOfAnOpenFileNeedsNoFdOfItsNode() throws Exception {
-        Path dir = Files.createDirectory(src.resolve("d"));
-        for (int i = 0; i < 20; i++) {
-            Files.writeString(dir.resolve("f" + i), "content " + i);
-        }
+        filesInD(20);
         PosixOptions o = PosixOptions.of(src).withFileHandles(PosixOptions.InodeFileHandles.MANDATORY, 2);
         try (PosixBackend fs = PosixBackend.open(o)) {
             long d = fs.lookup(ROOT, ROOT_ID, FileName.literal("d")).nodeId();
@@ -131,10 +134,7 @@ class PosixFileHandlesTest {
      */
     @Test
     void runningOutOfFdsTradesIdleNodeFdsForHandles() throws Exception {
-        Path dir = Files.createDirectory(src.resolve("d"));
-        for (int i = 0; i < 100; i++) {
-            Files.writeString(dir.resolve("f" + i), "content " + i);
-        }
+        filesInD(100);
         PosixOptions o = PosixOptions.of(src).withFileHandles(PosixOptions.InodeFileHandles.PREFER, 10_000);
         try (PosixBackend fs = PosixBackend.open(o)) {
             long d = fs.lookup(ROOT, ROOT_ID, FileName.literal("d")).nodeId();
