@@ -501,13 +501,11 @@ public final class PosixBackend implements StorageBackend {
             // The kernel names the open file it asks about (FUSE_GETATTR_FH: before a read past the
             // attribute timeout): its fd answers without the node's own, which may have been traded
             // for a file handle and would need a new fd, the one thing a process at its limit lacks.
-            Handle h = handles.get(fh);
-            if (h != null && h.nodeId == node && h.tryPin()) {
-                try {
-                    return attr(inodes.known(node), PosixFiles.fstat(h.fd));
-                } finally {
-                    h.unpin();
-                }
+            Handle h = pinHandle(fh, node);
+            try {
+                return attr(inodes.known(node), PosixFiles.fstat(h.fd));
+            } finally {
+                h.unpin();
             }
         }
         Inode n = inodes.pin(node);

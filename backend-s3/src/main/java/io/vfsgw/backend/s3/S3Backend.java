@@ -929,8 +929,7 @@ public final class S3Backend implements StorageBackend {
         }
         added(path, true, 0, "");
         // A directory we just created is known empty: lookups inside it need no request (untar).
-        listings.put(path, new ConcurrentSkipListMap<>());
-        listedSizes.put(path, 0);
+        remember(path, new ConcurrentSkipListMap<>());
         return entry(n);
     }
 
@@ -1312,6 +1311,12 @@ public final class S3Backend implements StorageBackend {
         return listings.getIfPresent(dirPath);
     }
 
+    /** Caches a directory's complete listing for the metadata timeout, and its size for longer (see {@link #find}). */
+    private void remember(String dirPath, ConcurrentSkipListMap<FileName, Listed> listing) {
+        listings.put(dirPath, listing);
+        listedSizes.put(dirPath, listing.size());
+    }
+
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
     private void added(String path, boolean dir, long size, String etag) {
         negative.invalidate(path);
@@ -1398,8 +1403,7 @@ public final class S3Backend implements StorageBackend {
                 out.putIfAbsent(name, new Listed(name, false, 0, nowNs(), ""));
             }
         }
-        listings.put(dirPath, out);
-        listedSizes.put(dirPath, out.size());
+        remember(dirPath, out);
         return out;
     }
 
@@ -1826,7 +1830,7 @@ public final class S3Backend implements StorageBackend {
                 return open;
             }
             if (!open.stale) {
-                listings.put(p, open.entries);   // trusted for one more TTL after the last close
+                remember(p, open.entries);   // trusted for one more TTL after the last close
             }
             return null;
         });
