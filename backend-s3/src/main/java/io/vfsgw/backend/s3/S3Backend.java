@@ -1164,7 +1164,9 @@ public final class S3Backend implements StorageBackend {
 
     /**
      * Copies every key under src/ to dst/, then deletes the originals. Not atomic: a crash in the
-     * middle leaves both trees (never neither). Bounded by maxRenameKeys; past it EMLINK.
+     * middle leaves both trees (never neither); a copy that fails removes the copies already made,
+     * so a failed rename leaves the source as it was and no half tree at dst. Bounded by
+     * maxRenameKeys; past it EMLINK.
      */
     private void renameDir(String src, String dst, boolean dstExists) throws FsException {
         String srcPrefix = dirPrefix(src);
@@ -1212,9 +1214,13 @@ public final class S3Backend implements StorageBackend {
             token = page.isTruncated() ? page.nextContinuationToken() : null;
         } while (token != null);
         List<CompletableFuture<?>> window = new ArrayList<>();
+        List<String> copies = new ArrayList<>();
         try {
             for (S3Object obj : keys) {
                 String to = dstPrefix + obj.key().substring(srcPrefix.length());
+                if (!(dstExists && to.equals(dstPrefix))) {
+                    copies.add(to);   // the existing target's own marker is not ours to remove
+                }
                 if (obj.size() > Uploads.MAX_SINGLE_COPY) {
                     Uploads.copy(s3, o, obj.key(), to, obj.size(), null, null);
                     continue;
@@ -1228,39 +1234,53 @@ public final class S3Backend implements StorageBackend {
             }
             CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).join();
         } catch (RuntimeException e) {
-            throw S3Errors.toFsException(e, "copying " + srcPrefix + " to " + dstPrefix
-                    + " (the source is intact; the copy may be partial)");
-        }
-        // Objects first (in batches), then each directory marker on its own, deepest first: a store
-        // that keeps a directory on disk while it has entries (S3Proxy's) may work through a batch
-        // in parallel, and a marker deleted before its entries left the directory behind as an
-        // empty prefix the old name was still found by. An interrupted rename also leaves the old
-        // tree with its markers, never objects without them.
-        List<S3Object> objects = keys.stream().filter(k -> !k.key().endsWith("/")).toList();
-        for (int i = 0; i < objects.size(); i += 1000) {
-            List<ObjectIdentifier> batch = new ArrayList<>();
-            for (S3Object obj : objects.subList(i, Math.min(objects.size(), i + 1000))) {
-                batch.add(ObjectIdentifier.builder().key(obj.key()).build());
+            // Copies still in flight must land before they can be removed.
+            window.forEach(f -> f.exceptionally(x -> null).join());
+            FsException failure = S3Errors.toFsException(e, "copying " + srcPrefix + " to " + dstPrefix
+                    + " (the source is intact)");
+            try {
+                deleteTree(copies, "partial copy at " + dstPrefix);
+            } catch (FsException cleanup) {
+                LOG.warn("rename of {} failed and {} copies under {} could not be removed: {}",
+                        srcPrefix, copies.size(), dstPrefix, cleanup.getMessage());
             }
+            throw failure;
+        }
+        deleteTree(keys.stream().map(S3Object::key).toList(), "renamed keys under " + srcPrefix);
+        if (keys.stream().noneMatch(k -> k.key().equals(srcPrefix))) {
+            // The source had no marker; give the target one so an emptied target still exists.
+            Uploads.put(s3, o, dstPrefix, Map.of(), Uploads.DIR_CONTENT_TYPE, AsyncRequestBody.fromBytes(new byte[0]));
+        }
+    }
+
+    /**
+     * Deletes the keys of a tree: objects first (DeleteObjects, in batches of S3's limit of 1,000),
+     * then each directory marker on its own, deepest first. A store that keeps a directory on disk
+     * while it has entries (S3Proxy's) may work through a batch in parallel, and a marker deleted
+     * before its entries left the directory behind as an empty prefix the old name was still found
+     * by. An interrupted delete also leaves markers, never objects without them. The first failure
+     * is EIO naming {@code what}.
+     */
+    private void deleteTree(List<String> keys, String what) throws FsException {
+        List<String> objects = keys.stream().filter(k -> !k.endsWith("/")).toList();
+        for (int i = 0; i < objects.size(); i += 1000) {
+            List<ObjectIdentifier> batch = objects.subList(i, Math.min(objects.size(), i + 1000)).stream()
+                    .map(k -> ObjectIdentifier.builder().key(k).build()).toList();
             try {
                 var r = s3.deleteObjects(b -> b.bucket(o.bucket()).delete(Delete.builder().objects(batch).quiet(true)
                         .build())).join();
                 if (!r.errors().isEmpty()) {
-                    throw FsException.of(Errno.EIO, "deleting " + r.errors().size() + " renamed keys under "
-                            + srcPrefix + " failed: " + r.errors().get(0).message());
+                    throw FsException.of(Errno.EIO, "deleting " + r.errors().size() + " " + what
+                            + " failed: " + r.errors().get(0).message());
                 }
             } catch (RuntimeException e) {
-                throw S3Errors.toFsException(e, "DeleteObjects under " + srcPrefix);
+                throw S3Errors.toFsException(e, "DeleteObjects of " + what);
             }
         }
-        List<String> markers = keys.stream().map(S3Object::key).filter(k -> k.endsWith("/"))
+        List<String> markers = keys.stream().filter(k -> k.endsWith("/"))
                 .sorted(Comparator.comparingInt(String::length).reversed()).toList();
         for (String marker : markers) {
             delete(marker);
-        }
-        if (keys.stream().noneMatch(k -> k.key().equals(srcPrefix))) {
-            // The source had no marker; give the target one so an emptied target still exists.
-            Uploads.put(s3, o, dstPrefix, Map.of(), Uploads.DIR_CONTENT_TYPE, AsyncRequestBody.fromBytes(new byte[0]));
         }
     }
 

@@ -11,6 +11,7 @@ import io.vfsgw.spi.CreateResult;
 import io.vfsgw.spi.DirEntry;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.Errno;
+import io.vfsgw.spi.FileType;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.OpenFlags;
@@ -187,5 +188,42 @@ class S3FaultIT {
         assertTrue(proxy.injected.get() >= 6, "3 PUT + 3 GET attempts refused: " + proxy.injected.get());
         proxy.heal();
         b.close();
+    }
+
+    /**
+     * A directory rename is a copy of every key and then a delete of the originals. When a copy
+     * keeps failing, the rename fails with EIO and leaves what was there: the source whole, and
+     * no half tree at the target that would appear there once the negative lookup expired.
+     */
+    @Test
+    void aDirectoryRenameWhoseCopyFailsRemovesTheCopiesItMade() throws Exception {
+        String prefix = "fault-rename/";
+        List<String> names = List.of("src/", "src/f1", "src/f2", "src/f3", "src/f4", "src/sub/", "src/sub/f5");
+        for (String n : names) {
+            raw.putObject(r -> r.bucket(S3ProxyFixture.BUCKET).key(prefix + n),
+                    AsyncRequestBody.fromString(n.endsWith("/") ? "" : n)).join();
+        }
+        S3Backend b = backend(prefix);
+        assertEquals(FileType.DIRECTORY, b.lookup(CTX, ROOT, FileName.literal("src")).attr().type());
+        proxy.failNext(Integer.MAX_VALUE, r -> r.method().equals("PUT") && r.target().endsWith("/dst/f3"));
+        FsException e = assertThrows(FsException.class,
+                () -> b.rename(CTX, ROOT, FileName.literal("src"), ROOT, FileName.literal("dst"), 0));
+        assertEquals(Errno.EIO, e.errno());
+        assertTrue(proxy.injected.get() >= 3, "the copy of f3 and its retries refused: " + proxy.injected.get());
+        assertEquals(List.of(), rawKeys(prefix + "dst/"), "no copies left at the target");
+        assertEquals(names.stream().map(n -> prefix + n).sorted().toList(), rawKeys(prefix + "src/"));
+
+        proxy.heal();
+        b.rename(CTX, ROOT, FileName.literal("src"), ROOT, FileName.literal("dst"), 0);
+        assertEquals(List.of(), rawKeys(prefix + "src/"));
+        assertEquals(names.stream().map(n -> prefix + n.replaceFirst("^src/", "dst/")).sorted().toList(),
+                rawKeys(prefix + "dst/"));
+        assertArrayEquals("src/sub/f5".getBytes(), rawGet(prefix + "dst/sub/f5"));
+        b.close();
+    }
+
+    private List<String> rawKeys(String prefix) {
+        return raw.listObjectsV2(r -> r.bucket(S3ProxyFixture.BUCKET).prefix(prefix)).join().contents().stream()
+                .map(software.amazon.awssdk.services.s3.model.S3Object::key).sorted().toList();
     }
 }
