@@ -105,6 +105,12 @@ public final class BackendOptions {
                     + " (default: ${DEFAULT-VALUE}).")
     String s3HttpClient;
 
+    @Option(names = {"--upload-checksums", "--s3-upload-checksums"}, paramLabel = "auto|on|off", defaultValue = "auto",
+            description = "s3: send a CRC32 checksum with each upload (an aws-chunked trailer, which S3 checks);"
+                    + " auto: on for AWS, off with --endpoint, as servers that predate it may store its framing"
+                    + " as data (default: ${DEFAULT-VALUE}).")
+    String uploadChecksums;
+
     @Option(names = "--s3-part-size", paramLabel = "SIZE", defaultValue = "8M", converter = SizeConverter.class,
             description = "s3: multipart part size of uploads and the largest read-ahead GET, at least 5M"
                     + " (default: ${DEFAULT-VALUE}).")
@@ -197,7 +203,7 @@ public final class BackendOptions {
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
                         .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts())
-                        .trustListedAttrs(s3TrustListings);
+                        .trustListedAttrs(s3TrustListings).uploadChecksums(uploadChecksums());
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }
@@ -230,6 +236,14 @@ public final class BackendOptions {
             throw new SetupException("--s3-inflight-parts must be between 1 and 64, not " + s3InflightParts);
         }
         return s3InflightParts;
+    }
+
+    private S3Options.UploadChecksums uploadChecksums() {
+        try {
+            return S3Options.UploadChecksums.valueOf(uploadChecksums.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new SetupException("--upload-checksums must be auto, on or off, not '" + uploadChecksums + "'");
+        }
     }
 
     private S3Options.HttpClient httpClient() {

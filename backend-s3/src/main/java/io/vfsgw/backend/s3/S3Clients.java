@@ -7,6 +7,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -47,6 +48,7 @@ public final class S3Clients {
                 .region(Region.of(o.region()))
                 .credentialsProvider(credentials(o))
                 .forcePathStyle(o.pathStyle())
+                .requestChecksumCalculation(checksums(o))
                 .overrideConfiguration(c -> c
                         // standard mode: exponential backoff with jitter on throttling, 5xx and I/O errors
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
@@ -74,6 +76,7 @@ public final class S3Clients {
                 .region(Region.of(o.region()))
                 .credentialsProvider(credentials(o))
                 .forcePathStyle(o.pathStyle())
+                .requestChecksumCalculation(checksums(o))
                 .maxConcurrency(o.maxConnections())
                 .minimumPartSizeInBytes((long) o.partSize())
                 .thresholdInBytes(Uploads.MAX_SINGLE_COPY)
@@ -89,6 +92,10 @@ public final class S3Clients {
             b.endpointOverride(o.endpoint());
         }
         return b.build();
+    }
+
+    private static RequestChecksumCalculation checksums(S3Options o) {
+        return o.checksumsOnUploads() ? RequestChecksumCalculation.WHEN_SUPPORTED : RequestChecksumCalculation.WHEN_REQUIRED;
     }
 
     private static AwsCredentialsProvider credentials(S3Options o) {

@@ -39,6 +39,7 @@ import java.util.Objects;
  * @param trustListedAttrs show a file known only from a listing with the default mode and owner for
  *                        metadataTtl instead of reading its metadata at the first stat (faster
  *                        find/du; right only when objects carry no mode/owner metadata; docs/s3.md)
+ * @param uploadChecksums whether uploads carry the SDK's streaming CRC32 checksum (docs/s3.md#upload-checksums)
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
@@ -46,7 +47,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
                         boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient,
-                        int maxParts, boolean trustListedAttrs) {
+                        int maxParts, boolean trustListedAttrs, UploadChecksums uploadChecksums) {
 
     /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
     public enum HttpClient {
@@ -54,6 +55,19 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         NETTY,
         /** {@code S3AsyncClient.crtBuilder()}: the AWS Common Runtime (native, bundled in aws-crt). */
         CRT
+    }
+
+    /**
+     * Whether PutObject and UploadPart carry a CRC32 checksum. The SDK (since 2.30) sends it as a
+     * trailer of an {@code aws-chunked} body, which S3 checks but which servers that predate it
+     * reject or, worse, store framing and all as the object's bytes (s3rver does).
+     */
+    public enum UploadChecksums {
+        /** ON against AWS (no endpoint), OFF against any other server. */
+        AUTO,
+        ON,
+        /** Only where an operation requires one (DeleteObjects), as the SDK did before 2.30. */
+        OFF
     }
 
     /** S3 refuses parts under 5 MiB (except the last). */
@@ -89,6 +103,12 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         maxInflightParts = Math.max(1, maxInflightParts);
         maxConnections = Math.max(maxInflightParts * 2, maxConnections);
         httpClient = httpClient == null ? Builder.DEFAULT_HTTP_CLIENT : httpClient;
+        uploadChecksums = uploadChecksums == null ? UploadChecksums.AUTO : uploadChecksums;
+    }
+
+    /** Whether uploads carry checksums, {@link UploadChecksums#AUTO} resolved by the endpoint. */
+    public boolean checksumsOnUploads() {
+        return uploadChecksums == UploadChecksums.ON || (uploadChecksums == UploadChecksums.AUTO && endpoint == null);
     }
 
     public static Builder builder(String bucket) {
@@ -123,6 +143,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.httpClient = httpClient;
         b.maxParts = maxParts;
         b.trustListedAttrs = trustListedAttrs;
+        b.uploadChecksums = uploadChecksums;
         return b;
     }
 
@@ -158,6 +179,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private HttpClient httpClient = DEFAULT_HTTP_CLIENT;
         private int maxParts = Uploads.MAX_PARTS;
         private boolean trustListedAttrs;
+        private UploadChecksums uploadChecksums = UploadChecksums.AUTO;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -187,12 +209,13 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder httpClient(HttpClient v) { httpClient = v; return this; }
         public Builder maxParts(int v) { maxParts = v; return this; }
         public Builder trustListedAttrs(boolean v) { trustListedAttrs = v; return this; }
+        public Builder uploadChecksums(UploadChecksums v) { uploadChecksums = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs);
+                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs, uploadChecksums);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */

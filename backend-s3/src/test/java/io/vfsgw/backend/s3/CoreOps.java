@@ -24,9 +24,9 @@ import java.util.TreeSet;
 
 /**
  * The core operations of the backend in one pass, for suites that run them against another server
- * or client (LocalStack, the CRT client): files small and multipart, random reads, directories,
- * rename, symlinks, unlink and the errnos of the common misses. Expects an empty prefix and
- * {@code partSize} 5 MiB.
+ * or client (LocalStack, s3rver, the CRT client): files small and multipart, random reads,
+ * directories, rename of a file and of a directory, symlinks, unlink and the errnos of the common
+ * misses. Expects an empty prefix and {@code partSize} 5 MiB.
  */
 final class CoreOps {
     private static final RequestContext CTX = new RequestContext(1000, 1000, 42);
@@ -68,12 +68,19 @@ final class CoreOps {
         assertEquals(Set.of("big.bin", "link", "moved.txt"), names(b, dir.nodeId()));
         assertArrayEquals(hello, read(b, b.lookup(CTX, dir.nodeId(), FileName.of("moved.txt")).nodeId(), 0, hello.length));
 
-        FsException notEmpty = assertThrows(FsException.class, () -> b.rmdir(CTX, ROOT, FileName.of("dir")));
+        // a directory rename: every key copied to the new prefix, the old ones deleted
+        b.rename(CTX, ROOT, FileName.of("dir"), ROOT, FileName.of("dir2"), 0);
+        assertEquals(Set.of("dir2"), names(b, ROOT));
+        assertEquals(Set.of("big.bin", "link", "moved.txt"), names(b, dir.nodeId()));
+        assertArrayEquals(big, read(b, b.lookup(CTX, dir.nodeId(), FileName.of("big.bin")).nodeId(), 0, big.length),
+                "big file read back whole after its directory moved");
+
+        FsException notEmpty = assertThrows(FsException.class, () -> b.rmdir(CTX, ROOT, FileName.of("dir2")));
         assertEquals(Errno.ENOTEMPTY, notEmpty.errno());
         for (String n : List.of("big.bin", "link", "moved.txt")) {
             b.unlink(CTX, dir.nodeId(), FileName.of(n));
         }
-        b.rmdir(CTX, ROOT, FileName.of("dir"));
+        b.rmdir(CTX, ROOT, FileName.of("dir2"));
         assertEquals(Set.of(), names(b, ROOT));
     }
 

@@ -10,7 +10,9 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,6 +42,8 @@ final class FaultProxy implements AutoCloseable {
     final AtomicInteger injected = new AtomicInteger();
     /** Added before each request is passed on: a store this many milliseconds away. */
     volatile long latencyMs;
+    /** Every request head passed through or refused, in arrival order: request line and headers. */
+    final List<String> heads = new CopyOnWriteArrayList<>();
     /** TCP connections accepted from the client so far (a client that pools connections opens few). */
     final AtomicInteger connections = new AtomicInteger();
 
@@ -92,6 +96,7 @@ final class FaultProxy implements AutoCloseable {
                 String[] first = text.substring(0, text.indexOf("\r\n")).split(" ");
                 RequestLine line = new RequestLine(first[0], first.length > 1 ? first[1] : "");
                 long length = contentLength(text);
+                heads.add(text);
                 if (fail.test(line) && budget.getAndUpdate(b -> b > 0 && b != Integer.MAX_VALUE ? b - 1 : b) > 0) {
                     injected.incrementAndGet();
                     if (!text.toLowerCase(Locale.ROOT).contains("expect: 100-continue")) {
