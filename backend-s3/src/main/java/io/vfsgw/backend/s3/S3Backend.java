@@ -1104,11 +1104,13 @@ public final class S3Backend implements StorageBackend {
             if (dst.startsWith(src + "/")) {
                 throw FsException.of(Errno.EINVAL, "cannot move a directory into itself");
             }
-            renameDir(src, dst, target != null);
+            Map<String, String> etags = renameDir(src, dst, target != null);
+            moveNodes(src, dst);
+            takeCopiedEtags(dst, etags);
         } else {
             renameFile(srcNode, src, dst);
+            moveNodes(src, dst);
         }
-        moveNodes(src, dst);
         removed(src);
         S3Node moved = byPath.get(dst);
         if (srcType == FileType.DIRECTORY) {
@@ -1167,8 +1169,11 @@ public final class S3Backend implements StorageBackend {
      * middle leaves both trees (never neither); a copy that fails removes the copies already made,
      * so a failed rename leaves the source as it was and no half tree at dst. Bounded by
      * maxRenameKeys; past it EMLINK.
+     *
+     * @return the ETag of each copy by its new key: a copy's ETag is not its source's (a
+     *         multipart object's copy is a single-part object), and reads send If-Match
      */
-    private void renameDir(String src, String dst, boolean dstExists) throws FsException {
+    private Map<String, String> renameDir(String src, String dst, boolean dstExists) throws FsException {
         String srcPrefix = dirPrefix(src);
         String dstPrefix = dirPrefix(dst);
         if (dstExists) {
@@ -1215,6 +1220,7 @@ public final class S3Backend implements StorageBackend {
         } while (token != null);
         List<CompletableFuture<?>> window = new ArrayList<>();
         List<String> copies = new ArrayList<>();
+        Map<String, String> etags = new ConcurrentHashMap<>();
         try {
             for (S3Object obj : keys) {
                 String to = dstPrefix + obj.key().substring(srcPrefix.length());
@@ -1222,11 +1228,13 @@ public final class S3Backend implements StorageBackend {
                     copies.add(to);   // the existing target's own marker is not ours to remove
                 }
                 if (obj.size() > Uploads.MAX_SINGLE_COPY) {
-                    Uploads.copy(s3, o, obj.key(), to, obj.size(), null, null);
+                    keepEtag(etags, to, Uploads.copy(s3, o, obj.key(), to, obj.size(), null, null));
                     continue;
                 }
                 window.add(s3.copyObject(b -> b.sourceBucket(o.bucket()).sourceKey(obj.key())
-                        .destinationBucket(o.bucket()).destinationKey(to)));
+                                .destinationBucket(o.bucket()).destinationKey(to))
+                        .thenAccept(r -> keepEtag(etags, to, r.copyObjectResult() == null ? null
+                                : r.copyObjectResult().eTag())));
                 if (window.size() >= 4 * o.maxInflightParts()) {
                     CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).join();
                     window.clear();
@@ -1250,6 +1258,29 @@ public final class S3Backend implements StorageBackend {
         if (keys.stream().noneMatch(k -> k.key().equals(srcPrefix))) {
             // The source had no marker; give the target one so an emptied target still exists.
             Uploads.put(s3, o, dstPrefix, Map.of(), Uploads.DIR_CONTENT_TYPE, AsyncRequestBody.fromBytes(new byte[0]));
+        }
+        return etags;
+    }
+
+    private static void keepEtag(Map<String, String> etags, String key, String etag) {
+        etags.put(key, etag == null ? "" : etag);
+    }
+
+    /**
+     * Files under a renamed directory read their copies from now on: each node takes its copy's
+     * ETag, or none (no If-Match) where the server named none, so no read fails with ESTALE on the
+     * ETag of an object that is gone.
+     */
+    private void takeCopiedEtags(String dst, Map<String, String> etags) {
+        for (S3Node n : byPath.values()) {
+            if (n.type != FileType.DIRECTORY && n.path.startsWith(dst + "/")) {
+                String etag = etags.get(fileKey(n.path));
+                if (etag != null) {
+                    synchronized (n) {
+                        n.etag = etag.isEmpty() ? null : etag;
+                    }
+                }
+            }
         }
     }
 
