@@ -96,6 +96,11 @@ public final class BackendOptions {
     @Option(names = {"--path-style", "--s3-path-style"}, description = "s3: path-style addressing (most non-AWS servers).")
     boolean pathStyle;
 
+    @Option(names = {"--no-sign-request", "--s3-no-sign-request"},
+            description = "s3: send requests unsigned, without credentials: a public bucket (add --readonly"
+                    + " unless the bucket takes anonymous writes).")
+    boolean noSignRequest;
+
     @Option(names = {"--cache-dir", "--s3-cache-dir"}, paramLabel = "DIR",
             description = "s3: where staging files of files being written and the chunk cache live.")
     Path cacheDir;
@@ -203,7 +208,8 @@ public final class BackendOptions {
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
                         .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts())
-                        .trustListedAttrs(s3TrustListings).uploadChecksums(uploadChecksums());
+                        .trustListedAttrs(s3TrustListings).uploadChecksums(uploadChecksums())
+                        .anonymous(noSignRequest);
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }

@@ -226,7 +226,9 @@ public final class S3Backend implements StorageBackend {
             }
             String what = switch (S3Errors.toErrno(e)) {
                 case ENOENT -> missingBucketOrNotS3(client, o, where);
-                case EACCES -> "is not accessible with these credentials: check AWS_PROFILE / access keys";
+                case EACCES -> o.anonymous()
+                        ? "refuses unsigned requests (not a public bucket): drop --no-sign-request and give credentials"
+                        : "is not accessible with these credentials: check AWS_PROFILE / access keys";
                 default -> "cannot be reached (" + cause + "): check --s3-endpoint, "
                         + "--s3-region and the network";
             };

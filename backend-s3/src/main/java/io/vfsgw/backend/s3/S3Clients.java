@@ -2,6 +2,7 @@ package io.vfsgw.backend.s3;
 
 import java.time.Duration;
 import java.util.List;
+import software.amazon.awssdk.auth.credentials.AnonymousCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
@@ -99,6 +100,9 @@ public final class S3Clients {
     }
 
     private static AwsCredentialsProvider credentials(S3Options o) {
+        if (o.anonymous()) {
+            return AnonymousCredentialsProvider.create();   // unsigned requests
+        }
         return o.accessKeyId() != null
                 ? StaticCredentialsProvider.create(AwsBasicCredentials.create(o.accessKeyId(), o.secretAccessKey()))
                 : DefaultCredentialsProvider.create();

@@ -40,6 +40,7 @@ import java.util.Objects;
  *                        metadataTtl instead of reading its metadata at the first stat (faster
  *                        find/du; right only when objects carry no mode/owner metadata; docs/s3.md)
  * @param uploadChecksums whether uploads carry the SDK's streaming CRC32 checksum (docs/s3.md#upload-checksums)
+ * @param anonymous       send requests unsigned, without looking for credentials (public buckets)
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
@@ -47,7 +48,8 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
                         int listPageSize, int maxRenameKeys, int maxConnections, int maxRetries,
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
                         boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient,
-                        int maxParts, boolean trustListedAttrs, UploadChecksums uploadChecksums) {
+                        int maxParts, boolean trustListedAttrs, UploadChecksums uploadChecksums,
+                        boolean anonymous) {
 
     /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
     public enum HttpClient {
@@ -92,6 +94,9 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         }
         if ((accessKeyId == null) != (secretAccessKey == null)) {
             throw new IllegalArgumentException("give both S3 access key id and secret key, or neither");
+        }
+        if (anonymous && accessKeyId != null) {
+            throw new IllegalArgumentException("unsigned (anonymous) requests and an access key exclude each other");
         }
         if (cacheSize < 0 || chunkSize < 4096) {
             throw new IllegalArgumentException("S3 cache size must be >= 0 and chunk size >= 4 KiB, not "
@@ -144,6 +149,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.maxParts = maxParts;
         b.trustListedAttrs = trustListedAttrs;
         b.uploadChecksums = uploadChecksums;
+        b.anonymous = anonymous;
         return b;
     }
 
@@ -180,6 +186,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private int maxParts = Uploads.MAX_PARTS;
         private boolean trustListedAttrs;
         private UploadChecksums uploadChecksums = UploadChecksums.AUTO;
+        private boolean anonymous;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -210,12 +217,13 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder maxParts(int v) { maxParts = v; return this; }
         public Builder trustListedAttrs(boolean v) { trustListedAttrs = v; return this; }
         public Builder uploadChecksums(UploadChecksums v) { uploadChecksums = v; return this; }
+        public Builder anonymous(boolean v) { anonymous = v; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs, uploadChecksums);
+                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs, uploadChecksums, anonymous);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */

@@ -28,11 +28,14 @@ public final class S3ProxyFixture implements AutoCloseable {
 
     public final Path root;
     private final int port;
+    /** Serves without authentication, as a public bucket is served to unsigned requests. */
+    private final boolean anonymous;
     private S3Proxy proxy;
 
-    private S3ProxyFixture(Path root, int port) {
+    private S3ProxyFixture(Path root, int port, boolean anonymous) {
         this.root = root;
         this.port = port;
+        this.anonymous = anonymous;
     }
 
     private static S3ProxyFixture shared;
@@ -58,16 +61,28 @@ public final class S3ProxyFixture implements AutoCloseable {
 
     public static S3ProxyFixture start() throws Exception {
         Path root = Files.createTempDirectory("s3proxy");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        S3ProxyFixture f = new S3ProxyFixture(root, port);
+        S3ProxyFixture f = new S3ProxyFixture(root, freePort(), false);
         f.startServer();
         try (S3AsyncClient c = f.client(List.of())) {
             c.createBucket(b -> b.bucket(BUCKET)).join();
         }
         return f;
+    }
+
+    /**
+     * A second server over another's directory that takes unsigned requests: the same buckets
+     * and objects, public. Closing it stops the server and leaves the directory to its owner.
+     */
+    public static S3ProxyFixture anonymousView(S3ProxyFixture owner) throws Exception {
+        S3ProxyFixture f = new S3ProxyFixture(owner.root, freePort(), true);
+        f.startServer();
+        return f;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     public URI endpoint() {
@@ -78,7 +93,8 @@ public final class S3ProxyFixture implements AutoCloseable {
         proxy = S3Proxy.builder()
                 .blobStore(new FilesystemNio2BlobStore(root.toString()))
                 .endpoint(endpoint())
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET)
+                .awsAuthentication(anonymous ? AuthenticationType.NONE : AuthenticationType.AWS_V2_OR_V4,
+                        anonymous ? null : ACCESS, anonymous ? null : SECRET)
                 .build();
         proxy.start();
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
@@ -121,6 +137,9 @@ public final class S3ProxyFixture implements AutoCloseable {
             } catch (Exception e) {
                 throw new IOException("stopping S3Proxy", e);
             }
+        }
+        if (anonymous) {
+            return;   // the directory is the owner's
         }
         try (Stream<Path> s = Files.walk(root)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> {
