@@ -101,6 +101,19 @@ public final class BackendOptions {
                     + " unless the bucket takes anonymous writes).")
     boolean noSignRequest;
 
+    @Option(names = {"--storage-class", "--s3-storage-class"}, paramLabel = "CLASS",
+            description = "s3: storage class of every object written, copied or renamed (STANDARD_IA,"
+                    + " INTELLIGENT_TIERING, ...); default: the bucket's.")
+    String storageClass;
+
+    @Option(names = {"--sse", "--s3-sse"}, paramLabel = "AES256|aws:kms|aws:kms:dsse",
+            description = "s3: server-side encryption of every object written, copied or renamed; default: the bucket's.")
+    String sse;
+
+    @Option(names = {"--sse-kms-key-id", "--s3-sse-kms-key-id"}, paramLabel = "KEY",
+            description = "s3: the KMS key (id, ARN or alias) of --sse aws:kms; default: the account's S3 key.")
+    String sseKmsKeyId;
+
     @Option(names = {"--cache-dir", "--s3-cache-dir"}, paramLabel = "DIR",
             description = "s3: where staging files of files being written and the chunk cache live.")
     Path cacheDir;
@@ -209,7 +222,7 @@ public final class BackendOptions {
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
                         .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts())
                         .trustListedAttrs(s3TrustListings).uploadChecksums(uploadChecksums())
-                        .anonymous(noSignRequest);
+                        .anonymous(noSignRequest).storageClass(storageClass).serverSideEncryption(sse, sseKmsKeyId);
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }

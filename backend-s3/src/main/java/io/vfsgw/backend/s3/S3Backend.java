@@ -1233,8 +1233,8 @@ public final class S3Backend implements StorageBackend {
                     keepEtag(etags, to, Uploads.copy(s3, o, obj.key(), to, obj.size(), null, null));
                     continue;
                 }
-                window.add(s3.copyObject(b -> b.sourceBucket(o.bucket()).sourceKey(obj.key())
-                                .destinationBucket(o.bucket()).destinationKey(to))
+                window.add(s3.copyObject(b -> Uploads.placed(b.sourceBucket(o.bucket()).sourceKey(obj.key())
+                                .destinationBucket(o.bucket()).destinationKey(to), o))
                         .thenAccept(r -> keepEtag(etags, to, r.copyObjectResult() == null ? null
                                 : r.copyObjectResult().eTag())));
                 if (window.size() >= 4 * o.maxInflightParts()) {

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import software.amazon.awssdk.services.s3.model.StorageClass;
 
 /**
  * Everything the S3 backend can be told. Build with {@link #builder(String)}; every field but the
@@ -41,6 +42,10 @@ import java.util.Objects;
  *                        find/du; right only when objects carry no mode/owner metadata; docs/s3.md)
  * @param uploadChecksums whether uploads carry the SDK's streaming CRC32 checksum (docs/s3.md#upload-checksums)
  * @param anonymous       send requests unsigned, without looking for credentials (public buckets)
+ * @param storageClass    storage class of every object written or copied, or null for the bucket's default
+ * @param sse             server-side encryption of every object written or copied (AES256, aws:kms,
+ *                        aws:kms:dsse), or null for the bucket's default
+ * @param sseKmsKeyId     the KMS key of aws:kms encryption, or null for the account's default key
  */
 public record S3Options(String bucket, String prefix, URI endpoint, String region, boolean pathStyle,
                         boolean readonly, Path cacheDir, String accessKeyId, String secretAccessKey,
@@ -49,7 +54,7 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
                         Duration attemptTimeout, Duration callTimeout, Duration metadataTtl,
                         boolean listingLookups, long cacheSize, int chunkSize, HttpClient httpClient,
                         int maxParts, boolean trustListedAttrs, UploadChecksums uploadChecksums,
-                        boolean anonymous) {
+                        boolean anonymous, String storageClass, String sse, String sseKmsKeyId) {
 
     /** The two implementations behind {@code S3AsyncClient}; the backend sees only the interface. */
     public enum HttpClient {
@@ -71,6 +76,9 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         /** Only where an operation requires one (DeleteObjects), as the SDK did before 2.30. */
         OFF
     }
+
+    /** The server-side encryptions a request may ask for (SSE-C, with keys of the client's, is not offered). */
+    public static final java.util.List<String> SSE_KINDS = java.util.List.of("AES256", "aws:kms", "aws:kms:dsse");
 
     /** S3 refuses parts under 5 MiB (except the last). */
     public static final int MIN_PART_SIZE = 5 << 20;
@@ -94,6 +102,16 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         }
         if ((accessKeyId == null) != (secretAccessKey == null)) {
             throw new IllegalArgumentException("give both S3 access key id and secret key, or neither");
+        }
+        if (storageClass != null && StorageClass.fromValue(storageClass) == StorageClass.UNKNOWN_TO_SDK_VERSION) {
+            throw new IllegalArgumentException("unknown S3 storage class '" + storageClass + "': one of "
+                    + StorageClass.knownValues());
+        }
+        if (sse != null && !SSE_KINDS.contains(sse)) {
+            throw new IllegalArgumentException("unknown S3 server-side encryption '" + sse + "': one of " + SSE_KINDS);
+        }
+        if (sseKmsKeyId != null && (sse == null || !sse.startsWith("aws:kms"))) {
+            throw new IllegalArgumentException("a KMS key id needs aws:kms or aws:kms:dsse encryption");
         }
         if (anonymous && accessKeyId != null) {
             throw new IllegalArgumentException("unsigned (anonymous) requests and an access key exclude each other");
@@ -150,6 +168,9 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         b.trustListedAttrs = trustListedAttrs;
         b.uploadChecksums = uploadChecksums;
         b.anonymous = anonymous;
+        b.storageClass = storageClass;
+        b.sse = sse;
+        b.sseKmsKeyId = sseKmsKeyId;
         return b;
     }
 
@@ -187,6 +208,9 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         private boolean trustListedAttrs;
         private UploadChecksums uploadChecksums = UploadChecksums.AUTO;
         private boolean anonymous;
+        private String storageClass;
+        private String sse;
+        private String sseKmsKeyId;
 
         private Builder(String bucket) {
             this.bucket = bucket;
@@ -218,12 +242,15 @@ public record S3Options(String bucket, String prefix, URI endpoint, String regio
         public Builder trustListedAttrs(boolean v) { trustListedAttrs = v; return this; }
         public Builder uploadChecksums(UploadChecksums v) { uploadChecksums = v; return this; }
         public Builder anonymous(boolean v) { anonymous = v; return this; }
+        public Builder storageClass(String v) { storageClass = v; return this; }
+        public Builder serverSideEncryption(String kind, String kmsKeyId) { sse = kind; sseKmsKeyId = kmsKeyId; return this; }
 
         public S3Options build() {
             return new S3Options(bucket, prefix, endpoint, region, pathStyle, readonly, cacheDir, accessKeyId,
                     secretAccessKey, defaultUid, defaultGid, partSize, maxInflightParts, readAheadMax, listPageSize,
                     maxRenameKeys, maxConnections, maxRetries, attemptTimeout, callTimeout, metadataTtl,
-                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs, uploadChecksums, anonymous);
+                    listingLookups, cacheSize, chunkSize, httpClient, maxParts, trustListedAttrs, uploadChecksums, anonymous,
+                    storageClass, sse, sseKmsKeyId);
         }
 
         /** The mounting user's uid/gid: the owner of /proc/self is this process's user. */

@@ -12,8 +12,11 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
 /** The S3 write requests: single PUT, multipart upload, and (multipart) copy. Blocking helpers. */
 final class Uploads {
@@ -75,11 +78,26 @@ final class Uploads {
         return Math.max(o.partSize(), (needed + mib - 1) / mib * mib);
     }
 
+    // Storage class and encryption go on every request that makes an object, copies included: S3
+    // gives a copy the bucket's defaults, not its source's settings.
+
+    static PutObjectRequest.Builder placed(PutObjectRequest.Builder b, S3Options o) {
+        return b.storageClass(o.storageClass()).serverSideEncryption(o.sse()).ssekmsKeyId(o.sseKmsKeyId());
+    }
+
+    static CreateMultipartUploadRequest.Builder placed(CreateMultipartUploadRequest.Builder b, S3Options o) {
+        return b.storageClass(o.storageClass()).serverSideEncryption(o.sse()).ssekmsKeyId(o.sseKmsKeyId());
+    }
+
+    static CopyObjectRequest.Builder placed(CopyObjectRequest.Builder b, S3Options o) {
+        return b.storageClass(o.storageClass()).serverSideEncryption(o.sse()).ssekmsKeyId(o.sseKmsKeyId());
+    }
+
     static String put(S3AsyncClient s3, S3Options o, String key, Map<String, String> meta, String contentType,
                       AsyncRequestBody body) throws FsException {
         try {
-            return s3.putObject(b -> b.bucket(o.bucket()).key(key).metadata(meta).contentType(contentType)
-                    .contentLength(body.contentLength().orElseThrow()), body).join().eTag();
+            return s3.putObject(b -> placed(b.bucket(o.bucket()).key(key).metadata(meta).contentType(contentType)
+                    .contentLength(body.contentLength().orElseThrow()), o), body).join().eTag();
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "PUT " + key);
         }
@@ -88,8 +106,8 @@ final class Uploads {
     static String createMultipart(S3AsyncClient s3, S3Options o, String key, Map<String, String> meta)
             throws FsException {
         try {
-            return s3.createMultipartUpload(b -> b.bucket(o.bucket()).key(key).metadata(meta)
-                    .contentType(FILE_CONTENT_TYPE)).join().uploadId();
+            return s3.createMultipartUpload(b -> placed(b.bucket(o.bucket()).key(key).metadata(meta)
+                    .contentType(FILE_CONTENT_TYPE), o)).join().uploadId();
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "CreateMultipartUpload " + key);
         }
@@ -138,7 +156,7 @@ final class Uploads {
         try {
             if (size <= singleCopyLimit) {
                 return s3.copyObject(b -> {
-                    b.sourceBucket(o.bucket()).sourceKey(src).destinationBucket(o.bucket()).destinationKey(dst);
+                    placed(b.sourceBucket(o.bucket()).sourceKey(src).destinationBucket(o.bucket()).destinationKey(dst), o);
                     if (meta != null) {
                         b.metadataDirective(MetadataDirective.REPLACE).metadata(meta).contentType(contentType);
                     }
@@ -165,8 +183,8 @@ final class Uploads {
         String finalCt = ct;
         String uploadId;
         try {
-            uploadId = s3.createMultipartUpload(b -> b.bucket(o.bucket()).key(dst).metadata(finalMeta)
-                    .contentType(finalCt)).join().uploadId();
+            uploadId = s3.createMultipartUpload(b -> placed(b.bucket(o.bucket()).key(dst).metadata(finalMeta)
+                    .contentType(finalCt), o)).join().uploadId();
         } catch (RuntimeException e) {
             throw S3Errors.toFsException(e, "CreateMultipartUpload " + dst);
         }

@@ -36,7 +36,7 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 class S3rverIT {
     private static final String ACCESS = "S3RVER";   // s3rver's fixed credentials
     private static final Pattern LISTENING = Pattern.compile("S3rver listening on 127\\.0\\.0\\.1:(\\d+)");
-    private static final List<String> BUCKETS = List.of("vfsgw-crt", "vfsgw-netty", "checksums");
+    private static final List<String> BUCKETS = List.of("vfsgw-crt", "vfsgw-netty", "checksums", "placed");
 
     @TempDir
     static Path data;
@@ -138,6 +138,25 @@ class S3rverIT {
                     assertEquals(body.length, stored, "auto: plain body");
                 } else {
                     assertEquals(true, stored > body.length, "on: s3rver kept the aws-chunked framing: " + stored);
+                }
+            }
+        }
+    }
+
+    /** --storage-class and --sse on the wire (S3Proxy refuses encryption, s3rver takes it). */
+    @Test
+    void storageClassAndEncryptionGoOnEveryRequestThatMakesAnObject() throws Exception {
+        try (FaultProxy proxy = new FaultProxy(endpoint.getPort())) {
+            S3Options o = options("placed").endpoint(proxy.endpoint()).prefix("placed/")
+                    .httpClient(S3Options.HttpClient.NETTY).storageClass("STANDARD_IA")
+                    .serverSideEncryption("aws:kms", "alias/vfsgw-test").build();
+            UploadHeadersIT.assertPlaced(o, proxy, List.of("x-amz-storage-class: standard_ia",
+                    "x-amz-server-side-encryption: aws:kms",
+                    "x-amz-server-side-encryption-aws-kms-key-id: alias/vfsgw-test"));
+            try (S3AsyncClient c = S3Clients.build(options("placed").build())) {
+                for (String key : List.of("placed/large", "placed/dir2/small")) {
+                    assertEquals("STANDARD_IA", c.headObject(h -> h.bucket("placed").key(key)).join().storageClassAsString(),
+                            key);
                 }
             }
         }
