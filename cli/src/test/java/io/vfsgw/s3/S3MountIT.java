@@ -61,6 +61,28 @@ class S3MountIT {
         sdk.close();
     }
 
+    /**
+     * A server that refuses an upload as not implemented (S3Proxy answers 501 to encryption) must
+     * fail every close(2), not only the first: the kernel takes ENOSYS from FLUSH to mean "this
+     * file system has no flush", returns success and never sends FLUSH again on the mount.
+     */
+    @Test
+    void aServerThatRefusesUploadsFailsEveryCloseNotOnlyTheFirst() throws Exception {
+        try (S3Mount m = S3Mount.vfsgw(server, "refused", tmp.resolve("cache"), "--sse", "AES256")) {
+            String out = sh("cd '" + m.dir() + "' && python3 -c '\n"
+                    + "import os, errno\n"
+                    + "for i in range(3):\n"
+                    + "    fd = os.open(\"f%d\" % i, os.O_CREAT | os.O_WRONLY, 0o644)\n"
+                    + "    os.write(fd, b\"data\")\n"
+                    + "    try:\n"
+                    + "        os.close(fd); print(\"closed\")\n"
+                    + "    except OSError as e:\n"
+                    + "        print(\"EOPNOTSUPP\" if e.errno == errno.EOPNOTSUPP else errno.errorcode[e.errno])\n"
+                    + "'");
+            assertEquals(List.of("EOPNOTSUPP", "EOPNOTSUPP", "EOPNOTSUPP"), List.of(out.strip().split("\n")), out);
+        }
+    }
+
     @Test
     void everyOperationWithChecksums() throws Exception {
         String prefix = "ops";

@@ -72,7 +72,10 @@ public final class S3Errors {
             case "InvalidRange" -> Errno.ENXIO;
             case "SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "InternalError",
                  "ServiceUnavailable" -> Errno.EIO;   // only reach us after the retries gave up
-            case "NotImplemented" -> Errno.ENOSYS;
+            // Never ENOSYS: the kernel reads it as "no such operation on this mount" and stops
+            // asking (FLUSH and FSYNC then succeed unasked, xattrs are off for good), while the
+            // server refused this one request.
+            case "NotImplemented" -> Errno.EOPNOTSUPP;
             default -> null;
         };
     }
@@ -84,7 +87,7 @@ public final class S3Errors {
             case 412 -> Errno.ESTALE;   // If-Match lost: the object changed under an open handle
             case 416 -> Errno.ENXIO;
             case 400 -> Errno.EINVAL;
-            case 405, 501 -> Errno.ENOSYS;
+            case 405, 501 -> Errno.EOPNOTSUPP;
             case 409 -> Errno.EBUSY;    // OperationAborted: a conflicting operation is in progress
             case 413 -> Errno.EFBIG;
             default -> Errno.EIO;       // throttling and 5xx arrive here only after the SDK's retries
