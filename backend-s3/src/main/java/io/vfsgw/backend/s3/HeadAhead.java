@@ -29,8 +29,12 @@ final class HeadAhead {
 
     private final S3AsyncClient s3;
     private final String bucket;
+    /** A HEAD started ahead, and when (System.nanoTime()). */
+    private record Ahead(CompletableFuture<HeadObjectResponse> head, long startedNs) {
+    }
+
     /** key -> the HEAD started ahead for it; each is handed out once, and expires with the metadata TTL. */
-    private final Cache<String, CompletableFuture<HeadObjectResponse>> started;
+    private final Cache<String, Ahead> started;
     /** directory path -> the last file HEADed in it, to see a walk in listing order. */
     private final Cache<String, FileName> lastHeaded;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
@@ -46,14 +50,24 @@ final class HeadAhead {
 
     /** The HEAD started ahead for {@code key}, or null; taking it removes it. */
     CompletableFuture<HeadObjectResponse> take(String key) {
-        return started.asMap().remove(key);
+        Ahead a = started.asMap().remove(key);
+        return a == null ? null : a.head;
+    }
+
+    /**
+     * As {@link #take}, but only a HEAD started at or after {@code sinceNs} (System.nanoTime():
+     * when the caller last learned the object); an older one is dropped.
+     */
+    CompletableFuture<HeadObjectResponse> takeStartedSince(String key, long sinceNs) {
+        Ahead a = started.asMap().remove(key);
+        return a != null && a.startedNs - sinceNs >= 0 ? a.head : null;
     }
 
     /** Drops what was read ahead for {@code key}: it changed through us since. */
     void forget(String key) {
-        CompletableFuture<HeadObjectResponse> f = started.asMap().remove(key);
-        if (f != null) {
-            f.cancel(false);
+        Ahead a = started.asMap().remove(key);
+        if (a != null) {
+            a.head.cancel(false);
         }
     }
 
@@ -84,6 +98,7 @@ final class HeadAhead {
             if (!inFlight.tryAcquire()) {
                 return;   // the store is busy enough: the rest are HEADed when they are asked for
             }
+            long startedNs = System.nanoTime();
             CompletableFuture<HeadObjectResponse> head;
             try {
                 head = s3.headObject(b -> b.bucket(bucket).key(key));
@@ -92,7 +107,7 @@ final class HeadAhead {
                 throw ex;
             }
             head.whenComplete((r, err) -> inFlight.release());
-            started.put(key, head);
+            started.put(key, new Ahead(head, startedNs));
         }
     }
 

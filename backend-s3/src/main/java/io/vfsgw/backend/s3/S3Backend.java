@@ -645,14 +645,16 @@ public final class S3Backend implements StorageBackend {
 
     /**
      * HEAD of a file, taken from {@link HeadAhead} when one was started for it and nothing we know
-     * about the object is newer (no node for the path, or one that has not seen the object's
-     * metadata); then lets HeadAhead look further down the listing.
+     * about the object is newer: no node for the path, one that has not seen the object's
+     * metadata, or one that last learned the object before that HEAD started (a walk that opens
+     * each file it lists, as diff -r and cp do, revalidates at open what a HEAD ahead just read).
+     * Then lets HeadAhead look further down the listing.
      */
     private Found headFile(String path) throws FsException {
         String key = fileKey(path);
         S3Node known = byPath.get(path);
         CompletableFuture<HeadObjectResponse> ahead = known == null || known.otherMeta == null
-                ? headAhead.take(key) : null;
+                ? headAhead.take(key) : headAhead.takeStartedSince(key, known.attrExpiresNs - ttlNs);
         HeadObjectResponse h;
         try {
             h = (ahead != null ? ahead : s3.headObject(b -> b.bucket(o.bucket()).key(key))).join();

@@ -116,6 +116,41 @@ class S3FaultIT {
                 + files * LATENCY_MS + " ms");
     }
 
+    /**
+     * diff -r or cp over files whose metadata we already read: past the metadata timeout each open
+     * revalidates its file, and in listing order HeadAhead reads the next ones ahead. Those HEADs
+     * started after we last learned the files, so the opens must take them: one HEAD per file, not
+     * one ahead and one more at its open.
+     */
+    @Test
+    void reopeningKnownFilesInListingOrderTakesTheHeadsReadAhead() throws Exception {
+        int files = 40;
+        for (int i = 0; i < files; i++) {
+            String key = String.format("reopen/d/f%03d", i);
+            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
+        }
+        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix("reopen/")
+                .metadataTtl(java.time.Duration.ofMillis(300)).build(), client);
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        List<FileName> names = new ArrayList<>();
+        for (String n : CoreOps.names(b, dir)) {
+            names.add(FileName.of(n));
+        }
+        for (FileName n : names) {
+            b.getattr(CTX, b.lookup(CTX, dir, n).nodeId(), 0);   // every file's metadata read once
+        }
+        Thread.sleep(400);   // past the metadata timeout: every open revalidates
+        assertEquals(files, CoreOps.names(b, dir).size());
+        counter.reset();
+        for (FileName n : names) {
+            long node = b.lookup(CTX, dir, n).nodeId();
+            long fh = b.open(CTX, node, OpenFlags.O_RDONLY).fh();
+            b.release(CTX, node, fh, 0, 0);
+        }
+        assertEquals(files, counter.get("HeadObject"), "one HEAD per file: " + counter.snapshot());
+        b.close();
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
