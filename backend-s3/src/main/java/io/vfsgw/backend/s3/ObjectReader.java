@@ -48,6 +48,8 @@ final class ObjectReader implements AutoCloseable {
     private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock(true);
     /** Size of the previous READ: the unit of "a little out of order". */
     private int lastLen;
+    /** The whole object, fetched before the handle was opened (HeadAhead), or null: then no GET at all. */
+    private final ByteBuffer whole;
 
     ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o) {
         this(s3, bucket, key, etag, size, o, null);
@@ -55,6 +57,16 @@ final class ObjectReader implements AutoCloseable {
 
     /** {@code cache} may be null (no cache); an object without ETag is never cached. */
     ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o, ChunkCache cache) {
+        this(s3, bucket, key, etag, size, o, cache, null);
+    }
+
+    /** {@code whole}: the object's {@code size} bytes as of {@code etag}, read from instead of S3; or null. */
+    ObjectReader(S3AsyncClient s3, String bucket, String key, String etag, long size, S3Options o, ChunkCache cache,
+                 ByteBuffer whole) {
+        if (whole != null && whole.remaining() != size) {
+            throw new IllegalArgumentException("whole object of " + whole.remaining() + " bytes for size " + size);
+        }
+        this.whole = whole;
         this.cache = etag == null ? null : cache;
         this.objectId = this.cache == null ? null : ChunkCache.objectId(key, etag);
         this.filler = this.cache == null ? null : this.cache.new Filler(objectId, size);
@@ -89,6 +101,11 @@ final class ObjectReader implements AutoCloseable {
             return;
         }
         int want = (int) Math.min(sink.remaining(), size - offset);
+        if (whole != null) {
+            int from = whole.position() + (int) offset;
+            sink.put(whole.duplicate().limit(from + want).position(from));
+            return;
+        }
         if (cache != null && cache.read(objectId, size, offset, want, sink)) {
             expectedOffset = offset + want;
             return;

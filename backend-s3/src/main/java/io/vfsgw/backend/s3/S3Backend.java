@@ -27,6 +27,7 @@ import io.vfsgw.spi.XattrNames;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -86,6 +87,8 @@ public final class S3Backend implements StorageBackend {
 
     private final ConcurrentHashMap<Long, S3Node> nodes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, S3Node> byPath = new ConcurrentHashMap<>();
+    /** Files created here and not yet uploaded (S3Node.localOnly), found without scanning every node. */
+    private final Set<S3Node> localOnlyNodes = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(ROOT_ID + 1);
     private final AtomicLong nextFh = new AtomicLong(1);
     private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
@@ -134,6 +137,9 @@ public final class S3Backend implements StorageBackend {
         final S3Node node;
         final int flags;
         ObjectReader reader;
+        /** The file's bytes fetched ahead of this open (HeadAhead), as of bodyEtag; or null. */
+        ByteBuffer body;
+        String bodyEtag;
         List<DirEntry> snapshot;
         String dirPath;
 
@@ -340,6 +346,21 @@ public final class S3Backend implements StorageBackend {
             }
             nodes.remove(n.id, n);
             byPath.remove(n.path, n);
+            localOnlyNodes.remove(n);
+        }
+    }
+
+    /**
+     * Marks a file as created here and not yet in S3 (or no longer so). Such files are few, and
+     * listings and rmdir look for them in {@link #localOnlyNodes}: scanning every node per listing
+     * cost a fifth of the gateway's CPU in a diff -r of 1,000 directories.
+     */
+    private void localOnly(S3Node n, boolean local) {
+        n.localOnly = local;
+        if (local) {
+            localOnlyNodes.add(n);
+        } else {
+            localOnlyNodes.remove(n);
         }
     }
 
@@ -662,10 +683,7 @@ public final class S3Backend implements StorageBackend {
             throw S3Errors.toFsException(e, "HEAD " + key);
         }
         String dir = parentOf(path);
-        ConcurrentSkipListMap<FileName, Listed> listing = cachedListing(dir);
-        if (listing != null) {
-            headAhead.headed(dir, leafOf(path), listing, name -> fileKey(child(dir, name)));
-        }
+        headAhead.headed(dir, leafOf(path), name -> fileKey(child(dir, name)));
         S3Metadata meta = S3Metadata.parse(h.metadata());
         return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(),
                 meta, false);
@@ -981,7 +999,7 @@ public final class S3Backend implements StorageBackend {
                     n.writer = null;
                 }
                 n.unlinked = true;
-                n.localOnly = false;
+                localOnly(n, false);
             }
         } else {
             Found f = find(path);   // ENOENT / EISDIR need an answer before we delete blindly
@@ -1020,7 +1038,7 @@ public final class S3Backend implements StorageBackend {
             throw FsException.of(Errno.ENOTDIR);
         }
         String prefix = dirPrefix(path);
-        for (S3Node local : byPath.values()) {
+        for (S3Node local : localOnlyNodes) {
             if (local.localOnly && local.path.startsWith(path + "/")) {
                 throw FsException.of(Errno.ENOTEMPTY);
             }
@@ -1145,7 +1163,7 @@ public final class S3Backend implements StorageBackend {
                     boolean wasInS3 = !n.localOnly;
                     String etag = n.writer.commit(fileKey(dst), metaOf(n, n.attr));
                     n.etag = etag;
-                    n.localOnly = false;
+                    localOnly(n, false);
                     if (wasInS3) {
                         delete(fileKey(src));
                     }
@@ -1324,6 +1342,7 @@ public final class S3Backend implements StorageBackend {
         S3Node old = byPath.remove(dst);
         if (old != null) {
             old.unlinked = true;
+            localOnly(old, false);   // replaced: its staged data is no file of the tree any more
         }
         for (S3Node n : new ArrayList<>(byPath.values())) {
             String p = n.path;
@@ -1370,6 +1389,7 @@ public final class S3Backend implements StorageBackend {
     private void remember(String dirPath, ConcurrentSkipListMap<FileName, Listed> listing) {
         listings.put(dirPath, listing);
         listedSizes.put(dirPath, listing.size());
+        headAhead.listed(dirPath, listing);
     }
 
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
@@ -1452,7 +1472,7 @@ public final class S3Backend implements StorageBackend {
             throw FsException.of(Errno.ENOENT);
         }
         // Files created here and not yet uploaded exist too.
-        for (S3Node n : byPath.values()) {
+        for (S3Node n : localOnlyNodes) {
             if (n.localOnly && parentOf(n.path).equals(dirPath) && !n.path.isEmpty()) {
                 FileName name = FileName.literal(n.path.substring(n.path.lastIndexOf('/') + 1));
                 out.putIfAbsent(name, new Listed(name, false, 0, nowNs(), ""));
@@ -1527,7 +1547,7 @@ public final class S3Backend implements StorageBackend {
             n.attr = new Attr(a.ino(), size, (size + 511) / 512, a.atimeNs(), a.mtimeNs(), a.ctimeNs(), a.mode(),
                     a.nlink(), a.uid(), a.gid(), a.rdev(), a.blksize());
             n.etag = etag;
-            n.localOnly = false;
+            localOnly(n, false);
             n.attrExpiresNs = System.nanoTime() + ttlNs;
             added(n.path, false, w.size(), etag);
         }
@@ -1560,8 +1580,16 @@ public final class S3Backend implements StorageBackend {
             keep = n.writer == null && n.etag != null && n.etag.equals(n.openedEtag);
             n.openedEtag = n.etag;
         }
+        Handle h = new Handle(n, flags);
+        if (!write) {
+            headAhead.opened(parentOf(n.path), leafOf(n.path));
+            synchronized (n) {
+                h.body = n.writer == null ? headAhead.takeBody(fileKey(n.path), n.etag) : null;
+                h.bodyEtag = n.etag;
+            }
+        }
         long fh = nextFh.getAndIncrement();
-        handles.put(fh, new Handle(n, flags));
+        handles.put(fh, h);
         return OpenResult.of(fh).withKeepCache(keep);
     }
 
@@ -1579,7 +1607,7 @@ public final class S3Backend implements StorageBackend {
                 n.writer.discard();
             }
             n.writer = null;
-            n.localOnly = true;
+            localOnly(n, true);
             n.unlinked = false;
             n.attr = new Attr(n.id, 0, 0, now, now, now, FileType.REGULAR.modeBits() | (mode & 07777), 1,
                     ctx.uid(), ctx.gid(), 0, BLKSIZE);
@@ -1613,7 +1641,11 @@ public final class S3Backend implements StorageBackend {
                 return;
             }
             if (h.reader == null) {
-                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o, chunks);
+                // bytes fetched ahead serve the handle only if the object is still the one they came from
+                ByteBuffer whole = h.body != null && h.bodyEtag.equals(n.etag) && h.body.remaining() == n.attr.size()
+                        ? h.body : null;
+                h.body = null;
+                h.reader = new ObjectReader(s3, o.bucket(), fileKey(n.path), n.etag, n.attr.size(), o, chunks, whole);
             }
             reader = h.reader;
         }

@@ -112,6 +112,7 @@ class S3FaultIT {
         int heads = counter.get("HeadObject");
         System.out.printf("S3FaultIT: %d files' metadata %d ms away: %d ms, %d HEADs%n", files, LATENCY_MS, ms, heads);
         assertEquals(files, heads, "one HEAD per file");
+        assertEquals(0, counter.get("GetObject"), "a walk that opens nothing fetches no data");
         assertTrue(ms < files * LATENCY_MS / 3, "walk took " + ms + " ms; one HEAD after another would take "
                 + files * LATENCY_MS + " ms");
     }
@@ -119,8 +120,8 @@ class S3FaultIT {
     /**
      * diff -r or cp over files whose metadata we already read: past the metadata timeout each open
      * revalidates its file, and in listing order HeadAhead reads the next ones ahead. Those HEADs
-     * started after we last learned the files, so the opens must take them: one HEAD per file, not
-     * one ahead and one more at its open.
+     * started after we last learned the files, so the opens must take them: one request per file,
+     * not one ahead and one more at its open.
      */
     @Test
     void reopeningKnownFilesInListingOrderTakesTheHeadsReadAhead() throws Exception {
@@ -147,7 +148,50 @@ class S3FaultIT {
             long fh = b.open(CTX, node, OpenFlags.O_RDONLY).fh();
             b.release(CTX, node, fh, 0, 0);
         }
-        assertEquals(files, counter.get("HeadObject"), "one HEAD per file: " + counter.snapshot());
+        // a walk that opens is taken for one that reads: small files ahead come by GET, with their metadata
+        assertEquals(files, counter.get("HeadObject") + counter.get("GetObject"),
+                "one request per file: " + counter.snapshot());
+        b.close();
+    }
+
+    /**
+     * diff -r, cp -r or a job reading a dataset of small files: lookup, stat, open and read of every
+     * file in listing order. Once two files in a row were opened, the small files ahead are fetched
+     * whole by GET instead of HEAD, and their opens read those bytes: one request per file where
+     * it was a HEAD and a GET, and in parallel instead of one after another. A large file still
+     * streams on its own GETs. Every byte read must be the file's.
+     */
+    @Test
+    void aWalkThatReadsSmallFilesFetchesEachWithOneRequest() throws Exception {
+        int files = 100;
+        int large = 60;   // one file over the size fetched whole
+        List<byte[]> data = new ArrayList<>();
+        List<CompletableFuture<?>> puts = new ArrayList<>();
+        for (int i = 0; i < files; i++) {
+            byte[] bytes = random(i == large ? HeadAhead.SMALL_OBJECT + 5000 : i * 37, 100 + i);
+            data.add(bytes);
+            String key = String.format("reading/d/f%03d", i);
+            puts.add(raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromBytes(bytes)));
+        }
+        CompletableFuture.allOf(puts.toArray(new CompletableFuture[0])).join();
+        S3Backend b = backend("reading/");
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        assertEquals(files, CoreOps.names(b, dir).size());
+        proxy.latencyMs = 20;
+        counter.reset();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < files; i++) {
+            long node = b.lookup(CTX, dir, FileName.of(String.format("f%03d", i))).nodeId();
+            assertEquals(data.get(i).length, b.getattr(CTX, node, 0).size());
+            assertArrayEquals(data.get(i), CoreOps.read(b, node, 0, data.get(i).length), "f" + i);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("S3FaultIT: %d small files read in listing order 20 ms away: %d ms, %s%n", files, ms,
+                counter.snapshot());
+        assertEquals(files, counter.get("GetObject"), "one GET per file: " + counter.snapshot());
+        assertEquals(3, counter.get("HeadObject"), "the first two files, and the large one: " + counter.snapshot());
+        assertTrue(ms < files * 20, "walk took " + ms + " ms; a request per file one after another takes "
+                + files * 20 + " ms");
         b.close();
     }
 
