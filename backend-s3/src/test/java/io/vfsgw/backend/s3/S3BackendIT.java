@@ -186,6 +186,24 @@ class S3BackendIT {
 
     // ------------------------------------------------------------ tests
 
+    /**
+     * A file created here and not yet uploaded, replaced by a rename of another such file, is no
+     * longer a file of the tree: once the survivor is unlinked the directory is empty and goes.
+     */
+    @Test
+    void aNotYetUploadedFileReplacedByARenameLeavesNothingBehind() throws Exception {
+        S3Backend b = backend();
+        long d = b.mkdir(CTX, ROOT, FileName.of("d"), 0755, 022).nodeId();
+        CreateResult a = b.create(CTX, d, FileName.of("a"), 0644, OpenFlags.O_WRONLY, 022);
+        CreateResult c = b.create(CTX, d, FileName.of("c"), 0644, OpenFlags.O_WRONLY, 022);
+        b.rename(CTX, d, FileName.of("c"), d, FileName.of("a"), 0);
+        b.release(CTX, a.entry().nodeId(), a.open().fh(), 0, 0);
+        b.release(CTX, c.entry().nodeId(), c.open().fh(), 0, 0);
+        b.unlink(CTX, d, FileName.of("a"));
+        b.rmdir(CTX, ROOT, FileName.of("d"));
+        assertEquals(Errno.ENOENT, assertThrows(FsException.class, () -> b.lookup(CTX, ROOT, FileName.of("d"))).errno());
+    }
+
     @Test
     void everySpiOperation() throws Exception {
         S3Backend b = backend();
