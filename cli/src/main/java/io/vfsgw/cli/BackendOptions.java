@@ -11,6 +11,7 @@ import io.vfsgw.backend.s3.S3Module;
 import io.vfsgw.backend.s3.S3Options;
 import java.net.URI;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The --backend selector and every backend's prefixed options; turns them into the backend's Guice module. */
@@ -101,18 +102,8 @@ public final class BackendOptions {
                     + " unless the bucket takes anonymous writes).")
     boolean noSignRequest;
 
-    @Option(names = {"--storage-class", "--s3-storage-class"}, paramLabel = "CLASS",
-            description = "s3: storage class of every object written, copied or renamed (STANDARD_IA,"
-                    + " INTELLIGENT_TIERING, ...); default: the bucket's.")
-    String storageClass;
-
-    @Option(names = {"--sse", "--s3-sse"}, paramLabel = "AES256|aws:kms|aws:kms:dsse",
-            description = "s3: server-side encryption of every object written, copied or renamed; default: the bucket's.")
-    String sse;
-
-    @Option(names = {"--sse-kms-key-id", "--s3-sse-kms-key-id"}, paramLabel = "KEY",
-            description = "s3: the KMS key (id, ARN or alias) of --sse aws:kms; default: the account's S3 key.")
-    String sseKmsKeyId;
+    @Mixin
+    S3WriteOptions writes = new S3WriteOptions();
 
     @Option(names = {"--cache-dir", "--s3-cache-dir"}, paramLabel = "DIR",
             description = "s3: where staging files of files being written and the chunk cache live.")
@@ -122,12 +113,6 @@ public final class BackendOptions {
             description = "s3: the HTTP client: crt (AWS Common Runtime, native, faster) or netty (pure Java)"
                     + " (default: ${DEFAULT-VALUE}).")
     String s3HttpClient;
-
-    @Option(names = {"--upload-checksums", "--s3-upload-checksums"}, paramLabel = "auto|on|off", defaultValue = "auto",
-            description = "s3: send a CRC32 checksum with each upload (an aws-chunked trailer, which S3 checks);"
-                    + " auto: on for AWS, off with --endpoint, as servers that predate it may store its framing"
-                    + " as data (default: ${DEFAULT-VALUE}).")
-    String uploadChecksums;
 
     @Option(names = "--s3-part-size", paramLabel = "SIZE", defaultValue = "8M", converter = SizeConverter.class,
             description = "s3: multipart part size of uploads and the largest read-ahead GET, at least 5M"
@@ -221,8 +206,8 @@ public final class BackendOptions {
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
                         .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts())
-                        .trustListedAttrs(s3TrustListings).uploadChecksums(uploadChecksums())
-                        .anonymous(noSignRequest).storageClass(storageClass).serverSideEncryption(sse, sseKmsKeyId);
+                        .trustListedAttrs(s3TrustListings).anonymous(noSignRequest);
+                writes.applyTo(b);
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
                 }
@@ -255,14 +240,6 @@ public final class BackendOptions {
             throw new SetupException("--s3-inflight-parts must be between 1 and 64, not " + s3InflightParts);
         }
         return s3InflightParts;
-    }
-
-    private S3Options.UploadChecksums uploadChecksums() {
-        try {
-            return S3Options.UploadChecksums.valueOf(uploadChecksums.toUpperCase(java.util.Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new SetupException("--upload-checksums must be auto, on or off, not '" + uploadChecksums + "'");
-        }
     }
 
     private S3Options.HttpClient httpClient() {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,6 +66,10 @@ final class S3Command implements Runnable {
         @Option(names = "--upload", description = "Upload each file to its object (overwriting it), then delete it.")
         boolean upload;
 
+        /** As the gateway wrote: a bucket that demands encryption refuses anything else. */
+        @Mixin
+        S3WriteOptions writes = new S3WriteOptions();
+
         @Override
         public Integer call() throws IOException {
             PrintWriter out = spec.commandLine().getOut();
@@ -107,8 +112,13 @@ final class S3Command implements Runnable {
                     failed++;
                     continue;
                 }
-                S3Options o = S3Options.builder(b).endpoint(endpoint).region(region).pathStyle(pathStyle)
-                        .cacheDir(cacheDir).build();
+                S3Options o;
+                try {
+                    o = writes.applyTo(S3Options.builder(b).endpoint(endpoint).region(region).pathStyle(pathStyle)
+                            .cacheDir(cacheDir)).build();
+                } catch (IllegalArgumentException e) {
+                    throw new SetupException(e.getMessage());
+                }
                 try (S3AsyncClient s3 = S3Clients.build(o)) {
                     String etag = StagingRecovery.upload(s3, o, l);
                     out.println("  uploaded to s3://" + b + "/" + l.key() + " (ETag " + etag + "), staging file removed");
