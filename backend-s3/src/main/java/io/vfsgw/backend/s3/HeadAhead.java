@@ -26,7 +26,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  *
  * <p>Once two files that follow each other have also been opened ({@code diff -r}, {@code cp -r},
  * {@code grep -r}, a training job reading a dataset), the walk reads data: files of at most
- * {@link #SMALL_OBJECT} bytes are then fetched whole with a GET instead of a HEAD (the same one
+ * {@link #SMALL_OBJECT} bytes are then fetched with a ranged GET instead of a HEAD (the same one
  * request, carrying the same metadata), and the open that follows reads from those bytes instead
  * of sending its own GET. A walk that only looks ({@code ls -l}, {@code find}) never fetches data.
  */
@@ -49,15 +49,15 @@ final class HeadAhead {
     private static final long MAX_ORDER_ENTRIES = 1_000_000;
 
     /** A file's bytes fetched ahead, as of its ETag. */
-    record Body(String etag, ByteBuffer bytes) {
+    private record Body(String etag, ByteBuffer bytes) {
+    }
+
+    /** A HEAD (or a GET standing for one) started ahead, and when (System.nanoTime()). */
+    private record Ahead(CompletableFuture<HeadObjectResponse> head, long startedNs) {
     }
 
     private final S3AsyncClient s3;
     private final String bucket;
-    /** A HEAD started ahead, and when (System.nanoTime()). */
-    private record Ahead(CompletableFuture<HeadObjectResponse> head, long startedNs) {
-    }
-
     /** key -> the HEAD started ahead for it; each is handed out once, and expires with the metadata TTL. */
     private final Cache<String, Ahead> started;
     /** directory path -> its last complete listing, for the order of its names. */
@@ -128,9 +128,9 @@ final class HeadAhead {
 
     /**
      * Notes that the file {@code name} of directory {@code dirPath} was just opened for reading;
-     * when the file before it in the directory's listing was the previous one opened there, the walk reads
-     * data and its small files are fetched whole from now on (also seen by {@link #headed}, when
-     * the file before the one HEADed was opened).
+     * when the file before it in the directory's listing was the previous one opened there, the
+     * walk reads data and its small files are fetched ahead from now on ({@link #headed} also
+     * sees it, when the file before the one HEADed was opened).
      */
     void opened(String dirPath, FileName name) {
         NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
@@ -142,8 +142,8 @@ final class HeadAhead {
 
     /**
      * Notes that the file {@code name} of directory {@code dirPath} was just HEADed; when the file
-     * before it in the directory's listing was the previous one HEADed there, starts HEADs for the files
-     * after it that have none started yet.
+     * before it in the directory's listing was the previous one HEADed there, starts HEADs for the
+     * files after it that have none started yet.
      */
     void headed(String dirPath, FileName name, Function<FileName, String> keyOf) {
         NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
@@ -152,7 +152,8 @@ final class HeadAhead {
             return;
         }
         // the file before this one was opened too: a walk that reads what it lists
-        boolean reading = readingWalks.getIfPresent(dirPath) != null || previous.equals(lastOpened.getIfPresent(dirPath));
+        boolean reading = readingWalks.getIfPresent(dirPath) != null
+                || previous.equals(lastOpened.getIfPresent(dirPath));
         if (reading) {
             readingWalks.put(dirPath, Boolean.TRUE);
         }
@@ -207,7 +208,7 @@ final class HeadAhead {
     }
 
     /** The object's size: after the '/' of Content-Range ("bytes 0-99/1234"), or the body's length. */
-    static long totalSize(GetObjectResponse g) {
+    private static long totalSize(GetObjectResponse g) {
         String range = g.contentRange();
         if (range != null && range.lastIndexOf('/') >= 0 && !range.endsWith("/*")) {
             return Long.parseLong(range.substring(range.lastIndexOf('/') + 1).trim());

@@ -1127,11 +1127,11 @@ public final class S3Backend implements StorageBackend {
                 throw FsException.of(Errno.EINVAL, "cannot move a directory into itself");
             }
             Map<String, String> etags = renameDir(src, dst, target != null);
-            moveNodes(src, dst);
+            moveNodes(src, dst, true);
             takeCopiedEtags(dst, etags);
         } else {
             renameFile(srcNode, src, dst);
-            moveNodes(src, dst);
+            moveNodes(src, dst, false);
         }
         removed(src);
         S3Node moved = byPath.get(dst);
@@ -1337,16 +1337,30 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
-    /** Re-keys the node table: src and everything under it now lives at dst. */
-    private void moveNodes(String src, String dst) {
+    /**
+     * Re-keys the node table: src (and, for a directory, everything under it) now lives at dst.
+     * A file's rename touches its own entries only: rsync renames every file it writes, and a scan
+     * of every node per rename made that quadratic.
+     */
+    private void moveNodes(String src, String dst, boolean directory) {
         S3Node old = byPath.remove(dst);
         if (old != null) {
             old.unlinked = true;
             localOnly(old, false);   // replaced: its staged data is no file of the tree any more
         }
+        if (!directory) {
+            S3Node n = byPath.remove(src);
+            if (n != null) {
+                n.path = dst;
+                byPath.put(dst, n);
+            }
+            reservedIds.invalidate(src);
+            return;
+        }
+        String under = src + "/";
         for (S3Node n : new ArrayList<>(byPath.values())) {
             String p = n.path;
-            if (p.equals(src) || p.startsWith(src + "/")) {
+            if (p.equals(src) || p.startsWith(under)) {
                 String np = dst + p.substring(src.length());
                 byPath.remove(p, n);
                 n.path = np;
@@ -1354,7 +1368,7 @@ public final class S3Backend implements StorageBackend {
             }
         }
         for (String reserved : new ArrayList<>(reservedIds.asMap().keySet())) {
-            if (reserved.equals(src) || reserved.startsWith(src + "/")) {
+            if (reserved.equals(src) || reserved.startsWith(under)) {
                 reservedIds.invalidate(reserved);
             }
         }
