@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vfsgw.spi.CreateResult;
 import io.vfsgw.spi.FileName;
-import io.vfsgw.spi.FsException;
-import io.vfsgw.spi.OpenFlags;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StorageBackend;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -66,8 +62,8 @@ class UploadHeadersIT {
         byte[] large = random(2 * PART + 12345, 2);   // three parts
         try (S3AsyncClient client = S3Clients.build(o)) {
             S3Backend b = new S3Backend(o, client);
-            write(b, "small", small);
-            write(b, "large", large);
+            CoreOps.write(b, StorageBackend.ROOT_ID, "small", small);
+            CoreOps.write(b, StorageBackend.ROOT_ID, "large", large);
             b.close();
         }
         List<String> uploads = proxy.heads.stream()
@@ -115,8 +111,8 @@ class UploadHeadersIT {
         try (S3AsyncClient client = S3Clients.build(o)) {
             S3Backend b = new S3Backend(o, client);
             long root = StorageBackend.ROOT_ID;
-            write(b, "small", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            write(b, "large", large);
+            CoreOps.write(b, root, "small", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            CoreOps.write(b, root, "large", large);
             io.vfsgw.spi.Entry d = b.mkdir(CTX, root, FileName.of("dir"), 0755, 022);
             b.setattr(CTX, b.lookup(CTX, root, FileName.of("small")).nodeId(), io.vfsgw.spi.SetAttr.mode(0600));
             b.rename(CTX, root, FileName.of("small"), d.nodeId(), FileName.of("small"), 0);
@@ -154,16 +150,6 @@ class UploadHeadersIT {
         e = assertThrows(IllegalArgumentException.class,
                 () -> S3Options.builder("b").serverSideEncryption("AES256", "key-1").build());
         assertTrue(e.getMessage().contains("KMS key id needs aws:kms"), e.getMessage());
-    }
-
-    private static void write(S3Backend b, String name, byte[] data) throws FsException {
-        CreateResult cr = b.create(CTX, StorageBackend.ROOT_ID, FileName.literal(name), 0644, OpenFlags.O_WRONLY, 0);
-        long node = cr.entry().nodeId();
-        for (int off = 0; off < data.length; off += 128 << 10) {
-            int len = Math.min(128 << 10, data.length - off);
-            b.write(CTX, node, cr.open().fh(), off, new Buffers.Source(ByteBuffer.wrap(data, off, len)), false);
-        }
-        b.release(CTX, node, cr.open().fh(), 0, 0);
     }
 
     private byte[] rawGet(String key) {
