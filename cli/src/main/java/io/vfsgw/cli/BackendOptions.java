@@ -9,8 +9,11 @@ import io.vfsgw.backend.posix.PosixOptions;
 import io.vfsgw.backend.posix.XattrMap;
 import io.vfsgw.backend.s3.S3Module;
 import io.vfsgw.backend.s3.S3Options;
+import io.vfsgw.cache.CacheConfig;
+import io.vfsgw.cache.CacheMode;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -154,8 +157,12 @@ public final class BackendOptions {
         return source != null ? Kind.posix : bucket != null ? Kind.s3 : Kind.mem;
     }
 
-    /** The Guice module of the chosen backend; a missing required option is a one-line SetupException. */
-    public Module module() {
+    /**
+     * The Guice module of the chosen backend; a missing required option is a one-line SetupException.
+     * {@code cache} is the engine's: the s3 backend trusts what S3 told it (listings, HEADs, misses)
+     * as long as the kernel trusts what vfsgw tells it.
+     */
+    public Module module(CacheConfig cache) {
         Kind kind = kind();
         if (source != null && bucket != null && backend == null) {
             throw new SetupException("--source (posix) and --bucket (s3) name two backends: give one, or --backend");
@@ -206,7 +213,8 @@ public final class BackendOptions {
                 S3Options.Builder b = S3Options.builder(bucket).prefix(prefix).endpoint(endpoint).region(region)
                         .pathStyle(pathStyle).readonly(readonly).cacheSize(cacheSize)
                         .httpClient(httpClient()).partSize(s3PartSize()).maxInflightParts(s3InflightParts())
-                        .trustListedAttrs(s3TrustListings).anonymous(noSignRequest);
+                        .trustListedAttrs(s3TrustListings).anonymous(noSignRequest)
+                        .metadataTtl(s3MetadataTtl(cache));
                 writes.applyTo(b);
                 if (cacheDir != null) {
                     b.cacheDir(cacheDir);
@@ -226,6 +234,11 @@ public final class BackendOptions {
      */
     public boolean posixAcl() {
         return kind() == Kind.posix && posixAcl;
+    }
+
+    /** --cache-timeout under auto, a day under always; under none (the kernel caches nothing) still 1 s. */
+    static Duration s3MetadataTtl(CacheConfig cache) {
+        return cache.mode() == CacheMode.NONE ? Duration.ofSeconds(1) : cache.timeout();
     }
 
     private int s3PartSize() {

@@ -25,7 +25,7 @@ final class Gateway implements AutoCloseable {
     static Gateway create(GatewayOptions gw, BackendOptions backend) {
         Injector injector;
         try {
-            injector = Guice.createInjector(new GatewayModule(gw.cacheConfig()), backend.module());
+            injector = Guice.createInjector(new GatewayModule(gw.cacheConfig()), backend.module(gw.cacheConfig()));
             return new Gateway(injector.getInstance(MetadataCache.class), gw, backend);
         } catch (ProvisionException | CreationException e) {
             Throwable root = e;
