@@ -89,7 +89,7 @@ public final class BackendOptions {
             description = "s3: expose only keys under this prefix.")
     String prefix;
 
-    @Option(names = {"--endpoint", "--s3-endpoint"}, paramLabel = "URL",
+    @Option(names = {"--endpoint", "--s3-endpoint"}, paramLabel = "URL", converter = EndpointConverter.class,
             description = "s3: endpoint of an S3-compatible server (MinIO, Ceph RGW...); default AWS.")
     URI endpoint;
 

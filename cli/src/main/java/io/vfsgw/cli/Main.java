@@ -24,6 +24,14 @@ public final class Main {
             ex.printStackTrace(cmd.getErr());
             return ExitCodes.RUNTIME_FAILURE;
         });
+        // A wrong flag or value: the error and where to look, not the whole usage (148 lines for mount).
+        cl.setParameterExceptionHandler((ex, given) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("vfsgw: " + ex.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(ex, cmd.getErr());
+            cmd.getErr().println("Try '" + cmd.getCommandSpec().qualifiedName(" ") + " --help' for the options.");
+            return ExitCodes.USAGE;
+        });
         return cl.execute(args);
     }
 

@@ -53,7 +53,7 @@ final class S3Command implements Runnable {
                 description = "Only files for this bucket (and the bucket for files without a manifest).")
         String bucket;
 
-        @Option(names = {"--endpoint", "--s3-endpoint"}, paramLabel = "URL", description = "S3-compatible endpoint; default AWS.")
+        @Option(names = {"--endpoint", "--s3-endpoint"}, paramLabel = "URL", converter = EndpointConverter.class, description = "S3-compatible endpoint; default AWS.")
         URI endpoint;
 
         @Option(names = {"--region", "--s3-region"}, paramLabel = "R", defaultValue = "us-east-1",

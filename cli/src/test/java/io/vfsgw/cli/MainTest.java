@@ -58,6 +58,22 @@ class MainTest {
         assertEquals(ExitCodes.USAGE, run("frobnicate").code());
     }
 
+    /** A wrong flag or value is the error and where to look, not mount's 148 lines of usage. */
+    @Test
+    void aBadFlagOrValueIsOneErrorAndAPointerToHelp() {
+        Result typo = run("mount", "/x", "--mem-szie", "1G");
+        assertEquals(ExitCodes.USAGE, typo.code());
+        assertEquals(List.of("vfsgw: Unknown options: '--mem-szie', '1G'", "Possible solutions: --mem-size, --mem-inodes",
+                "Try 'vfsgw mount --help' for the options."), typo.err().lines().toList());
+        Result endpoint = run("mount", "/x", "--bucket", "b", "--endpoint", "127.0.0.1:9000");
+        assertEquals(ExitCodes.USAGE, endpoint.code());
+        assertTrue(endpoint.err().contains("e.g. http://127.0.0.1:9000, not '127.0.0.1:9000'"), endpoint.err());
+        assertEquals(2, endpoint.err().lines().count(), endpoint.err());
+        Result scheme = run("s3", "recover", "--cache-dir", "/x", "--endpoint", "localhost:9000");
+        assertTrue(scheme.err().contains("e.g. http://localhost:9000"), scheme.err());
+        assertTrue(scheme.err().contains("Try 'vfsgw s3 recover --help'"), scheme.err());
+    }
+
     @Test
     void setupProblemsExitThreeWithOneLineSayingWhatToDo(@TempDir Path tmp) throws Exception {
         Result noSource = run("mount", tmp.toString(), "--backend", "posix");
