@@ -88,10 +88,12 @@ final class TryVmCommand implements Callable<Integer> {
         if (!tag.matches("[A-Za-z0-9_.-]{1,36}")) {
             throw new SetupException("--tag must be 1-36 characters of A-Z a-z 0-9 _ . -, not '" + tag + "'");
         }
-        Map<String, String> image = buildGuest(findGuestDir());
+        Path guestDir = findGuestDir();
         Path tmp = Files.createTempDirectory("vfsgw-try-vm");
         Path socket = tmp.resolve("vfsgw.sock");
+        // The backend first: a wrong bucket or source is said at once, not after building a guest.
         try (Gateway gw = Gateway.create(gateway, backend)) {
+            Map<String, String> image = buildGuest(guestDir);
             VhostUserServer server;
             try {
                 server = VhostUserServer.start(socket, VhostUserOptions.defaults(tag)
