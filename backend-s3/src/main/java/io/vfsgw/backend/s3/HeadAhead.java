@@ -71,10 +71,13 @@ final class HeadAhead {
     /** key -> its bytes fetched ahead, until its open takes them. */
     private final Cache<String, Body> bodies;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    /** With a metadata timeout of 0 (--cache-timeout 0) an answer read ahead is stale on arrival. */
+    private final boolean enabled;
 
     HeadAhead(S3AsyncClient s3, String bucket, long ttlNs, Ticker ticker) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.enabled = ttlNs > 0;
         this.started = Caffeine.newBuilder().ticker(ticker).maximumSize(16 * 1024L)
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
         this.orders = Caffeine.newBuilder().ticker(ticker).maximumWeight(MAX_ORDER_ENTRIES)
@@ -148,7 +151,7 @@ final class HeadAhead {
     void headed(String dirPath, FileName name, Function<FileName, String> keyOf) {
         NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
         FileName previous = lastHeaded.asMap().put(dirPath, name);
-        if (listing == null || previous == null || !previous.equals(previousFile(listing, name))) {
+        if (!enabled || listing == null || previous == null || !previous.equals(previousFile(listing, name))) {
             return;
         }
         // the file before this one was opened too: a walk that reads what it lists

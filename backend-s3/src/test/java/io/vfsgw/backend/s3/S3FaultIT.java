@@ -195,6 +195,29 @@ class S3FaultIT {
         b.close();
     }
 
+    /** With a metadata timeout of 0 every answer read ahead would be stale on arrival: none is sent. */
+    @Test
+    void withNoMetadataTimeoutNothingIsReadAhead() throws Exception {
+        int files = 20;
+        for (int i = 0; i < files; i++) {
+            String key = String.format("fresh/d/f%03d", i);
+            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
+        }
+        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix("fresh/")
+                .metadataTtl(java.time.Duration.ZERO).build(), client);
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        List<String> names = new ArrayList<>(CoreOps.names(b, dir));
+        counter.reset();
+        for (String n : names) {
+            b.getattr(CTX, b.lookup(CTX, dir, FileName.of(n)).nodeId(), 0);
+        }
+        Map<String, Integer> asked = counter.snapshot();
+        System.out.println("S3FaultIT: " + files + " lookups and stats with no metadata timeout: " + asked);
+        assertEquals(0, counter.get("GetObject"), asked.toString());
+        assertEquals(files, counter.get("HeadObject"), "each stat's own HEAD only (191 with read-ahead): " + asked);
+        b.close();
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
