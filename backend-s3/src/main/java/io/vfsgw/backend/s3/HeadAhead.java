@@ -31,7 +31,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * of sending its own GET. A walk that only looks ({@code ls -l}, {@code find}) never fetches data.
  */
 final class HeadAhead {
-    /** Files HEADed ahead of the one just used. */
+    /** Files HEADed ahead of the one just used, at most. */
     static final int WINDOW = 32;
     /** HEADs started ahead and not finished, over all directories: a bound on requests in flight. */
     private static final int MAX_IN_FLIGHT = 64;
@@ -52,6 +52,10 @@ final class HeadAhead {
     private record Body(String etag, ByteBuffer bytes) {
     }
 
+    /** A file a walk HEADed, and when (System.nanoTime()). */
+    private record Step(FileName name, long atNs) {
+    }
+
     /** A HEAD (or a GET standing for one) started ahead, and when (System.nanoTime()). */
     private record Ahead(CompletableFuture<HeadObjectResponse> head, long startedNs) {
     }
@@ -63,7 +67,7 @@ final class HeadAhead {
     /** directory path -> its last complete listing, for the order of its names. */
     private final Cache<String, NavigableMap<FileName, Listed>> orders;
     /** directory path -> the last file HEADed in it, to see a walk in listing order. */
-    private final Cache<String, FileName> lastHeaded;
+    private final Cache<String, Step> lastHeaded;
     /** directory path -> the last file opened in it, to see a walk that reads in listing order. */
     private final Cache<String, FileName> lastOpened;
     /** Directories being read in listing order: their small files are fetched whole ahead. */
@@ -71,12 +75,15 @@ final class HeadAhead {
     /** key -> its bytes fetched ahead, until its open takes them. */
     private final Cache<String, Body> bodies;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+    /** How long an answer read ahead is good for: the metadata timeout. */
+    private final long ttlNs;
     /** With a metadata timeout of 0 (--cache-timeout 0) an answer read ahead is stale on arrival. */
     private final boolean enabled;
 
     HeadAhead(S3AsyncClient s3, String bucket, long ttlNs, Ticker ticker) {
         this.s3 = s3;
         this.bucket = bucket;
+        this.ttlNs = ttlNs;
         this.enabled = ttlNs > 0;
         this.started = Caffeine.newBuilder().ticker(ticker).maximumSize(16 * 1024L)
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
@@ -150,19 +157,23 @@ final class HeadAhead {
      */
     void headed(String dirPath, FileName name, Function<FileName, String> keyOf) {
         NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
-        FileName previous = lastHeaded.asMap().put(dirPath, name);
-        if (!enabled || listing == null || previous == null || !previous.equals(previousFile(listing, name))) {
+        Step step = new Step(name, System.nanoTime());
+        Step previous = lastHeaded.asMap().put(dirPath, step);
+        if (!enabled || listing == null || previous == null || !previous.name.equals(previousFile(listing, name))) {
             return;
         }
         // the file before this one was opened too: a walk that reads what it lists
         boolean reading = readingWalks.getIfPresent(dirPath) != null
-                || previous.equals(lastOpened.getIfPresent(dirPath));
+                || previous.name.equals(lastOpened.getIfPresent(dirPath));
         if (reading) {
             readingWalks.put(dirPath, Boolean.TRUE);
         }
+        // No further ahead than the walk gets within the metadata timeout, at its last step's
+        // pace: an answer it reaches later has expired unused, and the file is HEADed again.
+        long window = Math.max(1, Math.min(WINDOW, ttlNs / Math.max(1, step.atNs - previous.atNs)));
         int ahead = 0;
         for (Map.Entry<FileName, Listed> e : listing.tailMap(name, false).entrySet()) {
-            if (ahead == WINDOW) {
+            if (ahead == window) {
                 return;
             }
             if (e.getValue().dir()) {

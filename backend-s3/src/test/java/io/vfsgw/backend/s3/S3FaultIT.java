@@ -218,6 +218,34 @@ class S3FaultIT {
         b.close();
     }
 
+    /**
+     * A walk slower than the metadata timeout allows for (a program that works on each file):
+     * answers read ahead are good for that timeout, so the window only reaches as far as the walk
+     * gets within it. A full window would expire mostly unused and every file be HEADed twice.
+     */
+    @Test
+    void aSlowWalkReadsAheadOnlyAsFarAsItGetsWithinTheTimeout() throws Exception {
+        int files = 30;
+        for (int i = 0; i < files; i++) {
+            String key = String.format("slow/d/f%03d", i);
+            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
+        }
+        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix("slow/")
+                .metadataTtl(java.time.Duration.ofMillis(300)).build(), client);
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        List<String> names = new ArrayList<>(CoreOps.names(b, dir));
+        counter.reset();
+        for (String n : names) {
+            long node = b.lookup(CTX, dir, FileName.of(n)).nodeId();
+            b.getattr(CTX, node, 0);
+            Thread.sleep(60);   // the program's work on this file
+        }
+        Map<String, Integer> asked = counter.snapshot();
+        System.out.println("S3FaultIT: a walk of " + files + " files at 60 ms each, 300 ms timeout: " + asked);
+        assertTrue(counter.get("HeadObject") <= files + 6, "about one HEAD per file: " + asked);
+        b.close();
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
