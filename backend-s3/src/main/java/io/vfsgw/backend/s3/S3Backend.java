@@ -1263,7 +1263,7 @@ public final class S3Backend implements StorageBackend {
                 }
             }
             CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).join();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | FsException e) {   // FsException: a large object's multipart copy
             // Copies still in flight must land before they can be removed.
             window.forEach(f -> f.exceptionally(x -> null).join());
             FsException failure = S3Errors.toFsException(e, "copying " + srcPrefix + " to " + dstPrefix
