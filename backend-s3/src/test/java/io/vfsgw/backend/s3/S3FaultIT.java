@@ -126,17 +126,10 @@ class S3FaultIT {
     @Test
     void reopeningKnownFilesInListingOrderTakesTheHeadsReadAhead() throws Exception {
         int files = 40;
-        for (int i = 0; i < files; i++) {
-            String key = String.format("reopen/d/f%03d", i);
-            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
-        }
-        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix("reopen/")
-                .metadataTtl(java.time.Duration.ofMillis(300)).build(), client);
-        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
-        List<FileName> names = new ArrayList<>();
-        for (String n : CoreOps.names(b, dir)) {
-            names.add(FileName.of(n));
-        }
+        Walk w = walkOver("reopen/", files, java.time.Duration.ofMillis(300));
+        S3Backend b = w.backend();
+        long dir = w.dir();
+        List<FileName> names = w.names();
         for (FileName n : names) {
             b.getattr(CTX, b.lookup(CTX, dir, n).nodeId(), 0);   // every file's metadata read once
         }
@@ -199,17 +192,11 @@ class S3FaultIT {
     @Test
     void withNoMetadataTimeoutNothingIsReadAhead() throws Exception {
         int files = 20;
-        for (int i = 0; i < files; i++) {
-            String key = String.format("fresh/d/f%03d", i);
-            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
-        }
-        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix("fresh/")
-                .metadataTtl(java.time.Duration.ZERO).build(), client);
-        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
-        List<String> names = new ArrayList<>(CoreOps.names(b, dir));
+        Walk w = walkOver("fresh/", files, java.time.Duration.ZERO);
+        S3Backend b = w.backend();
         counter.reset();
-        for (String n : names) {
-            b.getattr(CTX, b.lookup(CTX, dir, FileName.of(n)).nodeId(), 0);
+        for (FileName n : w.names()) {
+            b.getattr(CTX, b.lookup(CTX, w.dir(), n).nodeId(), 0);
         }
         Map<String, Integer> asked = counter.snapshot();
         System.out.println("S3FaultIT: " + files + " lookups and stats with no metadata timeout: " + asked);
@@ -226,17 +213,11 @@ class S3FaultIT {
     @Test
     void aSlowWalkReadsAheadOnlyAsFarAsItGetsWithinTheTimeout() throws Exception {
         int files = 30;
-        for (int i = 0; i < files; i++) {
-            String key = String.format("slow/d/f%03d", i);
-            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
-        }
-        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix("slow/")
-                .metadataTtl(java.time.Duration.ofMillis(300)).build(), client);
-        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
-        List<String> names = new ArrayList<>(CoreOps.names(b, dir));
+        Walk w = walkOver("slow/", files, java.time.Duration.ofMillis(300));
+        S3Backend b = w.backend();
         counter.reset();
-        for (String n : names) {
-            long node = b.lookup(CTX, dir, FileName.of(n)).nodeId();
+        for (FileName n : w.names()) {
+            long node = b.lookup(CTX, w.dir(), n).nodeId();
             b.getattr(CTX, node, 0);
             Thread.sleep(60);   // the program's work on this file
         }
@@ -244,6 +225,26 @@ class S3FaultIT {
         System.out.println("S3FaultIT: a walk of " + files + " files at 60 ms each, 300 ms timeout: " + asked);
         assertTrue(counter.get("HeadObject") <= files + 6, "about one HEAD per file: " + asked);
         b.close();
+    }
+
+    /** A directory d of {@code files} small objects under {@code prefix}, seen by a fresh backend. */
+    private record Walk(S3Backend backend, long dir, List<FileName> names) {
+    }
+
+    private Walk walkOver(String prefix, int files, java.time.Duration metadataTimeout) throws Exception {
+        for (int i = 0; i < files; i++) {
+            String key = String.format("%sd/f%03d", prefix, i);
+            raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key), AsyncRequestBody.fromString(key)).join();
+        }
+        S3Backend b = new S3Backend(server.options(cache).endpoint(proxy.endpoint()).maxRetries(2).prefix(prefix)
+                .metadataTtl(metadataTimeout).build(), client);
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        List<FileName> names = new ArrayList<>();
+        for (String n : CoreOps.names(b, dir)) {
+            names.add(FileName.of(n));
+        }
+        assertEquals(files, names.size());
+        return new Walk(b, dir, names);
     }
 
     private static byte[] random(int n, long seed) {
