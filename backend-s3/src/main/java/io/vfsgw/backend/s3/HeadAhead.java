@@ -68,6 +68,8 @@ final class HeadAhead {
     private final Cache<String, NavigableMap<FileName, Listed>> orders;
     /** directory path -> the last file HEADed in it, to see a walk in listing order. */
     private final Cache<String, Step> lastHeaded;
+    /** directory path -> the last subdirectory whose marker was HEADed in it. */
+    private final Cache<String, Step> lastMarkerHeaded;
     /** directory path -> the last file opened in it, to see a walk that reads in listing order. */
     private final Cache<String, FileName> lastOpened;
     /** Directories being read in listing order: their small files are fetched whole ahead. */
@@ -91,6 +93,8 @@ final class HeadAhead {
                 .weigher((String k, NavigableMap<FileName, Listed> l) -> l.size() + 1)
                 .expireAfterAccess(WALK_MEMORY_NS, TimeUnit.NANOSECONDS).build();
         this.lastHeaded = Caffeine.newBuilder().ticker(ticker).maximumSize(1024)
+                .expireAfterWrite(WALK_MEMORY_NS, TimeUnit.NANOSECONDS).build();
+        this.lastMarkerHeaded = Caffeine.newBuilder().ticker(ticker).maximumSize(1024)
                 .expireAfterWrite(WALK_MEMORY_NS, TimeUnit.NANOSECONDS).build();
         this.lastOpened = Caffeine.newBuilder().ticker(ticker).maximumSize(1024)
                 .expireAfterWrite(WALK_MEMORY_NS, TimeUnit.NANOSECONDS).build();
@@ -145,7 +149,7 @@ final class HeadAhead {
     void opened(String dirPath, FileName name) {
         NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
         FileName previous = lastOpened.asMap().put(dirPath, name);
-        if (listing != null && previous != null && previous.equals(previousFile(listing, name))) {
+        if (listing != null && previous != null && previous.equals(previousOfKind(listing, name, false))) {
             readingWalks.put(dirPath, Boolean.TRUE);
         }
     }
@@ -156,10 +160,8 @@ final class HeadAhead {
      * files after it that have none started yet.
      */
     void headed(String dirPath, FileName name, Function<FileName, String> keyOf) {
-        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
-        Step step = new Step(name, System.nanoTime());
-        Step previous = lastHeaded.asMap().put(dirPath, step);
-        if (!enabled || listing == null || previous == null || !previous.name.equals(previousFile(listing, name))) {
+        Step previous = step(lastHeaded, dirPath, name, false);
+        if (previous == null) {
             return;
         }
         // the file before this one was opened too: a walk that reads what it lists
@@ -168,15 +170,51 @@ final class HeadAhead {
         if (reading) {
             readingWalks.put(dirPath, Boolean.TRUE);
         }
+        startAhead(dirPath, name, previous, false, reading, keyOf);
+    }
+
+    /**
+     * As {@link #headed}, for the subdirectories of a listing, whose attributes are in their
+     * markers: READDIRPLUS looks every entry up in listing order, and each subdirectory cost a
+     * HEAD of its marker, one after another. {@code markerKeyOf} names a subdirectory's marker.
+     */
+    void markerHeaded(String dirPath, FileName name, Function<FileName, String> markerKeyOf) {
+        Step previous = step(lastMarkerHeaded, dirPath, name, true);
+        if (previous != null) {
+            startAhead(dirPath, name, previous, true, false, markerKeyOf);
+        }
+    }
+
+    /**
+     * Records that {@code name} (a subdirectory when {@code dirs}) was just HEADed in
+     * {@code dirPath}; returns the previous such step when it was the entry of that kind just
+     * before {@code name} in the listing (a walk in listing order), else null.
+     */
+    private Step step(Cache<String, Step> last, String dirPath, FileName name, boolean dirs) {
+        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
+        Step previous = last.asMap().put(dirPath, new Step(name, System.nanoTime()));
+        if (!enabled || listing == null || previous == null || !previous.name.equals(previousOfKind(listing, name, dirs))) {
+            return null;
+        }
+        return previous;
+    }
+
+    /** Starts HEADs (GETs of small files for a reading walk) for the entries of that kind after {@code name}. */
+    private void startAhead(String dirPath, FileName name, Step previous, boolean dirs, boolean reading,
+                            Function<FileName, String> keyOf) {
+        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
+        if (listing == null) {
+            return;
+        }
         // No further ahead than the walk gets within the metadata timeout, at its last step's
-        // pace: an answer it reaches later has expired unused, and the file is HEADed again.
-        long window = Math.max(1, Math.min(WINDOW, ttlNs / Math.max(1, step.atNs - previous.atNs)));
+        // pace: an answer it reaches later has expired unused, and the entry is HEADed again.
+        long window = Math.max(1, Math.min(WINDOW, ttlNs / Math.max(1, System.nanoTime() - previous.atNs)));
         int ahead = 0;
         for (Map.Entry<FileName, Listed> e : listing.tailMap(name, false).entrySet()) {
             if (ahead == window) {
                 return;
             }
-            if (e.getValue().dir()) {
+            if (e.getValue().dir() != dirs) {
                 continue;
             }
             ahead++;
@@ -230,9 +268,9 @@ final class HeadAhead {
         return g.contentLength();
     }
 
-    private static FileName previousFile(NavigableMap<FileName, Listed> listing, FileName name) {
+    private static FileName previousOfKind(NavigableMap<FileName, Listed> listing, FileName name, boolean dirs) {
         for (Map.Entry<FileName, Listed> e : listing.headMap(name, false).descendingMap().entrySet()) {
-            if (!e.getValue().dir()) {
+            if (e.getValue().dir() == dirs) {
                 return e.getKey();
             }
         }

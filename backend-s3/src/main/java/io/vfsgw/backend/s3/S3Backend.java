@@ -564,7 +564,7 @@ public final class S3Backend implements StorageBackend {
         if (l.dir()) {
             // A listing names the directory, but its mode, owner and times are in its marker:
             // without them a 0700 directory would show (and be checked by the kernel) as 0755.
-            return dirFound(dirPrefix(path));
+            return listedDirFound(path);
         }
         if (o.listingLookups()) {
             S3Node known = byPath.get(path);
@@ -607,10 +607,30 @@ public final class S3Backend implements StorageBackend {
         throw FsException.of(Errno.ENOENT);
     }
 
+    /**
+     * A listed subdirectory, from its marker's HEAD read ahead when there is one that nothing we
+     * know is newer than (as {@link #headFile}); then lets HeadAhead look further down the listing.
+     */
+    private Found listedDirFound(String path) throws FsException {
+        String prefix = dirPrefix(path);
+        S3Node known = byPath.get(path);
+        CompletableFuture<HeadObjectResponse> ahead = known == null || known.attr == null
+                ? headAhead.take(prefix) : headAhead.takeStartedSince(prefix, known.attrExpiresNs - ttlNs);
+        Found f = dirFound(prefix, ahead);
+        String dir = parentOf(path);
+        headAhead.markerHeaded(dir, leafOf(path), name -> dirPrefix(child(dir, name)));
+        return f;
+    }
+
     /** A directory as its marker object describes it (HEAD {@code prefix}); an implicit one has none. */
     private Found dirFound(String prefix) throws FsException {
+        return dirFound(prefix, null);
+    }
+
+    /** As above, with the marker's HEAD already started ({@code ahead}), or null to send one. */
+    private Found dirFound(String prefix, CompletableFuture<HeadObjectResponse> ahead) throws FsException {
         try {
-            HeadObjectResponse m = s3.headObject(b -> b.bucket(o.bucket()).key(prefix)).join();
+            HeadObjectResponse m = (ahead != null ? ahead : s3.headObject(b -> b.bucket(o.bucket()).key(prefix))).join();
             return new Found(FileType.DIRECTORY, 0, m.lastModified().toEpochMilli() * 1_000_000L, "",
                     S3Metadata.parse(m.metadata()), false);
         } catch (RuntimeException e) {
@@ -839,6 +859,7 @@ public final class S3Backend implements StorageBackend {
             if (dirPrefix(n.path).isEmpty()) {
                 return;   // the bucket root has no marker object to hold metadata: kept in memory only
             }
+            headAhead.forget(dirPrefix(n.path));
             n.etag = Uploads.put(s3, o, dirPrefix(n.path), meta, Uploads.DIR_CONTENT_TYPE,
                     AsyncRequestBody.fromBytes(new byte[0]));
             return;
@@ -1410,6 +1431,7 @@ public final class S3Backend implements StorageBackend {
     private void added(String path, boolean dir, long size, String etag) {
         negative.invalidate(path);
         headAhead.forget(fileKey(path));
+        headAhead.forget(dirPrefix(path));
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             FileName name = leafOf(path);
@@ -1420,6 +1442,7 @@ public final class S3Backend implements StorageBackend {
     private void removed(String path) {
         negative.put(path, Boolean.TRUE);
         headAhead.forget(fileKey(path));
+        headAhead.forget(dirPrefix(path));
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
         if (l != null) {
             l.remove(leafOf(path));

@@ -227,6 +227,43 @@ class S3FaultIT {
         b.close();
     }
 
+    /**
+     * READDIRPLUS of a directory of directories looks each one up in listing order, and a listed
+     * directory's attributes are in its marker: the markers ahead are HEADed in parallel, each
+     * once, and each directory still shows its own marker's mode.
+     */
+    @Test
+    void aDirectoryOfDirectoriesHeadsItsMarkersAhead() throws Exception {
+        int dirs = 40;
+        List<CompletableFuture<?>> puts = new ArrayList<>();
+        for (int i = 0; i < dirs; i++) {
+            String key = String.format("markers/d/s%03d/", i);
+            Map<String, String> meta = Map.of("mode", String.valueOf(i % 4 == 0 ? 040700 : 040755));
+            puts.add(raw.putObject(b -> b.bucket(S3ProxyFixture.BUCKET).key(key).metadata(meta),
+                    AsyncRequestBody.fromBytes(new byte[0])));
+        }
+        CompletableFuture.allOf(puts.toArray(new CompletableFuture[0])).join();
+        S3Backend b = backend("markers/");
+        long dir = b.lookup(CTX, ROOT, FileName.of("d")).nodeId();
+        List<String> names = new ArrayList<>(CoreOps.names(b, dir));
+        assertEquals(dirs, names.size());
+        proxy.latencyMs = LATENCY_MS;
+        counter.reset();
+        long t0 = System.nanoTime();
+        for (String n : names) {
+            Attr a = b.lookup(CTX, dir, FileName.of(n)).attr();
+            int i = Integer.parseInt(n.substring(1));
+            assertEquals(i % 4 == 0 ? 0700 : 0755, a.mode() & 07777, n);
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("S3FaultIT: %d directories' markers %d ms away: %d ms, %s%n", dirs, LATENCY_MS, ms,
+                counter.snapshot());
+        assertEquals(dirs, counter.get("HeadObject"), "one HEAD per marker: " + counter.snapshot());
+        assertTrue(ms < dirs * LATENCY_MS / 3, "took " + ms + " ms; one HEAD after another takes "
+                + dirs * LATENCY_MS + " ms");
+        b.close();
+    }
+
     /** A directory d of {@code files} small objects under {@code prefix}, seen by a fresh backend. */
     private record Walk(S3Backend backend, long dir, List<FileName> names) {
     }
