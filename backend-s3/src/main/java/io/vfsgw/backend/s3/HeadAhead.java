@@ -29,6 +29,10 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
  * {@link #SMALL_OBJECT} bytes are then fetched with a ranged GET instead of a HEAD (the same one
  * request, carrying the same metadata), and the open that follows reads from those bytes instead
  * of sending its own GET. A walk that only looks ({@code ls -l}, {@code find}) never fetches data.
+ *
+ * <p>Subdirectories are read ahead the same way, by their markers (which hold their attributes),
+ * when a walk looks them up in listing order (READDIRPLUS). The window reaches only as far as
+ * the walk gets within the metadata timeout, at its pace.
  */
 final class HeadAhead {
     /** Files HEADed ahead of the one just used, at most. */
