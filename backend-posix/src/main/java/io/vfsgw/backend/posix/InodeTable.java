@@ -70,7 +70,6 @@ final class InodeTable {
         return root;
     }
 
-    /** The inode for {@code id}, pinned for one operation (caller calls {@link #unpin}), or ESTALE. */
     /** The inode of a node id, without taking an fd for it; ESTALE when unknown. */
     Inode known(long id) throws FsException {
         Inode n = byId.get(id);
@@ -80,11 +79,9 @@ final class InodeTable {
         return n;
     }
 
+    /** The inode for {@code id}, pinned for one operation (caller calls {@link #unpin}), or ESTALE. */
     Inode pin(long id) throws FsException {
-        Inode n = byId.get(id);
-        if (n == null) {
-            throw FsException.of(Errno.ESTALE, "node " + id);
-        }
+        Inode n = known(id);
         boolean opened;
         try {
             opened = n.pin(this::reopen);
