@@ -12,9 +12,9 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.CompletedMultipartUpload;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
@@ -150,17 +150,27 @@ final class Uploads {
         return copy(s3, o, src, dst, size, meta, contentType, MAX_SINGLE_COPY, 512L << 20);
     }
 
+    /**
+     * One CopyObject (objects up to 5 GiB), started: src -> dst with {@code meta} and
+     * {@code contentType} replacing the source's when {@code meta} is not null. Completes with the
+     * copy's ETag, or null when the server names none.
+     */
+    static CompletableFuture<String> startCopy(S3AsyncClient s3, S3Options o, String src, String dst,
+                                               Map<String, String> meta, String contentType) {
+        return s3.copyObject(b -> {
+            placed(b.sourceBucket(o.bucket()).sourceKey(src).destinationBucket(o.bucket()).destinationKey(dst), o);
+            if (meta != null) {
+                b.metadataDirective(MetadataDirective.REPLACE).metadata(meta).contentType(contentType);
+            }
+        }).thenApply(r -> r.copyObjectResult() == null ? null : r.copyObjectResult().eTag());
+    }
+
     /** As above with explicit limits, so a test can take the multipart path without a 5 GiB object. */
     static String copy(S3AsyncClient s3, S3Options o, String src, String dst, long size, Map<String, String> meta,
                        String contentType, long singleCopyLimit, long copyPartSize) throws FsException {
         try {
             if (size <= singleCopyLimit) {
-                return s3.copyObject(b -> {
-                    placed(b.sourceBucket(o.bucket()).sourceKey(src).destinationBucket(o.bucket()).destinationKey(dst), o);
-                    if (meta != null) {
-                        b.metadataDirective(MetadataDirective.REPLACE).metadata(meta).contentType(contentType);
-                    }
-                }).join().copyObjectResult().eTag();
+                return startCopy(s3, o, src, dst, meta, contentType).join();
             }
             return multipartCopy(s3, o, src, dst, size, meta, contentType, copyPartSize);
         } catch (RuntimeException e) {
