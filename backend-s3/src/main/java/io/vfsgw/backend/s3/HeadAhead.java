@@ -164,7 +164,8 @@ final class HeadAhead {
      * files after it that have none started yet.
      */
     void headed(String dirPath, FileName name, Function<FileName, String> keyOf) {
-        Step previous = step(lastHeaded, dirPath, name, false);
+        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
+        Step previous = step(lastHeaded, dirPath, listing, name, false);
         if (previous == null) {
             return;
         }
@@ -174,7 +175,7 @@ final class HeadAhead {
         if (reading) {
             readingWalks.put(dirPath, Boolean.TRUE);
         }
-        startAhead(dirPath, name, previous, false, reading, keyOf);
+        startAhead(listing, name, previous, false, reading, keyOf);
     }
 
     /**
@@ -183,19 +184,20 @@ final class HeadAhead {
      * HEAD of its marker, one after another. {@code markerKeyOf} names a subdirectory's marker.
      */
     void markerHeaded(String dirPath, FileName name, Function<FileName, String> markerKeyOf) {
-        Step previous = step(lastMarkerHeaded, dirPath, name, true);
+        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
+        Step previous = step(lastMarkerHeaded, dirPath, listing, name, true);
         if (previous != null) {
-            startAhead(dirPath, name, previous, true, false, markerKeyOf);
+            startAhead(listing, name, previous, true, false, markerKeyOf);
         }
     }
 
     /**
      * Records that {@code name} (a subdirectory when {@code dirs}) was just HEADed in
      * {@code dirPath}; returns the previous such step when it was the entry of that kind just
-     * before {@code name} in the listing (a walk in listing order), else null.
+     * before {@code name} in {@code listing} (a walk in listing order), else null.
      */
-    private Step step(Cache<String, Step> last, String dirPath, FileName name, boolean dirs) {
-        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
+    private Step step(Cache<String, Step> last, String dirPath, NavigableMap<FileName, Listed> listing,
+                      FileName name, boolean dirs) {
         Step previous = last.asMap().put(dirPath, new Step(name, System.nanoTime()));
         if (!enabled || listing == null || previous == null || !previous.name.equals(previousOfKind(listing, name, dirs))) {
             return null;
@@ -204,12 +206,8 @@ final class HeadAhead {
     }
 
     /** Starts HEADs (GETs of small files for a reading walk) for the entries of that kind after {@code name}. */
-    private void startAhead(String dirPath, FileName name, Step previous, boolean dirs, boolean reading,
-                            Function<FileName, String> keyOf) {
-        NavigableMap<FileName, Listed> listing = orders.getIfPresent(dirPath);
-        if (listing == null) {
-            return;
-        }
+    private void startAhead(NavigableMap<FileName, Listed> listing, FileName name, Step previous, boolean dirs,
+                            boolean reading, Function<FileName, String> keyOf) {
         // No further ahead than the walk gets within the metadata timeout, at its last step's
         // pace: an answer it reaches later has expired unused, and the entry is HEADed again.
         long window = Math.max(1, Math.min(WINDOW, ttlNs / Math.max(1, System.nanoTime() - previous.atNs)));

@@ -608,15 +608,12 @@ public final class S3Backend implements StorageBackend {
     }
 
     /**
-     * A listed subdirectory, from its marker's HEAD read ahead when there is one that nothing we
-     * know is newer than (as {@link #headFile}); then lets HeadAhead look further down the listing.
+     * A listed subdirectory, from its marker's HEAD read ahead when there is one to take
+     * ({@link #readAhead}); then lets HeadAhead look further down the listing.
      */
     private Found listedDirFound(String path) throws FsException {
         String prefix = dirPrefix(path);
-        S3Node known = byPath.get(path);
-        CompletableFuture<HeadObjectResponse> ahead = known == null || known.attr == null
-                ? headAhead.take(prefix) : headAhead.takeStartedSince(prefix, known.attrExpiresNs - ttlNs);
-        Found f = dirFound(prefix, ahead);
+        Found f = dirFound(prefix, readAhead(prefix, byPath.get(path)));
         String dir = parentOf(path);
         headAhead.markerHeaded(dir, leafOf(path), name -> dirPrefix(child(dir, name)));
         return f;
@@ -685,17 +682,21 @@ public final class S3Backend implements StorageBackend {
     }
 
     /**
-     * HEAD of a file, taken from {@link HeadAhead} when one was started for it and nothing we know
-     * about the object is newer: no node for the path, one that has not seen the object's
+     * The HEAD {@link HeadAhead} started for {@code key} (a file or a directory marker), if nothing
+     * we know about the object is newer: no node for it, one that has not seen the object's
      * metadata, or one that last learned the object before that HEAD started (a walk that opens
      * each file it lists, as diff -r and cp do, revalidates at open what a HEAD ahead just read).
-     * Then lets HeadAhead look further down the listing.
+     * Null when there is none to take.
      */
+    private CompletableFuture<HeadObjectResponse> readAhead(String key, S3Node known) {
+        return known == null || known.otherMeta == null
+                ? headAhead.take(key) : headAhead.takeStartedSince(key, known.attrExpiresNs - ttlNs);
+    }
+
+    /** HEAD of a file, or the one read ahead for it ({@link #readAhead}); then lets HeadAhead look further down the listing. */
     private Found headFile(String path) throws FsException {
         String key = fileKey(path);
-        S3Node known = byPath.get(path);
-        CompletableFuture<HeadObjectResponse> ahead = known == null || known.otherMeta == null
-                ? headAhead.take(key) : headAhead.takeStartedSince(key, known.attrExpiresNs - ttlNs);
+        CompletableFuture<HeadObjectResponse> ahead = readAhead(key, byPath.get(path));
         HeadObjectResponse h;
         try {
             h = (ahead != null ? ahead : s3.headObject(b -> b.bucket(o.bucket()).key(key))).join();
@@ -1274,10 +1275,8 @@ public final class S3Backend implements StorageBackend {
                     keepEtag(etags, to, Uploads.copy(s3, o, obj.key(), to, obj.size(), null, null));
                     continue;
                 }
-                window.add(s3.copyObject(b -> Uploads.placed(b.sourceBucket(o.bucket()).sourceKey(obj.key())
-                                .destinationBucket(o.bucket()).destinationKey(to), o))
-                        .thenAccept(r -> keepEtag(etags, to, r.copyObjectResult() == null ? null
-                                : r.copyObjectResult().eTag())));
+                window.add(Uploads.startCopy(s3, o, obj.key(), to, null, null)
+                        .thenAccept(etag -> keepEtag(etags, to, etag)));
                 if (window.size() >= 4 * o.maxInflightParts()) {
                     CompletableFuture.allOf(window.toArray(CompletableFuture[]::new)).join();
                     window.clear();
@@ -1315,8 +1314,9 @@ public final class S3Backend implements StorageBackend {
      * ETag of an object that is gone.
      */
     private void takeCopiedEtags(String dst, Map<String, String> etags) {
+        String under = dst + "/";
         for (S3Node n : byPath.values()) {
-            if (n.type != FileType.DIRECTORY && n.path.startsWith(dst + "/")) {
+            if (n.type != FileType.DIRECTORY && n.path.startsWith(under)) {
                 String etag = etags.get(fileKey(n.path));
                 if (etag != null) {
                     synchronized (n) {
