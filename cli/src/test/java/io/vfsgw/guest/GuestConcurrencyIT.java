@@ -1,6 +1,7 @@
 package io.vfsgw.guest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.testvm.GuestReport;
 import io.vfsgw.testvm.GuestVm;
@@ -17,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
  * the call fds; the umount at the end (checked by assertOk) needs every completion delivered.
  * The device has four request queues (serve --queues 4, QEMU's num-request-queues=4), all set up
  * by QEMU; the guest must see four (its 6.1 kernel sends on the first only).
+ * The VM is laid out as libvirt lays out a large one: a q35 machine with 5 GiB in two NUMA nodes,
+ * each node its own memfd, so the daemon maps regions from two fds and RAM above 4 GiB (q35 keeps
+ * 2 GiB below the PCI hole and puts the rest above 4 GiB, where the guest allocates first).
  */
 class GuestConcurrencyIT {
 
@@ -28,8 +32,11 @@ class GuestConcurrencyIT {
         try (MemGateway gw = MemGateway.start(dir)) {
             Path socket = gw.serve("vfsgw", 4);
             GuestReport r = GuestVm.builder().name("concurrency").socket(socket).requestQueues(4)
+                    .machine("q35").memoryMiB(5120).numaNodes(2)
                     .script(GuestScripts.workload("concurrency.sh")
-                            + "\nresult request-queues ok $(grep -c 'virtio[0-9]*-requests' /proc/interrupts)")
+                            + "\nresult request-queues ok $(grep -c 'virtio[0-9]*-requests' /proc/interrupts)"
+                            + "\nresult numa-nodes ok $(ls -d /sys/devices/system/node/node[0-9]* | wc -l)"
+                            + "\nresult mem-total-kib ok $(awk '/^MemTotal/ {print $2}' /proc/meminfo)")
                     .timeout(Duration.ofSeconds(150)).build().run();
             System.out.printf("GuestConcurrencyIT: boot %s, total %s%n",
                     r.bootTime().map(Duration::toString).orElse("?"), r.totalTime());
@@ -44,6 +51,9 @@ class GuestConcurrencyIT {
             assertEquals(r.detail("sum-shared"), gw.sha256("c/shared"), "backend content of c/shared");
             assertEquals(4L << 20, gw.stat("c/shared").orElseThrow().size());
             assertEquals("4", r.detail("request-queues"), "request queues the guest's virtio-fs driver set up");
+            assertEquals("2", r.detail("numa-nodes"), "NUMA nodes the guest booted with");
+            assertTrue(Long.parseLong(r.detail("mem-total-kib")) > 4L << 20,
+                    "guest RAM reaches above 4 GiB: " + r.detail("mem-total-kib") + " KiB");
         }
     }
 }

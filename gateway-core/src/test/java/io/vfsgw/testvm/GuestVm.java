@@ -88,10 +88,12 @@ public final class GuestVm {
         List<String> cmd = new ArrayList<>(List.of(b.qemuBinary,
                 "-accel", "tcg",     // KVM hangs at boot on these machines
                 "-m", b.memoryMiB + "M", "-smp", Integer.toString(b.cpus),
-                "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot",
-                // vhost-user needs the guest RAM in a shareable memfd the daemon can map.
-                "-object", "memory-backend-memfd,id=mem,size=" + b.memoryMiB + "M,share=on",
-                "-numa", "node,memdev=mem",
+                "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio", "-no-reboot"));
+        if (b.machine != null) {
+            cmd.addAll(List.of("-machine", b.machine));
+        }
+        addGuestMemory(cmd, b.memoryMiB, b.numaNodes, b.cpus);
+        cmd.addAll(List.of(
                 "-kernel", image.kernel().toString(),
                 "-initrd", (b.fio ? image.initrdWithFio() : image.initrd()).toString(),
                 "-fw_cfg", "name=opt/vfsgw/script,file=" + scriptFile.toAbsolutePath()));
@@ -125,6 +127,27 @@ public final class GuestVm {
         cmd.add(append.toString());
         cmd.addAll(b.qemuArgs);
         return cmd;
+    }
+
+    /**
+     * vhost-user needs the guest RAM in shareable memfds the daemon can map: one per NUMA node, the
+     * vCPUs dealt out to the nodes in turn (nodes beyond the vCPUs hold only memory).
+     */
+    private static void addGuestMemory(List<String> cmd, int memoryMiB, int nodes, int cpus) {
+        if (nodes == 1) {
+            cmd.addAll(List.of("-object", "memory-backend-memfd,id=mem,size=" + memoryMiB + "M,share=on",
+                    "-numa", "node,memdev=mem"));
+            return;
+        }
+        for (int node = 0; node < nodes; node++) {
+            StringBuilder cpuList = new StringBuilder();
+            for (int cpu = node; cpu < cpus; cpu += nodes) {
+                cpuList.append(",cpus=").append(cpu);
+            }
+            cmd.addAll(List.of("-object", "memory-backend-memfd,id=mem" + node + ",size=" + memoryMiB / nodes
+                            + "M,share=on",
+                    "-numa", "node,nodeid=" + node + ",memdev=mem" + node + cpuList));
+        }
     }
 
     private static void addVirtioFs(List<String> cmd, int n, Path socket, String tag, int requestQueues) {
@@ -292,6 +315,8 @@ public final class GuestVm {
         private final List<Share> shares = new ArrayList<>();
         private int memoryMiB = 1024;
         private int cpus = 2;
+        private int numaNodes = 1;
+        private String machine;
         private String script = "true";
         private Duration timeout = Duration.ofSeconds(120);
         private boolean fio;
@@ -365,6 +390,24 @@ public final class GuestVm {
             return this;
         }
 
+        /**
+         * Splits the guest RAM into {@code nodes} NUMA nodes, each its own memfd: the daemon then maps
+         * several regions from several fds, as for a VM laid out by libvirt's {@code <numa>}.
+         */
+        public Builder numaNodes(int nodes) {
+            if (nodes < 1) {
+                throw new IllegalArgumentException("NUMA nodes must be at least 1: " + nodes);
+            }
+            this.numaNodes = nodes;
+            return this;
+        }
+
+        /** QEMU's {@code -machine} (default: QEMU's, i440fx); {@code q35} is what libvirt picks today. */
+        public Builder machine(String machine) {
+            this.machine = safe(machine, "machine");
+            return this;
+        }
+
         /** The busybox sh script to run in the guest (cwd /mnt); helpers check/expect/result are defined. */
         public Builder script(String guestShellScript) {
             this.script = Objects.requireNonNull(guestShellScript);
@@ -414,6 +457,10 @@ public final class GuestVm {
         }
 
         public GuestVm build() {
+            if (memoryMiB % numaNodes != 0) {
+                throw new IllegalArgumentException(memoryMiB + " MiB cannot be split evenly into " + numaNodes
+                        + " NUMA nodes");
+            }
             return new GuestVm(this);
         }
 

@@ -74,6 +74,22 @@ class GuestVmTest {
     }
 
     @Test
+    void numaNodesEachGetTheirOwnMemfdAndTheirShareOfTheVcpus() {
+        GuestImage image = new GuestImage(Path.of("/k/vmlinux"), Path.of("/k/initrd.img"),
+                Path.of("/k/initrd-fio.img"), "6.1.0-test");
+        List<String> cmd = GuestVm.builder().machine("q35").memoryMiB(6144).cpus(3).numaNodes(2).build()
+                .qemuCommand(image, Path.of("/tmp/s.sh"));
+        String joined = String.join(" ", cmd);
+        assertTrue(joined.contains("-machine q35"), joined);
+        assertTrue(joined.contains("-object memory-backend-memfd,id=mem0,size=3072M,share=on"
+                + " -numa node,nodeid=0,memdev=mem0,cpus=0,cpus=2"), joined);
+        assertTrue(joined.contains("-object memory-backend-memfd,id=mem1,size=3072M,share=on"
+                + " -numa node,nodeid=1,memdev=mem1,cpus=1"), joined);
+        assertFalse(joined.contains("id=mem,"), joined);
+        assertThrows(IllegalArgumentException.class, () -> GuestVm.builder().memoryMiB(1000).numaNodes(3).build());
+    }
+
+    @Test
     void rejectsValuesThatWouldBreakTheKernelCommandLine() {
         assertThrows(IllegalArgumentException.class, () -> GuestVm.builder().tag("two words"));
         assertThrows(IllegalArgumentException.class, () -> GuestVm.builder().ninep(Path.of("/x"), "t", "/a:b"));
