@@ -19,6 +19,13 @@ import java.nio.ByteBuffer;
 
 /** Directory handles and listings (READDIR and READDIRPLUS). */
 final class DirOps {
+    /**
+     * The listing being built, one per serving thread and reused: the kernel asks for up to 1 MiB per
+     * READDIR (recent kernels: as much as the caller's getdents buffer), and a fresh buffer per call
+     * was most of what a directory walk allocated (a young GC every few hundred listings).
+     */
+    private static final ThreadLocal<ByteBuffer[]> LISTING = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+
     private final FuseSession s;
 
     DirOps(FuseSession s) {
@@ -52,7 +59,7 @@ final class DirOps {
         ReadIn in = ReadIn.decode(req.body, s.protocol);
         HandleTable.OpenHandle h = handle(req, in.fh());
         int size = (int) Math.min(Integer.toUnsignedLong(in.size()), reply.bodyCapacity());
-        ByteBuffer out = Wire.buffer(size);
+        ByteBuffer out = listingBuffer(size);
         long dir = h.node();
         s.backend.readdir(req.ctx, dir, h.backendFh(), in.offset(), (DirEntry e) -> {
             byte[] name = e.name().bytes();
@@ -89,6 +96,15 @@ final class DirOps {
         });
         out.flip();
         reply.ok(out);
+    }
+
+    /** This thread's listing buffer, cleared and limited to {@code size}. */
+    private static ByteBuffer listingBuffer(int size) {
+        ByteBuffer[] held = LISTING.get();
+        if (held[0] == null || held[0].capacity() < size) {
+            held[0] = Wire.buffer(size);
+        }
+        return held[0].clear().limit(size);
     }
 
     private static io.vfsgw.spi.Attr zeroAttr(long ino, int direntType) {

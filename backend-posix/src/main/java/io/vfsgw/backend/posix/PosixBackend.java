@@ -276,6 +276,30 @@ public final class PosixBackend implements StorageBackend {
         }
     }
 
+    /**
+     * The directory a readdir on this thread is listing, and whether it was checked to be inside the
+     * source during that call. READDIRPLUS looks up every name it lists; one check per listing call
+     * stands for all of them (a readlink per entry was a tenth of a directory walk's system calls),
+     * with the same window between check and use as any check (docs/security.md, limit 1).
+     */
+    private static final class Listing {
+        long dir;
+        boolean checked;
+    }
+
+    private static final ThreadLocal<Listing> LISTING = ThreadLocal.withInitial(Listing::new);
+
+    /** {@link #checkInside}, done once per listing call for the directory being listed. */
+    private void checkInsideOncePerListing(Inode dir) throws FsException {
+        Listing l = LISTING.get();
+        if (l.dir != dir.id) {
+            checkInside(dir);
+        } else if (!l.checked) {
+            checkInside(dir);
+            l.checked = true;
+        }
+    }
+
     /** Pins {@code id} as a directory still inside the source, for a parent-relative operation. */
     private Inode pinDir(long id) throws FsException {
         Inode d = inodes.pin(id);
@@ -283,7 +307,7 @@ public final class PosixBackend implements StorageBackend {
             if (!d.isDirectory()) {
                 throw FsException.of(Errno.ENOTDIR);
             }
-            checkInside(d);
+            checkInsideOncePerListing(d);
             return d;
         } catch (FsException e) {
             inodes.unpin(d);
@@ -1034,6 +1058,9 @@ public final class PosixBackend implements StorageBackend {
                 return;
             }
             long hostCookie = cookie <= COOKIE_AFTER_DOTDOT ? 0 : cookie;
+            Listing listing = LISTING.get();
+            listing.dir = node;
+            listing.checked = false;
             synchronized (h) { // the fd's position is shared by lseek + getdents64
                 PosixDirs.getdents(h.fd, hostCookie, h.dirBuffer, d -> {
                     FileName name = FileName.of(d.name());
@@ -1047,6 +1074,7 @@ public final class PosixBackend implements StorageBackend {
                 });
             }
         } finally {
+            LISTING.get().dir = 0; // no node has id 0
             h.unpin();
         }
     }

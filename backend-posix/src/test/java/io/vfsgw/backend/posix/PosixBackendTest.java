@@ -260,6 +260,45 @@ class PosixBackendTest {
     }
 
     @Test
+    void lookupsFromAListingAreCheckedOncePerCallAndOnlyWhileItRuns() throws Exception {
+        Entry a = fs.mkdir(ROOT, ROOT_ID, n("a"), 0755, 0);
+        for (String name : List.of("f1", "f2", "f3")) {
+            Files.writeString(src.resolve("a").resolve(name), name);
+        }
+        long fh = fs.opendir(ROOT, a.nodeId(), 0).fh();
+        List<String> found = new ArrayList<>();
+        fs.readdir(ROOT, a.nodeId(), fh, 0, e -> {   // as READDIRPLUS: every listed name looked up
+            if (!e.name().isDotOrDotDot()) {
+                found.add(e.name() + "=" + lookup(a.nodeId(), e.name().toString()).attr().size());
+            }
+            return true;
+        });
+        assertEquals(Set.of("f1=2", "f2=2", "f3=2"), new HashSet<>(found));
+
+        // The host moves the held directory out: a listing's lookups are refused, each of them.
+        Path outside = Files.createDirectory(tmp.resolve("outside"));
+        Files.move(src.resolve("a"), outside.resolve("a"));
+        List<Errno> refused = new ArrayList<>();
+        fs.readdir(ROOT, a.nodeId(), fh, 0, e -> {
+            if (!e.name().isDotOrDotDot()) {
+                refused.add(errno(() -> lookup(a.nodeId(), e.name().toString())));
+            }
+            return true;
+        });
+        assertEquals(List.of(Errno.ESTALE, Errno.ESTALE, Errno.ESTALE), refused);
+
+        // Moved back, listed (checked), moved out again: a lookup after the listing is checked anew.
+        Files.move(outside.resolve("a"), src.resolve("a"));
+        fs.readdir(ROOT, a.nodeId(), fh, 0, e -> {
+            lookup(a.nodeId(), "f1");
+            return false;
+        });
+        Files.move(src.resolve("a"), outside.resolve("a"));
+        assertEquals(Errno.ESTALE, errno(() -> lookup(a.nodeId(), "f2")));
+        fs.releasedir(ROOT, a.nodeId(), fh);
+    }
+
+    @Test
     void renamedSourceStillWorks() throws Exception {
         Entry a = fs.mkdir(ROOT, ROOT_ID, n("a"), 0755, 0);
         Files.move(src, tmp.resolve("renamed"));
