@@ -47,7 +47,7 @@ public final class PosixDirs {
     public record Dirent(byte[] name, long ino, int type, long nextOffset) {
     }
 
-    /** A reusable native buffer for {@link #getdents}; one per open directory handle. */
+    /** A reusable native buffer for {@link #getdents}; a call uses it only while it runs. */
     public static final class DirBuffer {
         final Pointer mem;
         final int size;

@@ -1,20 +1,18 @@
 package io.vfsgw.backend.posix;
 
-import io.vfsgw.nativeio.PosixDirs;
-
-/** One open file or directory description: its own host fd, opened with the guest's flags. */
+/**
+ * One open file or directory description: its own host fd, opened with the guest's flags. readdir
+ * calls on a directory handle synchronize on it: they share the fd's position.
+ */
 final class Handle extends PinnedFd {
     final long nodeId;
     final boolean directory;
     final boolean regular;
-    /** getdents64 buffer; readdir calls on one handle are serialised on this object. */
-    final PosixDirs.DirBuffer dirBuffer;
 
     Handle(int fd, long nodeId, boolean directory, boolean regular) {
         super(fd);
         this.nodeId = nodeId;
         this.directory = directory;
         this.regular = regular;
-        this.dirBuffer = directory ? new PosixDirs.DirBuffer(32 * 1024) : null;
     }
 }
