@@ -63,6 +63,16 @@ public final class VirtioFsDevice implements VirtioDevice {
         return config.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * The high-priority queue: Linux sends FORGET there, one per evicted inode (a directory walk
+     * after a cache drop sends thousands), and nothing that waits; a crew of threads only took
+     * turns waking for them.
+     */
+    @Override
+    public boolean answersAtOnce(int queueIndex) {
+        return queueIndex == 0;
+    }
+
     @Override
     public void process(int queueIndex, DescriptorChain chain, ChainCompletion completion) {
         if (chain.readable().length == 0) {

@@ -282,6 +282,28 @@ class VhostUserServerIT {
     }
 
     @Test
+    void theHighPriorityQueueHasOneThreadAndRequestQueuesTheirCrew() throws Exception {
+        try (TestVhostUserFrontend fe = readyFrontend(socket)) {
+            TestVhostUserFrontend.Queue hiprio = fe.setUpQueue(0, 16);
+            TestVhostUserFrontend.Queue requests = fe.setUpQueue(1, 16);
+            roundTrip(fe, hiprio, 1);
+            roundTrip(fe, requests, 2);
+            // Earlier tests' crews end asynchronously after their disconnects: wait for the counts.
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while ((queueThreads(0) != 1 || queueThreads(1) != 4) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(1, queueThreads(0), "threads serving the high-priority queue (FORGET, INTERRUPT)");
+            assertEquals(4, queueThreads(1), "threads serving a request queue (the default crew)");
+        }
+    }
+
+    private static long queueThreads(int queue) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("vfsgw-vq" + queue + "-")).count();
+    }
+
+    @Test
     void ringsServeWithoutSetVringEnableAndObeyDisable() throws Exception {
         try (TestVhostUserFrontend fe = readyFrontend(socket)) {
             TestVhostUserFrontend.Queue q = fe.setUpQueue(1, 8, false);

@@ -20,6 +20,15 @@ public interface VirtioDevice {
     ByteBuffer configSpace();
 
     /**
+     * Whether the driver's requests on queue {@code queueIndex} are all answered at once, never
+     * waiting on I/O: one thread then serves the queue instead of a crew, so a burst of such
+     * requests costs no wake-ups of idle threads.
+     */
+    default boolean answersAtOnce(int queueIndex) {
+        return false;
+    }
+
+    /**
      * Serves one chain popped from queue {@code queueIndex}. Called on that queue's worker threads,
      * concurrently for different chains. The device must call {@code completion} exactly once, from
      * any thread, possibly after returning; the chain's views stay valid until then and must not be

@@ -71,7 +71,7 @@ final class Vring {
     Vring(int index, VirtioDevice device, BackendOptions options, Supplier<GuestMemory> memory) {
         this.index = index;
         this.device = device;
-        this.threadsPerQueue = options.workersPerQueue();
+        this.threadsPerQueue = device.answersAtOnce(index) ? 1 : options.workersPerQueue();
         this.memory = memory;
         this.drainTimeoutNanos = options.drainTimeout().toNanos();
     }
