@@ -3,7 +3,8 @@
 
 Usage: report.py RUN_DIR
 RUN_DIR holds host/, posix/ and guest/ (any may be missing), each with one file per measurement:
-<target>.<test>.<round>.json (fio --output-format=json) or <target>.meta.<round>.txt (metaops).
+<target>.<test>.<round>.json (fio --output-format=json), <target>.meta.<round>.txt (metaops) or
+<target>.tree*.<round>.txt (stopwatch).
 """
 import json
 import os
@@ -16,6 +17,9 @@ TESTS = [  # (test, label, unit)
     ("seqread", "seq read 1 MiB (cold)", "MiB/s"),
     ("randread", "random read 4 KiB (cold)", "IOPS"),
     ("meta", "create+stat+unlink", "files/s"),
+    ("treex", "tree: tar x", "entries/s"),
+    ("treedu", "tree: du -s (cold)", "entries/s"),
+    ("treerm", "tree: rm -rf (cold)", "entries/s"),
 ]
 
 # section dir -> (title, targets in column order, [(numerator, denominator), ...] ratio columns)
@@ -40,6 +44,9 @@ def value(path, test):
             text = f.read()
         if test == "meta":
             m = re.search(r"files_per_s=([\d.]+)", text)
+            return float(m.group(1)) if m else None
+        if test.startswith("tree"):
+            m = re.search(r"entries_per_s=([\d.]+)", text)
             return float(m.group(1)) if m else None
         # fio may print warnings before the JSON object.
         job = json.loads(text[text.index("{"):])["jobs"][0]

@@ -18,7 +18,9 @@
 #   --rounds N  rounds per target (default 5; the guest runs one more, unreported, to warm up)
 # Each round runs, per target: fio psync sequential write (end_fsync) and, after dropping caches,
 # sequential read of one file in 1 MiB blocks; random 4 KiB reads of it (cold, size and time
-# bounded); create+stat+unlink of many empty files (bench/metaops.c). The guest runs each workload
+# bounded); create+stat+unlink of many empty files (bench/metaops.c); and in the guest a source
+# tree's life: tar x of /usr/include/linux (or $BENCH_TREE), du -s of it cold, rm -rf of it cold
+# (entries per second, timed by bench/stopwatch.c). The guest runs each workload
 # on all shares back to back (rotating which goes first), and one more, untimed round first
 # (round 0) on every share: reported figures are of warmed-up daemons.
 # Needs root (mounts, drop_caches), fio, gcc, libfuse3-dev, python3, qemu, and cli/target/vfsgw.jar
@@ -36,7 +38,7 @@ while [ $# -gt 0 ]; do
         host|guest|startup|all) MODE=$1 ;;
         --quick) QUICK=1 ;;
         --rounds) ROUNDS=$2; shift ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -50,6 +52,8 @@ else
     H_SIZE=1G H_RAND_IO=128M H_RAND_T=10 H_META=10000
     G_SIZE=256M G_RAND_IO=16M G_RAND_T=10 G_META=2000
 fi
+# The guest's tree workload unpacks, walks and removes this directory (as a tarball in guest RAM).
+TREE_SRC=${BENCH_TREE:-/usr/include/linux}
 
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: ERROR: $*" >&2; exit 1; }
@@ -101,6 +105,7 @@ build_tools() {
     [ -f "$JAR" ] || (cd "$ROOT" && mvn -q -o install -DskipTests) || die "could not build $JAR"
     gcc -O2 -Wall -o "$BUILD/metaops" "$HERE/metaops.c"
     gcc -O2 -Wall -static -o "$BUILD/metaops-static" "$HERE/metaops.c"
+    gcc -O2 -Wall -static -o "$BUILD/stopwatch-static" "$HERE/stopwatch.c"
     local ex=/usr/share/doc/libfuse3-dev/examples
     [ -f $ex/passthrough.c ] || die "$ex/passthrough.c missing: apt-get install libfuse3-dev"
     cp $ex/passthrough.c $ex/passthrough_helpers.h "$BUILD/"
@@ -181,10 +186,10 @@ run_host() {
 # into the virtiofsd share after each round (the host reads them from there).
 guest_script() {
     cat <<EOF
-R=$ROUNDS SIZE=$G_SIZE RIO=$G_RAND_IO RT=$G_RAND_T META=$G_META
+R=$ROUNDS SIZE=$G_SIZE RIO=$G_RAND_IO RT=$G_RAND_T META=$G_META TREE_N=$TREE_N
 EOF
     cat <<'EOF'
-cp /vfsd/.bench/metaops /tmp/metaops
+cp /vfsd/.bench/metaops /vfsd/.bench/stopwatch /vfsd/.bench/tree.tar /tmp/
 mkdir -p /tmp/res /tmp/warm
 # Every share's interrupts, and the benchmark itself, on vCPU 0. Otherwise each device's vectors
 # sit on whichever vCPU the guest chose when it set them up, and a share whose interrupts arrive
@@ -233,6 +238,22 @@ while [ $r -le $R ]; do
         /tmp/metaops "$d/meta" $META 20 > $res/$t.meta.$r.txt 2>&1 || echo "bench: metaops failed on $t"
         rmdir "$d/meta"
     done
+    # A source tree's life: unpacked (from guest RAM), walked cold, removed cold.
+    for spec in $order; do
+        t=${spec%%:*} d=${spec#*:}
+        rm -rf "$d/tree"; mkdir "$d/tree"; dropc
+        /tmp/stopwatch $TREE_N tar xf /tmp/tree.tar -C "$d/tree" > $res/$t.treex.$r.txt 2>&1 || echo "bench: tar x failed on $t"
+    done
+    for spec in $order; do
+        t=${spec%%:*} d=${spec#*:}
+        dropc
+        /tmp/stopwatch $TREE_N du -s "$d/tree" > $res/$t.treedu.$r.txt 2>&1 || echo "bench: du failed on $t"
+    done
+    for spec in $order; do
+        t=${spec%%:*} d=${spec#*:}
+        dropc
+        /tmp/stopwatch $TREE_N rm -rf "$d/tree" > $res/$t.treerm.$r.txt 2>&1 || echo "bench: rm -rf failed on $t"
+    done
     [ $r -gt 0 ] && mkdir -p /vfsd/.bench/res && cp /tmp/res/* /vfsd/.bench/res/
     r=$((r + 1))
 done
@@ -247,6 +268,9 @@ run_guest() {
     mount -t tmpfs -o size=4G bench-guest "$G/fs"; MOUNTS+=("$G/fs")
     mkdir -p "$G/fs"/{posix,vfsd/.bench,p9}
     cp "$BUILD/metaops-static" "$G/fs/vfsd/.bench/metaops"
+    cp "$BUILD/stopwatch-static" "$G/fs/vfsd/.bench/stopwatch"
+    tar cf "$G/fs/vfsd/.bench/tree.tar" -C "$(dirname "$TREE_SRC")" "$(basename "$TREE_SRC")"
+    TREE_N=$(tar tf "$G/fs/vfsd/.bench/tree.tar" | wc -l)
     rm -f "$G"/*.sock
     local -A SERVER=()   # target -> pid, for the CPU each one used
     vfsgw serve --socket-path "$G/mem.sock" --tag vfsgw --mem-size 2G
@@ -296,7 +320,7 @@ build_tools
     echo
     echo "\`bench/run.sh $MODE$([ "$QUICK" = 1 ] && echo ' --quick')\`: $ROUNDS round(s);" \
          "host: $H_SIZE file, random reads $H_RAND_IO or ${H_RAND_T}s, $H_META files;" \
-         "guest: $G_SIZE file, random reads $G_RAND_IO or ${G_RAND_T}s, $G_META files."
+         "guest: $G_SIZE file, random reads $G_RAND_IO or ${G_RAND_T}s, $G_META files, tree $TREE_SRC."
     echo
     machine
     echo
