@@ -14,9 +14,9 @@ import java.util.Optional;
  * &lt; 7 gets {@link FsException} EPROTO: the session replies -EPROTO and stays uninitialised.
  *
  * <p>Flags: vfsgw never sets a bit the kernel did not offer. Always accepted when offered:
- * ASYNC_READ, ATOMIC_O_TRUNC, BIG_WRITES, HAS_IOCTL_DIR, AUTO_INVAL_DATA, DO_READDIRPLUS,
- * READDIRPLUS_AUTO, ASYNC_DIO, PARALLEL_DIROPS, ABORT_ERROR, MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT,
- * INIT_EXT. By policy: EXPORT_SUPPORT (else NO_EXPORT_SUPPORT), WRITEBACK_CACHE, POSIX_LOCKS,
+ * ASYNC_READ, ATOMIC_O_TRUNC, BIG_WRITES, HAS_IOCTL_DIR, AUTO_INVAL_DATA, ASYNC_DIO, PARALLEL_DIROPS,
+ * ABORT_ERROR, MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT. By policy: DO_READDIRPLUS with
+ * READDIRPLUS_AUTO, EXPORT_SUPPORT (else NO_EXPORT_SUPPORT), WRITEBACK_CACHE, POSIX_LOCKS,
  * FLOCK_LOCKS, HANDLE_KILLPRIV_V2, MAP_ALIGNMENT (DAX), DIRECT_IO_ALLOW_MMAP, and POSIX_ACL with
  * DONT_MASK (both or neither: {@link InitPolicy#posixAcl}). Otherwise never:
  * <ul>
@@ -41,7 +41,7 @@ public final class InitNegotiation {
     /** Flags accepted whenever the kernel offers them. */
     static final long ALWAYS = InitFlags.FUSE_ASYNC_READ | InitFlags.FUSE_ATOMIC_O_TRUNC
             | InitFlags.FUSE_BIG_WRITES | InitFlags.FUSE_HAS_IOCTL_DIR | InitFlags.FUSE_AUTO_INVAL_DATA
-            | InitFlags.FUSE_DO_READDIRPLUS | InitFlags.FUSE_READDIRPLUS_AUTO | InitFlags.FUSE_ASYNC_DIO
+            | InitFlags.FUSE_ASYNC_DIO
             | InitFlags.FUSE_PARALLEL_DIROPS | InitFlags.FUSE_ABORT_ERROR | InitFlags.FUSE_MAX_PAGES
             | InitFlags.FUSE_CACHE_SYMLINKS | InitFlags.FUSE_SETXATTR_EXT | InitFlags.FUSE_INIT_EXT;
 
@@ -96,6 +96,9 @@ public final class InitNegotiation {
         }
         if (policy.directIoAllowMmap()) {
             wanted |= InitFlags.FUSE_DIRECT_IO_ALLOW_MMAP;
+        }
+        if (policy.readdirplus()) {
+            wanted |= InitFlags.FUSE_DO_READDIRPLUS | InitFlags.FUSE_READDIRPLUS_AUTO;
         }
         if (policy.posixAcl()) {
             wanted |= InitFlags.FUSE_POSIX_ACL | InitFlags.FUSE_DONT_MASK;

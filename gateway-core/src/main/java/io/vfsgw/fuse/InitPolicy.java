@@ -33,11 +33,15 @@ package io.vfsgw.fuse;
  *                            ACLs from system.posix_acl_* xattrs and leaves the umask to the backend
  *                            (CREATE/MKDIR/MKNOD carry it), which must then apply it or the parent's
  *                            default ACL; only for a backend that stores ACLs (posix --posix-acl)
+ * @param readdirplus         accept FUSE_DO_READDIRPLUS and FUSE_READDIRPLUS_AUTO: listings carry
+ *                            each entry's attributes; pointless when entries expire at once (cache
+ *                            none), where every entry looked up for it is forgotten straight away
  */
 public record InitPolicy(int maxWrite, int maxPages, int maxReadahead, boolean wantWritebackCache,
                          boolean wantDax, int mapAlignmentLog2, int maxBackground, int congestionThreshold,
                          int timeGran, boolean exportSupport, boolean posixLocks, boolean flockLocks,
-                         boolean handleKillprivV2, boolean directIoAllowMmap, boolean posixAcl) {
+                         boolean handleKillprivV2, boolean directIoAllowMmap, boolean posixAcl,
+                         boolean readdirplus) {
 
     /** Largest map_alignment the kernel accepts (FUSE_DAX_SHIFT, its 2 MiB DAX range). */
     public static final int MAX_MAP_ALIGNMENT_LOG2 = 21;
@@ -64,46 +68,52 @@ public record InitPolicy(int maxWrite, int maxPages, int maxReadahead, boolean w
      * 1 MiB writes (256 pages), readahead as the kernel offers, 64 background requests, nanosecond
      * times, no writeback cache, no DAX (4 KiB alignment if enabled), no NFS export, no remote locks,
      * no KILLPRIV_V2 (the kernel handles suid clearing), shared mmap on direct-I/O files allowed, no
-     * POSIX ACLs.
+     * POSIX ACLs, READDIRPLUS.
      * maxReadahead -1 is the unsigned maximum: take whatever the kernel offers.
      */
     public static InitPolicy defaults() {
-        return new InitPolicy(1 << 20, 256, -1, false, false, 12, 64, 48, 1, false, false, false, false, true, false);
+        return new InitPolicy(1 << 20, 256, -1, false, false, 12, 64, 48, 1, false, false, false, false, true, false, true);
     }
 
     public InitPolicy withWritebackCache(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, on, wantDax, mapAlignmentLog2, maxBackground,
-                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
+                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl, readdirplus);
     }
 
     public InitPolicy withDax(boolean on, int alignmentLog2) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, on, alignmentLog2, maxBackground,
-                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
+                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl, readdirplus);
     }
 
     public InitPolicy withLocks(boolean posix, boolean flock) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
-                maxBackground, congestionThreshold, timeGran, exportSupport, posix, flock, handleKillprivV2, directIoAllowMmap, posixAcl);
+                maxBackground, congestionThreshold, timeGran, exportSupport, posix, flock, handleKillprivV2, directIoAllowMmap, posixAcl, readdirplus);
     }
 
     public InitPolicy withExportSupport(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
-                maxBackground, congestionThreshold, timeGran, on, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
+                maxBackground, congestionThreshold, timeGran, on, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl, readdirplus);
     }
 
     public InitPolicy withHandleKillprivV2(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
-                maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, on, directIoAllowMmap, posixAcl);
+                maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, on, directIoAllowMmap, posixAcl, readdirplus);
     }
 
     public InitPolicy withPosixAcl(boolean on) {
         return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
                 maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2,
-                directIoAllowMmap, on);
+                directIoAllowMmap, on, readdirplus);
+    }
+
+    public InitPolicy withReaddirplus(boolean on) {
+        return new InitPolicy(maxWrite, maxPages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2,
+                maxBackground, congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2,
+                directIoAllowMmap, posixAcl, on);
     }
 
     public InitPolicy withMaxWrite(int bytes, int pages) {
         return new InitPolicy(bytes, pages, maxReadahead, wantWritebackCache, wantDax, mapAlignmentLog2, maxBackground,
-                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl);
+                congestionThreshold, timeGran, exportSupport, posixLocks, flockLocks, handleKillprivV2, directIoAllowMmap, posixAcl, readdirplus);
     }
 }

@@ -17,8 +17,13 @@ public record SessionConfig(CacheConfig cache, InitPolicy initPolicy, String tra
                 .withLocks(true, true).withHandleKillprivV2(true).withExportSupport(true), transport);
     }
 
+    /**
+     * Under cache none the kernel keeps no entry, so READDIRPLUS would look up every listed name only
+     * for the kernel to forget it at once, and the walk's stat calls look each up again: listings
+     * then carry names only (as virtiofsd's cache=none).
+     */
     public SessionConfig withCache(CacheConfig c) {
-        return new SessionConfig(c, initPolicy, transport);
+        return new SessionConfig(c, initPolicy.withReaddirplus(c.mode() != CacheMode.NONE), transport);
     }
 
     public SessionConfig withInitPolicy(InitPolicy p) {

@@ -42,7 +42,8 @@ class InitNegotiationTest {
     void kernel745OfferingEverythingGetsTheServerSetAt738() throws Exception {
         InitNegotiation.Result r = InitNegotiation.negotiate(kernel(7, 45, HOST_OFFER), InitPolicy.defaults());
         NegotiatedProtocol p = r.protocol().orElseThrow();
-        long expected = InitNegotiation.ALWAYS | FUSE_NO_EXPORT_SUPPORT | FUSE_DIRECT_IO_ALLOW_MMAP;
+        long expected = InitNegotiation.ALWAYS | FUSE_NO_EXPORT_SUPPORT | FUSE_DIRECT_IO_ALLOW_MMAP
+                | InitFlags.FUSE_DO_READDIRPLUS | InitFlags.FUSE_READDIRPLUS_AUTO;
         assertEquals(InitFlags.describe(expected), InitFlags.describe(p.flags()));
         assertEquals(expected, r.reply().flags64());
         assertEquals(7, r.reply().major());
@@ -81,6 +82,18 @@ class InitNegotiationTest {
         assertEquals(21, r.reply().mapAlignment());
         assertEquals(21, p.mapAlignment());
         assertEquals(38, r.reply().minor());
+    }
+
+    @Test
+    void readdirplusIsAPolicy() throws Exception {
+        long both = InitFlags.FUSE_DO_READDIRPLUS | InitFlags.FUSE_READDIRPLUS_AUTO;
+        NegotiatedProtocol on = InitNegotiation.negotiate(kernel(7, 38, HOST_OFFER), InitPolicy.defaults())
+                .protocol().orElseThrow();
+        assertTrue(on.has(both), InitFlags.describe(on.flags()));
+        NegotiatedProtocol off = InitNegotiation.negotiate(kernel(7, 38, HOST_OFFER),
+                InitPolicy.defaults().withReaddirplus(false)).protocol().orElseThrow();
+        assertFalse(off.has(InitFlags.FUSE_DO_READDIRPLUS) || off.has(InitFlags.FUSE_READDIRPLUS_AUTO),
+                InitFlags.describe(off.flags()));
     }
 
     @Test

@@ -289,13 +289,6 @@ public final class PosixBackend implements StorageBackend {
 
     private static final ThreadLocal<Listing> LISTING = ThreadLocal.withInitial(Listing::new);
 
-    /**
-     * getdents64's buffer, one per thread: one per directory handle was 32 KiB of native memory
-     * allocated and zeroed per OPENDIR, and freed only by the GC.
-     */
-    private static final ThreadLocal<PosixDirs.DirBuffer> DIR_BUFFER =
-            ThreadLocal.withInitial(() -> new PosixDirs.DirBuffer(32 * 1024));
-
     /** {@link #checkInside}, done once per listing call for the directory being listed. */
     private void checkInsideOncePerListing(Inode dir) throws FsException {
         Listing l = LISTING.get();
@@ -1046,6 +1039,13 @@ public final class PosixBackend implements StorageBackend {
      * d_off values for their own dots, and ext4 never hands them out for a name (byte offsets of 12
      * and up, or 64-bit hashes), so they do not clash with a host position in practice.
      */
+    /**
+     * getdents64's buffer, one per thread: one per directory handle was 32 KiB of native memory
+     * allocated and zeroed per OPENDIR, and freed only by the GC.
+     */
+    private static final ThreadLocal<PosixDirs.DirBuffer> DIR_BUFFER =
+            ThreadLocal.withInitial(() -> new PosixDirs.DirBuffer(32 * 1024));
+
     @Override
     public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
         Handle h = pinHandle(fh, node);
