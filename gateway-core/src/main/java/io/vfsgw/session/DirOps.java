@@ -76,7 +76,7 @@ final class DirOps {
             // ".", "..", a name removed since the listing was taken, and one whose attributes the
             // backend has not confirmed (see EntryOps.confirmed) go out without an entry: a stat
             // of the name then sends a LOOKUP.
-            EntryOut eo = new EntryOut(0, 0, 0, 0, 0, 0, io.vfsgw.fuse.FuseAttr.of(zeroAttr(e.ino(), type), 0));
+            EntryOut eo = null;
             if (!e.name().isDotOrDotDot()) {
                 Entry found = null;
                 try {
@@ -90,6 +90,9 @@ final class DirOps {
                     s.nodes.addLookup(found.nodeId());
                     eo = Wire.entryOut(found, s.config.cache().timeout(), s.protocol);
                 }
+            }
+            if (eo == null) {
+                eo = new EntryOut(0, 0, 0, 0, 0, 0, io.vfsgw.fuse.FuseAttr.of(zeroAttr(e.ino(), type), 0));
             }
             new Direntplus(eo, d).encodeTo(out);
             return true;

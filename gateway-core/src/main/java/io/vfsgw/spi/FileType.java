@@ -8,6 +8,9 @@ public enum FileType {
     /** Mask of the type bits in st_mode. */
     public static final int S_IFMT = 0170000;
 
+    /** values() copies its array on every call; listings ask once per entry. */
+    private static final FileType[] ALL = values();
+
     private final int modeBits;
     private final int direntType;
 
@@ -28,8 +31,18 @@ public enum FileType {
     /** The type of a full st_mode, or null if the type bits are not a known type. */
     public static FileType ofMode(int mode) {
         int t = mode & S_IFMT;
-        for (FileType f : values()) {
+        for (FileType f : ALL) {
             if (f.modeBits == t) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /** The type of a DT_* value, or null for DT_UNKNOWN and values that are no known type. */
+    public static FileType ofDirentType(int direntType) {
+        for (FileType f : ALL) {
+            if (f.direntType == direntType) {
                 return f;
             }
         }

@@ -1102,10 +1102,9 @@ public final class PosixBackend implements StorageBackend {
 
     /** DT_* to FileType; DT_UNKNOWN (some filesystems) costs one statx. */
     private static FileType direntType(int dirFd, PosixDirs.Dirent d) throws FsException {
-        for (FileType t : FileType.values()) {
-            if (t.direntType() == d.type()) {
-                return t;
-            }
+        FileType listed = FileType.ofDirentType(d.type());
+        if (listed != null) {
+            return listed;
         }
         PosixFiles.Stat st = PosixFiles.statx(dirFd, PosixFiles.cstr(d.name()), PosixFiles.AT_SYMLINK_NOFOLLOW);
         FileType t = FileType.ofMode(st.mode());
