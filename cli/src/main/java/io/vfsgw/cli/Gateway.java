@@ -4,6 +4,7 @@ import com.google.inject.CreationException;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.ProvisionException;
+import io.vfsgw.cache.CacheConfig;
 import io.vfsgw.cache.MetadataCache;
 import io.vfsgw.fuse.InitPolicy;
 import io.vfsgw.session.FuseSession;
@@ -25,7 +26,8 @@ final class Gateway implements AutoCloseable {
     static Gateway create(GatewayOptions gw, BackendOptions backend) {
         Injector injector;
         try {
-            injector = Guice.createInjector(new GatewayModule(gw.cacheConfig()), backend.module(gw.cacheConfig()));
+            CacheConfig cache = gw.cacheConfig();
+            injector = Guice.createInjector(new GatewayModule(cache), backend.module(cache));
             return new Gateway(injector.getInstance(MetadataCache.class), gw, backend);
         } catch (ProvisionException | CreationException e) {
             Throwable root = e;

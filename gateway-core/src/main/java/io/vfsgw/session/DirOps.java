@@ -24,7 +24,7 @@ final class DirOps {
      * READDIR (recent kernels: as much as the caller's getdents buffer), and a fresh buffer per call
      * was most of what a directory walk allocated (a young GC every few hundred listings).
      */
-    private static final ThreadLocal<ByteBuffer[]> LISTING = ThreadLocal.withInitial(() -> new ByteBuffer[1]);
+    private static final ThreadLocal<ByteBuffer> LISTING_BUFFER = new ThreadLocal<>();
 
     private final FuseSession s;
 
@@ -103,11 +103,12 @@ final class DirOps {
 
     /** This thread's listing buffer, cleared and limited to {@code size}. */
     private static ByteBuffer listingBuffer(int size) {
-        ByteBuffer[] held = LISTING.get();
-        if (held[0] == null || held[0].capacity() < size) {
-            held[0] = Wire.buffer(size);
+        ByteBuffer b = LISTING_BUFFER.get();
+        if (b == null || b.capacity() < size) {
+            b = Wire.buffer(size);
+            LISTING_BUFFER.set(b);
         }
-        return held[0].clear().limit(size);
+        return b.clear().limit(size);
     }
 
     private static io.vfsgw.spi.Attr zeroAttr(long ino, int direntType) {
