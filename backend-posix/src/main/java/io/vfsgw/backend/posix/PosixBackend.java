@@ -224,6 +224,16 @@ public final class PosixBackend implements StorageBackend {
         return handles.size();
     }
 
+    /** Where the host kernel says a node is now (tests: every node handed out must be inside the source). */
+    String hostPathOf(long node) throws FsException {
+        Inode n = inodes.pin(node);
+        try {
+            return new String(kernelPath(n.fd), StandardCharsets.UTF_8);
+        } finally {
+            inodes.unpin(n);
+        }
+    }
+
     // ---------------------------------------------------------------- helpers: jail, fds, attrs
 
     private static byte[] procName(int fd) {
