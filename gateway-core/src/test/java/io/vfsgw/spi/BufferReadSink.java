@@ -1,15 +1,23 @@
 package io.vfsgw.spi;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
-/** A {@link ReadSink} over one heap buffer, for backend tests: what a READ reply buffer would hold. */
+/** A {@link ReadSink} over one buffer, for backend tests: what a READ reply buffer would hold. */
 public final class BufferReadSink implements ReadSink {
     private final ByteBuffer buf;
 
-    /** A sink that wants up to {@code capacity} bytes. */
+    /** A sink that wants up to {@code capacity} bytes, in a heap buffer. */
     public BufferReadSink(int capacity) {
-        this.buf = ByteBuffer.allocate(capacity);
+        this(ByteBuffer.allocate(capacity));
+    }
+
+    private BufferReadSink(ByteBuffer buf) {
+        this.buf = buf;
+    }
+
+    /** A sink in native memory, as guest memory or the /dev/fuse buffer is: backends read into it with no copy. */
+    public static BufferReadSink direct(int capacity) {
+        return new BufferReadSink(ByteBuffer.allocateDirect(capacity));
     }
 
     @Override
@@ -31,9 +39,7 @@ public final class BufferReadSink implements ReadSink {
         if (count < 0 || count > buf.remaining()) {
             throw new IllegalArgumentException("putZeros(" + count + ") with " + buf.remaining() + " remaining");
         }
-        Arrays.fill(buf.array(), buf.arrayOffset() + buf.position(), buf.arrayOffset() + buf.position() + count,
-                (byte) 0);
-        buf.position(buf.position() + count);
+        buf.put(ByteBuffer.allocate(count));
     }
 
     @Override
@@ -58,6 +64,8 @@ public final class BufferReadSink implements ReadSink {
 
     /** A copy of the filled bytes. */
     public byte[] bytes() {
-        return Arrays.copyOf(buf.array(), buf.position());
+        byte[] out = new byte[buf.position()];
+        buf.duplicate().flip().get(out);
+        return out;
     }
 }

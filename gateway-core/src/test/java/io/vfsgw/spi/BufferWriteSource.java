@@ -16,6 +16,11 @@ public final class BufferWriteSource implements WriteSource {
         return new BufferWriteSource(ByteBuffer.wrap(data));
     }
 
+    /** The data in native memory, as a request in guest memory is: backends write from it with no copy. */
+    public static BufferWriteSource direct(byte[] data) {
+        return new BufferWriteSource(ByteBuffer.allocateDirect(data.length).put(data).flip());
+    }
+
     public static BufferWriteSource of(String utf8) {
         return of(utf8.getBytes(StandardCharsets.UTF_8));
     }

@@ -1,0 +1,80 @@
+package io.vfsgw.backend.mem;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FileType;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.HostileCalls;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.StatFs;
+import io.vfsgw.spi.StorageBackend;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A hostile guest at random ({@link HostileCalls}) against the in-memory backend: every failure an
+ * errno, and nothing lost to it. Once the guest has released and forgotten everything and removed
+ * every name, the backend's space and inodes are all free again (statfs as a fresh backend's):
+ * no page or inode is held by a node no one can reach any more, whatever error paths ran.
+ */
+class MemBackendFuzzTest {
+    private static final RequestContext ROOT = RequestContext.ROOT;
+    private static final List<String> NAMES = List.of(".", "..", "a", "b", "d", "f", "x".repeat(255), "\u00e9t\u00e9");
+    private static final List<String> SYMLINK_TARGETS = List.of("/", "..", "a", "");
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3})
+    void randomHostileSequencesFailWithErrnosAndGiveEverythingBack(long seed) throws Exception {
+        MemBackend mem = new MemBackend(MemOptions.ofCapacity(64L << 20));
+        try {
+            StatFs fresh = mem.statfs(ROOT, StorageBackend.ROOT_ID);
+            HostileCalls calls = new HostileCalls(mem, seed, new SaneEntries(), NAMES, SYMLINK_TARGETS);
+            calls.run(HostileCalls.CALLS);
+            System.out.println("mem fuzz, seed " + seed + ": " + calls.summary());
+            calls.releaseAndForgetEverything();
+            removeEverythingUnder(mem, StorageBackend.ROOT_ID);
+            StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
+            assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
+            assertEquals(fresh.filesFree(), after.filesFree(), "inodes still held after everything was removed");
+        } finally {
+            mem.close();
+        }
+    }
+
+    /** What any entry must look like, however it was reached. */
+    private static final class SaneEntries implements HostileCalls.Checks {
+        @Override
+        public void handedOut(Entry e) {
+            assertTrue(e.nodeId() != 0, "node id 0 handed out");
+            assertTrue(e.attr() == null || e.attr().ino() == e.nodeId(), "attr of another node: " + e);
+        }
+    }
+
+    /** rm -rf of everything below {@code dir}, through the SPI. */
+    private static void removeEverythingUnder(StorageBackend fs, long dir) throws FsException {
+        long fh = fs.opendir(ROOT, dir, 0).fh();
+        List<DirEntry> entries = new ArrayList<>();
+        fs.readdir(ROOT, dir, fh, 0, entries::add);
+        fs.releasedir(ROOT, dir, fh);
+        for (DirEntry d : entries) {
+            FileName name = d.name();
+            if (name.isDotOrDotDot()) {
+                continue;
+            }
+            if (d.type() == FileType.DIRECTORY) {
+                Entry sub = fs.lookup(ROOT, dir, name);
+                removeEverythingUnder(fs, sub.nodeId());
+                fs.forget(sub.nodeId(), 1);
+                fs.rmdir(ROOT, dir, name);
+            } else {
+                fs.unlink(ROOT, dir, name);
+            }
+        }
+    }
+}
