@@ -1,5 +1,7 @@
 package io.vfsgw.spi;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -76,6 +78,19 @@ public final class FileName implements Comparable<FileName> {
     public boolean isDotOrDotDot() {
         return (bytes.length == 1 && bytes[0] == '.')
                 || (bytes.length == 2 && bytes[0] == '.' && bytes[1] == '.');
+    }
+
+    /**
+     * Whether the bytes are well-formed UTF-8. Linux names need not be; S3 keys must, so a backend
+     * that turns names into keys refuses the others rather than store a replacement character.
+     */
+    public boolean isUtf8() {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     /** The name decoded as UTF-8 (invalid sequences replaced); for logs, keys and S3. */

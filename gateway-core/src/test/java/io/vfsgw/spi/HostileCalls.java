@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * A hostile guest at random, for any {@link StorageBackend}: SPI calls with node ids and handles it
  * was given, made up (0, -1, 2^63-1, small numbers) or already forgotten, names such as {@code .},
  * {@code ..}, 255 bytes and bytes that are not UTF-8, any open flags ({@code O_PATH},
- * {@code O_TMPFILE}, {@code O_DIRECT}, {@code O_TRUNC}...), writes at 1 TiB, invalid rename flags,
+ * {@code O_TMPFILE}, {@code O_DIRECT}, {@code O_TRUNC}...), writes far out, invalid rename flags,
  * FORGETs of too many references, two callers (root and uid 1000). It keeps the guest's books (the
  * lookup references and handles it holds) so that {@link #releaseAndForgetEverything} can give
  * them all back, after which a backend should hold nothing but its root.
@@ -60,6 +60,7 @@ public final class HostileCalls {
     private final Checks checks;
     private final List<String> names;
     private final List<String> symlinkTargets;
+    private long farOffset = 1L << 40;
 
     /** Lookup references the guest holds, per node id the backend handed out. */
     private final Map<Long, Long> refs = new HashMap<>();
@@ -88,6 +89,16 @@ public final class HostileCalls {
         this.symlinkTargets = List.copyOf(symlinkTargets);
         refs.put(StorageBackend.ROOT_ID, 1L);
         seenNodes.add(StorageBackend.ROOT_ID);
+    }
+
+    /**
+     * The size truncates grow files to and the offset of far writes, now and then (1 TiB by
+     * default: sparse on a host or in memory; a backend that stores whole files, as S3 does, wants
+     * a few MiB).
+     */
+    public HostileCalls farOffset(long bytes) {
+        this.farOffset = bytes;
+        return this;
     }
 
     /** Makes {@code calls} random calls. */
@@ -162,7 +173,7 @@ public final class HostileCalls {
             case 4 -> {
                 SetAttr change = switch (random.nextInt(4)) {
                     case 0 -> SetAttr.mode(random.nextInt(010000));
-                    case 1 -> SetAttr.size(random.nextInt(3) == 0 ? 1L << 30 : random.nextInt(9000));
+                    case 1 -> SetAttr.size(random.nextInt(3) == 0 ? farOffset : random.nextInt(9000));
                     case 2 -> SetAttr.owner(random.nextBoolean() ? 1000 : 0, random.nextBoolean() ? null : 1000);
                     default -> SetAttr.times(random.nextLong() >>> 8, false, null, true);
                 };
@@ -239,7 +250,7 @@ public final class HostileCalls {
             case 18 -> {
                 long[] h = anyHandle(fileHandles);
                 begin("write " + h[0] + " fh " + h[1]);
-                int n = backend.write(ctx, h[0], h[1], random.nextInt(3) == 0 ? (1L << 40) : random.nextInt(6000),
+                int n = backend.write(ctx, h[0], h[1], random.nextInt(3) == 0 ? farOffset : random.nextInt(6000),
                         BufferWriteSource.direct(("written by the fuzzer " + random.nextInt()).getBytes(StandardCharsets.UTF_8)),
                         random.nextBoolean());
                 return "write = " + n;

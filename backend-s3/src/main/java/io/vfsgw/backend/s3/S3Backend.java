@@ -273,6 +273,18 @@ public final class S3Backend implements StorageBackend {
         return dir.isEmpty() ? name.toString() : dir + "/" + name;
     }
 
+    /**
+     * The path of an existing name. S3 keys are UTF-8, so a name that is not (Linux allows any
+     * bytes) names no object: ENOENT, rather than the object of the name with its bad bytes
+     * replaced, which is another name.
+     */
+    private static String existingChild(String dir, FileName name) throws FsException {
+        if (!name.isUtf8()) {
+            throw FsException.of(Errno.ENOENT, "not UTF-8, so no S3 key");
+        }
+        return child(dir, name);
+    }
+
     private static String parentOf(String path) {
         int i = path.lastIndexOf('/');
         return i < 0 ? "" : path.substring(0, i);
@@ -473,7 +485,7 @@ public final class S3Backend implements StorageBackend {
             S3Node p = byPath.get(up);
             return entry(p != null ? p : bindDir(up));
         }
-        String path = child(dir.path, name);
+        String path = existingChild(dir.path, name);
         S3Node existing = byPath.get(path);
         Found f = null;
         if (existing != null) {
@@ -982,13 +994,21 @@ public final class S3Backend implements StorageBackend {
         if (name.isDotOrDotDot()) {
             throw FsException.of(Errno.EEXIST);
         }
-        String path = child(dir.path, name);
+        String path = child(dir.path, requireUtf8(name));
         S3Node existing = byPath.get(path);
         if (existing != null && existing.localOnly) {
             throw FsException.of(Errno.EEXIST);
         }
         checkKeyLength(path);
         return path;
+    }
+
+    /** S3 keys are UTF-8: a name that is not cannot become one (EINVAL, as vfat and strict casefold ext4 answer). */
+    private static FileName requireUtf8(FileName name) throws FsException {
+        if (!name.isUtf8()) {
+            throw FsException.of(Errno.EINVAL, "S3 keys are UTF-8; this name is not");
+        }
+        return name;
     }
 
     /**
@@ -1007,7 +1027,7 @@ public final class S3Backend implements StorageBackend {
     public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
         requireWritable();
         S3Node dir = dirNode(parent);
-        String path = child(dir.path, name);
+        String path = existingChild(dir.path, name);
         S3Node n = byPath.get(path);
         boolean inS3 = true;
         if (n != null) {
@@ -1054,7 +1074,7 @@ public final class S3Backend implements StorageBackend {
         if (name.isDotOrDotDot()) {
             throw FsException.of(name.length() == 1 ? Errno.EINVAL : Errno.ENOTEMPTY);
         }
-        String path = child(dir.path, name);
+        String path = existingChild(dir.path, name);
         S3Node n = byPath.get(path);
         if (n != null && n.type != FileType.DIRECTORY) {
             throw FsException.of(Errno.ENOTDIR);
@@ -1112,8 +1132,8 @@ public final class S3Backend implements StorageBackend {
         if (name.isDotOrDotDot() || newName.isDotOrDotDot()) {
             throw FsException.of(Errno.EINVAL);
         }
-        String src = child(from.path, name);
-        String dst = child(to.path, newName);
+        String src = existingChild(from.path, name);
+        String dst = child(to.path, requireUtf8(newName));
         if (src.equals(dst)) {
             return;
         }

@@ -383,6 +383,36 @@ class S3BackendIT {
         assertEquals(12, rawGet(prefix + (component + "/").repeat(4) + fits).length, "the object is in the bucket");
     }
 
+    /**
+     * Linux names are bytes, S3 keys UTF-8: a name that is not UTF-8 is refused (EINVAL) where it
+     * would become a key, and names nothing where it would be looked up (ENOENT). Before, its bad
+     * bytes became U+FFFD: the file was stored, and listed, under another name, which two different
+     * guest names could share.
+     */
+    @Test
+    void namesThatAreNotUtf8AreRefusedNotStoredUnderAnotherName() throws Exception {
+        S3Backend b = backend();
+        FileName bad = FileName.of(new byte[] {(byte) 0xff, 'n'});
+        FileName replaced = FileName.of("\ufffdn"); // what the bad name used to become
+        writeFile(b, ROOT, "ok", "data".getBytes());
+        assertEquals(Errno.EINVAL, errno(() -> b.create(CTX, ROOT, bad, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022)));
+        assertEquals(Errno.EINVAL, errno(() -> b.mkdir(CTX, ROOT, bad, 0755, 022)));
+        assertEquals(Errno.EINVAL, errno(() -> b.symlink(CTX, ROOT, bad, "t".getBytes())));
+        assertEquals(Errno.EINVAL, errno(() -> b.mknod(CTX, ROOT, bad, 0010644, 0, 022)));
+        assertEquals(Errno.EINVAL, errno(() -> b.rename(CTX, ROOT, n("ok"), ROOT, bad, 0)));
+        writeFile(b, ROOT, replaced.toString(), "a real name".getBytes());
+        assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, ROOT, bad)), "the bad name is not the replaced one");
+        assertEquals(Errno.ENOENT, errno(() -> b.unlink(CTX, ROOT, bad)));
+        assertEquals(Errno.ENOENT, errno(() -> b.rmdir(CTX, ROOT, bad)));
+        assertEquals(Errno.ENOENT, errno(() -> b.rename(CTX, ROOT, bad, ROOT, n("elsewhere"), 0)));
+        assertEquals(11, b.lookup(CTX, ROOT, replaced).attr().size(), "the file of the valid name is untouched");
+        assertEquals(4, b.lookup(CTX, ROOT, n("ok")).attr().size());
+        List<String> keys = new ArrayList<>();
+        raw.listObjectsV2Paginator(r -> r.bucket(S3ProxyFixture.BUCKET).prefix(prefix)).contents()
+                .subscribe(o -> keys.add(o.key())).join();
+        assertEquals(List.of(prefix + "ok", prefix + "\ufffdn"), keys.stream().sorted().toList());
+    }
+
     /** Writing more than the cache directory's disk holds: "No space left on device", not an I/O error. */
     @Test
     void aFullCacheDirectoryGivesEnospc() throws Exception {
