@@ -327,6 +327,21 @@ public final class S3Backend implements StorageBackend {
         return n;
     }
 
+    /**
+     * A directory to look up, create, remove or rename names in: not one that was removed. Its
+     * path may name another directory by now (made again under the same name), or nothing, and a
+     * create there would bring the removed one back in the bucket; Linux answers ENOENT.
+     */
+    private S3Node parentDir(long id) throws FsException {
+        S3Node n = dirNode(id);
+        synchronized (n) {
+            if (n.unlinked) {
+                throw FsException.of(Errno.ENOENT, "directory removed");
+            }
+        }
+        return n;
+    }
+
     /** The inode number a path has or will have (readdir and lookup agree). */
     private long idFor(String path) {
         S3Node n = byPath.get(path);
@@ -476,7 +491,7 @@ public final class S3Backend implements StorageBackend {
 
     @Override
     public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
-        S3Node dir = dirNode(parent);
+        S3Node dir = parentDir(parent);
         if (name.isDotOrDotDot()) {
             if (name.length() == 1) {
                 return entry(dir);
@@ -917,7 +932,7 @@ public final class S3Backend implements StorageBackend {
         if (target.length > PATH_MAX) {
             throw FsException.of(Errno.ENAMETOOLONG, "symlink target over " + PATH_MAX + " bytes");
         }
-        S3Node dir = dirNode(parent);
+        S3Node dir = parentDir(parent);
         String path = newName(dir, name);
         long now = nowNs();
         Attr a = new Attr(0, target.length, 1, now, now, now, FileType.SYMLINK.modeBits() | 0777, 1, ctx.uid(),
@@ -948,7 +963,7 @@ public final class S3Backend implements StorageBackend {
         if (t != FileType.REGULAR && t != FileType.FIFO && t != FileType.SOCKET) {
             throw FsException.of(Errno.EINVAL, "mknod of type " + t);
         }
-        S3Node dir = dirNode(parent);
+        S3Node dir = parentDir(parent);
         String path = newName(dir, name);
         long now = nowNs();
         Attr a = new Attr(0, 0, 0, now, now, now, t.modeBits() | (mode & 07777), 1, ctx.uid(), ctx.gid(), 0,
@@ -969,7 +984,7 @@ public final class S3Backend implements StorageBackend {
     @Override
     public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) throws FsException {
         requireWritable();
-        S3Node dir = dirNode(parent);
+        S3Node dir = parentDir(parent);
         String path = newName(dir, name);
         long now = nowNs();
         Attr a = new Attr(0, 0, 0, now, now, now, FileType.DIRECTORY.modeBits() | (mode & 07777), 2, ctx.uid(),
@@ -989,18 +1004,51 @@ public final class S3Backend implements StorageBackend {
         return entry(n);
     }
 
-    /** The path of a name about to be created; refuses names a create must not take. */
+    /** The path of a name about to be created; EEXIST when something has that name already. */
     private String newName(S3Node dir, FileName name) throws FsException {
+        String path = creatablePath(dir, name);
+        if (whatIsAt(path) != null) {
+            throw FsException.of(Errno.EEXIST);
+        }
+        return path;
+    }
+
+    /** The path a name would have; refuses names no create may take, whether or not they exist. */
+    private String creatablePath(S3Node dir, FileName name) throws FsException {
         if (name.isDotOrDotDot()) {
             throw FsException.of(Errno.EEXIST);
         }
         String path = child(dir.path, requireUtf8(name));
-        S3Node existing = byPath.get(path);
-        if (existing != null && existing.localOnly) {
-            throw FsException.of(Errno.EEXIST);
-        }
         checkKeyLength(path);
         return path;
+    }
+
+    /**
+     * What is at {@code path} now, or null: a node of ours that is fresh (not yet uploaded, being
+     * written, or attributes within the metadata timeout), else what {@link #find} knows. The
+     * kernel looks a name up before it creates it, so find answers from the miss it just recorded
+     * or from the directory's fresh listing, without a request; it asks S3 only when neither is at
+     * hand: a create the kernel sent without a fresh lookup (its negative entry still valid while
+     * another guest, or another S3 client, made the name).
+     */
+    private FileType whatIsAt(String path) throws FsException {
+        S3Node known = byPath.get(path);
+        if (known != null) {
+            synchronized (known) {
+                if (!known.unlinked && (known.localOnly || (known.writer != null && known.writer.dirty())
+                        || (known.attr != null && System.nanoTime() < known.attrExpiresNs))) {
+                    return known.type;
+                }
+            }
+        }
+        try {
+            return find(path).type();
+        } catch (FsException e) {
+            if (e.errno() == Errno.ENOENT) {
+                return null;
+            }
+            throw e;
+        }
     }
 
     /** S3 keys are UTF-8: a name that is not cannot become one (EINVAL, as vfat and strict casefold ext4 answer). */
@@ -1026,7 +1074,7 @@ public final class S3Backend implements StorageBackend {
     @Override
     public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
         requireWritable();
-        S3Node dir = dirNode(parent);
+        S3Node dir = parentDir(parent);
         String path = existingChild(dir.path, name);
         S3Node n = byPath.get(path);
         boolean inS3 = true;
@@ -1070,7 +1118,7 @@ public final class S3Backend implements StorageBackend {
     @Override
     public void rmdir(RequestContext ctx, long parent, FileName name) throws FsException {
         requireWritable();
-        S3Node dir = dirNode(parent);
+        S3Node dir = parentDir(parent);
         if (name.isDotOrDotDot()) {
             throw FsException.of(name.length() == 1 ? Errno.EINVAL : Errno.ENOTEMPTY);
         }
@@ -1113,6 +1161,9 @@ public final class S3Backend implements StorageBackend {
         removed(path);
         forgetListing(path);
         if (n != null) {
+            synchronized (n) {
+                n.unlinked = true;
+            }
             byPath.remove(path, n);
             dropIfUnused(n);
         }
@@ -1127,8 +1178,8 @@ public final class S3Backend implements StorageBackend {
         if ((flags & (RENAME_EXCHANGE | RENAME_WHITEOUT)) != 0) {
             throw FsException.of(Errno.EINVAL, "S3 cannot exchange two objects atomically");
         }
-        S3Node from = dirNode(parent);
-        S3Node to = dirNode(newParent);
+        S3Node from = parentDir(parent);
+        S3Node to = parentDir(newParent);
         if (name.isDotOrDotDot() || newName.isDotOrDotDot()) {
             throw FsException.of(Errno.EINVAL);
         }
@@ -1654,9 +1705,24 @@ public final class S3Backend implements StorageBackend {
     public CreateResult create(RequestContext ctx, long parent, FileName name, int mode, int flags, int umask)
             throws FsException {
         requireWritable();
-        S3Node dir = dirNode(parent);
-        String path = newName(dir, name);
-        // No HEAD: the kernel looked the name up (ENOENT) just before; the object appears at flush.
+        S3Node dir = parentDir(parent);
+        String path = creatablePath(dir, name);
+        FileType there = whatIsAt(path);
+        if (there != null) {
+            // open(O_CREAT) of an existing name opens it (O_EXCL: EEXIST); never replaces it
+            if ((flags & OpenFlags.O_EXCL) != 0 || there != FileType.REGULAR) {
+                throw FsException.of(there == FileType.DIRECTORY && (flags & OpenFlags.O_EXCL) == 0
+                        ? Errno.EISDIR : Errno.EEXIST);
+            }
+            Entry e = lookup(ctx, parent, name);
+            try {
+                return new CreateResult(e, open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT));
+            } catch (FsException ex) {
+                forget(e.nodeId(), 1);
+                throw ex;
+            }
+        }
+        // The object appears at flush; whatIsAt answered from the kernel's lookup just before.
         S3Node n = bind(path, FileType.REGULAR);
         long now = nowNs();
         synchronized (n) {
@@ -1915,6 +1981,18 @@ public final class S3Backend implements StorageBackend {
     @Override
     public OpenResult opendir(RequestContext ctx, long node, int flags) throws FsException {
         S3Node n = dirNode(node);
+        boolean removed;
+        synchronized (n) {
+            removed = n.unlinked;
+        }
+        if (removed) { // a directory removed while the guest held it (a cwd) lists empty, as on Linux
+            Handle h = new Handle(n, flags);
+            h.snapshot = List.of(new DirEntry(FileName.literal("."), n.id, FileType.DIRECTORY, 1),
+                    new DirEntry(FileName.literal(".."), n.id, FileType.DIRECTORY, 2));
+            long fh = nextFh.getAndIncrement();
+            handles.put(fh, h);
+            return OpenResult.of(fh);
+        }
         ConcurrentSkipListMap<FileName, Listed> l = cachedListing(n.path);
         if (l == null) {
             l = list(n.path);

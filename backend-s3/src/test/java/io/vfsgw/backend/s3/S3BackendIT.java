@@ -407,10 +407,73 @@ class S3BackendIT {
         assertEquals(Errno.ENOENT, errno(() -> b.rename(CTX, ROOT, bad, ROOT, n("elsewhere"), 0)));
         assertEquals(11, b.lookup(CTX, ROOT, replaced).attr().size(), "the file of the valid name is untouched");
         assertEquals(4, b.lookup(CTX, ROOT, n("ok")).attr().size());
+        assertEquals(List.of(prefix + "ok", prefix + "\ufffdn"), keys());
+    }
+
+    /**
+     * A create of a name that exists never replaces what is there: the kernel only sends one when
+     * its negative entry is stale (another guest, or another S3 client, made the name meanwhile)
+     * or when a hostile guest kernel wants to. Before, the new file took the name in the gateway
+     * while the directory's keys stayed in the bucket (a fresh gateway showed the directory again),
+     * and an existing file was replaced by an empty one.
+     */
+    @Test
+    void aCreateOfAnExistingNameOpensItOrFailsButNeverReplacesIt() throws Exception {
+        S3Backend b = backend();
+        long a = b.mkdir(CTX, ROOT, n("a"), 0755, 022).nodeId();
+        writeFile(b, a, "inside", "kept".getBytes());
+        writeFile(b, ROOT, "f", "data".getBytes());
+        int create = OpenFlags.O_RDWR | OpenFlags.O_CREAT;
+        assertEquals(Errno.EISDIR, errno(() -> b.create(CTX, ROOT, n("a"), 0644, create, 022)));
+        assertEquals(Errno.EEXIST, errno(() -> b.create(CTX, ROOT, n("a"), 0644, create | OpenFlags.O_EXCL, 022)));
+        for (String name : List.of("a", "f")) {
+            assertEquals(Errno.EEXIST, errno(() -> b.mkdir(CTX, ROOT, n(name), 0755, 022)), name);
+            assertEquals(Errno.EEXIST, errno(() -> b.mknod(CTX, ROOT, n(name), 0010644, 0, 022)), name);
+            assertEquals(Errno.EEXIST, errno(() -> b.symlink(CTX, ROOT, n(name), "t".getBytes())), name);
+        }
+        assertEquals(Errno.EEXIST, errno(() -> b.create(CTX, ROOT, n("f"), 0644, create | OpenFlags.O_EXCL, 022)));
+        CreateResult opened = b.create(CTX, ROOT, n("f"), 0600, create, 022); // open(O_CREAT): opens the file
+        Buffers.Sink sink = new Buffers.Sink(100);
+        b.read(CTX, opened.entry().nodeId(), opened.open().fh(), 0, sink);
+        assertEquals("data", StandardCharsets.UTF_8.decode(sink.filled()).toString());
+        assertEquals(0100644, opened.entry().attr().mode(), "the file's own mode, not the create's");
+        b.release(CTX, opened.entry().nodeId(), opened.open().fh(), 0, 0);
+        CreateResult truncated = b.create(CTX, ROOT, n("f"), 0644, create | OpenFlags.O_TRUNC, 022);
+        b.release(CTX, truncated.entry().nodeId(), truncated.open().fh(), 0, 0);
+        assertEquals(0, rawGet(prefix + "f").length, "O_CREAT|O_TRUNC of an existing file truncates it");
+        assertEquals(List.of(prefix + "a/", prefix + "a/inside", prefix + "f"), keys());
+        assertEquals("kept", new String(rawGet(prefix + "a/inside"), StandardCharsets.UTF_8));
+    }
+
+    /** A directory removed while the guest holds it takes no new names (Linux: ENOENT) and lists empty. */
+    @Test
+    void aRemovedDirectoryTakesNoNewNamesAndListsEmpty() throws Exception {
+        S3Backend b = backend();
+        long d = b.mkdir(CTX, ROOT, n("d"), 0755, 022).nodeId();
+        b.rmdir(CTX, ROOT, n("d"));
+        assertEquals(Errno.ENOENT, errno(() -> b.create(CTX, d, n("x"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT, 022)));
+        assertEquals(Errno.ENOENT, errno(() -> b.mkdir(CTX, d, n("y"), 0755, 022)));
+        assertEquals(Errno.ENOENT, errno(() -> b.symlink(CTX, d, n("s"), "t".getBytes())));
+        assertEquals(Errno.ENOENT, errno(() -> b.mknod(CTX, d, n("p"), 0010644, 0, 022)));
+        assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, d, n("x"))));
+        writeFile(b, ROOT, "f", "x".getBytes());
+        assertEquals(Errno.ENOENT, errno(() -> b.rename(CTX, ROOT, n("f"), d, n("moved"), 0)));
+        b.mkdir(CTX, ROOT, n("d"), 0755, 022);   // a new directory of the same name
+        writeFile(b, b.lookup(CTX, ROOT, n("d")).nodeId(), "new", "y".getBytes());
+        long fh = b.opendir(CTX, d, 0).fh();
+        List<String> names = new ArrayList<>();
+        b.readdir(CTX, d, fh, 0, e -> names.add(e.name().toString()));
+        b.releasedir(CTX, d, fh);
+        assertEquals(List.of(".", ".."), names, "the removed directory, not its successor");
+        assertEquals(List.of(prefix + "d/", prefix + "d/new", prefix + "f"), keys());
+    }
+
+    /** Every key under this test's prefix, sorted. */
+    private List<String> keys() {
         List<String> keys = new ArrayList<>();
         raw.listObjectsV2Paginator(r -> r.bucket(S3ProxyFixture.BUCKET).prefix(prefix)).contents()
                 .subscribe(o -> keys.add(o.key())).join();
-        assertEquals(List.of(prefix + "ok", prefix + "\ufffdn"), keys.stream().sorted().toList());
+        return keys.stream().sorted().toList();
     }
 
     /** Writing more than the cache directory's disk holds: "No space left on device", not an I/O error. */
