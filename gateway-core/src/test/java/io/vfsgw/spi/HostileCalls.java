@@ -30,6 +30,8 @@ import java.util.TreeMap;
 public final class HostileCalls {
     /** Calls per run by default; {@code -Dvfsgw.hostileCalls=N} for a longer hunt by hand. */
     public static final int CALLS = Integer.getInteger("vfsgw.hostileCalls", 4000);
+    /** {@code -Dvfsgw.hostileCalls.trace=true} prints every call and its outcome, to find a failure's cause. */
+    private static final boolean TRACE = Boolean.getBoolean("vfsgw.hostileCalls.trace");
 
     /** What the caller checks as the calls go. Each may throw an AssertionError. */
     public interface Checks {
@@ -43,6 +45,10 @@ public final class HostileCalls {
 
         /** The bytes of a read or of an xattr value. */
         default void read(byte[] data) {
+        }
+
+        /** After each call, with its description (a place to watch state change while hunting a bug). */
+        default void after(String call) {
         }
     }
 
@@ -144,7 +150,8 @@ public final class HostileCalls {
         String what = i + ": " + (ctx == ROOT_CALLER ? "root " : "user ");
         try {
             String done = call(ctx, op);
-            remember(what + done);
+            remember(what + current + " => " + done);
+            checks.after(what + current);
             outcomes.computeIfAbsent(kind(), k -> new int[2])[0]++;
         } catch (FsException e) {
             remember(what + current + " -> " + e.errno());
@@ -428,6 +435,9 @@ public final class HostileCalls {
     }
 
     private void remember(String op) {
+        if (TRACE) {
+            System.out.println("call " + op);
+        }
         if (lastOps.size() == 30) {
             lastOps.removeFirst();
         }

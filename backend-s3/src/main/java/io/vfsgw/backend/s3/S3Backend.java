@@ -353,10 +353,12 @@ public final class S3Backend implements StorageBackend {
 
     /** The node for {@code path} of {@code type}, created if needed; takes no lookup reference. */
     private S3Node bind(String path, FileType type) {
-        return byPath.compute(path, (p, old) -> {
+        S3Node[] displaced = new S3Node[1];
+        S3Node bound = byPath.compute(path, (p, old) -> {
             if (old != null && old.type == type) {
                 return old;
             }
+            displaced[0] = old;
             Long reserved = reservedIds.getIfPresent(p);
             reservedIds.invalidate(p);
             long id = reserved != null && (old == null || old.id != reserved) ? reserved : nextId.getAndIncrement();
@@ -364,12 +366,26 @@ public final class S3Backend implements StorageBackend {
             nodes.put(id, n);
             return n;
         });
+        if (displaced[0] != null) {
+            // The path is another object's now (another client replaced it with one of another type):
+            // the old node is as if unlinked, so its staged data and metadata never land on the new one.
+            synchronized (displaced[0]) {
+                displaced[0].unlinked = true;
+            }
+        }
+        return bound;
     }
 
     private void dropIfUnused(S3Node n) {
         synchronized (n) {
             if (n.pinned()) {
                 return;
+            }
+            if (n.writer != null) {
+                // Clean (pinned() says so): its data is in S3. Kept, the staging file would outlive
+                // the node, and the next start would offer it to `s3 recover` as unsaved data.
+                n.writer.discard();
+                n.writer = null;
             }
             nodes.remove(n.id, n);
             byPath.remove(n.path, n);
@@ -858,10 +874,11 @@ public final class S3Backend implements StorageBackend {
 
     /**
      * Gives a node new attributes (and its current {@code otherMeta}): for a file being written they
-     * go up with its data at the next upload, otherwise its object is rewritten now. Holds the monitor.
+     * go up with its data at the next upload, for an unlinked one they stay here, otherwise its
+     * object is rewritten now. Holds the monitor.
      */
     private void applyMetadata(S3Node n, Attr next) throws FsException {
-        if (!(n.writer != null && n.writer.dirty() || n.localOnly)) {
+        if (!(n.writer != null && n.writer.dirty() || n.localOnly || n.unlinked)) { // unlinked: its key is not its own
             rewriteMetadata(n, next);
         }
         n.attr = next;
@@ -1664,8 +1681,11 @@ public final class S3Backend implements StorageBackend {
     @Override
     public OpenResult open(RequestContext ctx, long node, int flags) throws FsException {
         S3Node n = node(node);
-        if (n.type == FileType.DIRECTORY) {
-            throw FsException.of(Errno.EISDIR);
+        if (n.type != FileType.REGULAR) {
+            // The kernel follows symlinks and keeps FIFOs and sockets to itself; an OPEN of one would
+            // let writes turn its object into a regular file's data.
+            throw FsException.of(n.type == FileType.DIRECTORY ? Errno.EISDIR
+                    : n.type == FileType.SYMLINK ? Errno.ELOOP : Errno.ENXIO);
         }
         boolean write = OpenFlags.isWritable(flags) || (flags & OpenFlags.O_TRUNC) != 0;
         if (write) {

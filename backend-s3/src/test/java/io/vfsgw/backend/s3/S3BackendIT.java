@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -466,6 +468,58 @@ class S3BackendIT {
         b.releasedir(CTX, d, fh);
         assertEquals(List.of(".", ".."), names, "the removed directory, not its successor");
         assertEquals(List.of(prefix + "d/", prefix + "d/new", prefix + "f"), keys());
+    }
+
+    /** The kernel never OPENs a symlink, FIFO or socket node; a hostile one must not turn its object into file data. */
+    @Test
+    void anOpenOfASymlinkFifoOrSocketIsRefused() throws Exception {
+        S3Backend b = backend();
+        long s = b.symlink(CTX, ROOT, n("s"), "..".getBytes()).nodeId();
+        long p = b.mknod(CTX, ROOT, n("p"), 0010644, 0, 022).nodeId();
+        long k = b.mknod(CTX, ROOT, n("k"), 0140644, 0, 022).nodeId();
+        assertEquals(Errno.ELOOP, errno(() -> b.open(CTX, s, OpenFlags.O_RDWR | OpenFlags.O_TRUNC)));
+        assertEquals(Errno.ENXIO, errno(() -> b.open(CTX, p, OpenFlags.O_RDWR)));
+        assertEquals(Errno.ENXIO, errno(() -> b.open(CTX, k, OpenFlags.O_WRONLY)));
+        assertEquals(Errno.EINVAL, errno(() -> b.setattr(CTX, s, SetAttr.size(100))));
+        assertEquals("..", new String(rawGet(prefix + "s"), StandardCharsets.UTF_8));
+        assertEquals(Integer.toString(0120777), rawHead(prefix + "s").metadata().get("mode"));
+    }
+
+    /**
+     * A file the guest has open, replaced meanwhile by another client with an object of another type:
+     * the gateway learns of it, and neither a write nor a chmod through the old node reaches the new
+     * object (ESTALE, as a read gets); the old node no longer names the key.
+     */
+    @Test
+    void anOpenFileReplacedByAnotherTypeNoLongerWritesToItsOldKey() throws Exception {
+        S3Backend b = backend(o -> o.metadataTtl(Duration.ZERO));
+        S3Backend other = backend(o -> o.metadataTtl(Duration.ZERO));
+        long f = writeFile(b, ROOT, "f", "abc".getBytes()).nodeId();
+        long fh = b.open(CTX, f, OpenFlags.O_RDWR).fh();
+        other.lookup(CTX, ROOT, n("f"));
+        other.unlink(CTX, ROOT, n("f"));
+        other.symlink(CTX, ROOT, n("f"), "target".getBytes());
+        assertEquals(FileType.SYMLINK.modeBits() | 0777, b.lookup(CTX, ROOT, n("f")).attr().mode());
+        // the first write fetches the old object under its ETag: gone, so ESTALE, nothing staged
+        assertEquals(Errno.ESTALE, errno(() -> b.write(CTX, f, fh, 0,
+                new Buffers.Source(ByteBuffer.wrap("overwritten".getBytes())), false)));
+        assertEquals(Errno.ESTALE, errno(() -> b.setattr(CTX, f, SetAttr.mode(0600)))); // an fchmod
+        b.release(CTX, f, fh, 0, 0);
+        assertEquals("target", new String(rawGet(prefix + "f"), StandardCharsets.UTF_8));
+        assertEquals(Integer.toString(0120777), rawHead(prefix + "f").metadata().get("mode"));
+    }
+
+    /** truncate(2) of a closed file uploads at once and leaves no staging file (`s3 recover` would offer it). */
+    @Test
+    void aTruncateOfAClosedFileLeavesNoStagingFileBehind() throws Exception {
+        S3Backend b = backend();
+        long f = writeFile(b, ROOT, "f", "0123456789".getBytes()).nodeId();
+        b.setattr(CTX, f, SetAttr.size(4));
+        assertEquals("0123", new String(rawGet(prefix + "f"), StandardCharsets.UTF_8));
+        b.forget(f, 1);
+        try (Stream<Path> staged = Files.walk(cache.resolve("staging"))) {
+            assertEquals(List.of(), staged.filter(Files::isRegularFile).toList());
+        }
     }
 
     /** Every key under this test's prefix, sorted. */
