@@ -147,6 +147,11 @@ public final class S3Backend implements StorageBackend {
             this.node = node;
             this.flags = flags;
         }
+
+        /** OPENDIR's handle (RELEASEDIR ends it), as opposed to OPEN's and CREATE's (RELEASE). */
+        boolean isDirectory() {
+            return node.type == FileType.DIRECTORY;
+        }
     }
 
     /** What a lookup found in S3 or in a listing, before it is bound to a node. */
@@ -1773,10 +1778,19 @@ public final class S3Backend implements StorageBackend {
         return h;
     }
 
+    /** An open file's handle: read(2) and write(2) of a directory's are EISDIR, as on Linux. */
+    private Handle fileHandle(long fh, S3Node n) throws FsException {
+        Handle h = handle(fh, n);
+        if (h.isDirectory()) {
+            throw FsException.of(Errno.EISDIR);
+        }
+        return h;
+    }
+
     @Override
     public void read(RequestContext ctx, long node, long fh, long offset, ReadSink sink) throws FsException {
         S3Node n = node(node);
-        Handle h = handle(fh, n);
+        Handle h = fileHandle(fh, n);
         ObjectReader reader;
         synchronized (n) {
             if (n.writer != null) {
@@ -1800,7 +1814,7 @@ public final class S3Backend implements StorageBackend {
             throws FsException {
         requireWritable();
         S3Node n = node(node);
-        Handle h = handle(fh, n);
+        Handle h = fileHandle(fh, n);
         if (!OpenFlags.isWritable(h.flags)) {
             throw FsException.of(Errno.EBADF);
         }
@@ -1844,9 +1858,9 @@ public final class S3Backend implements StorageBackend {
 
     @Override
     public void release(RequestContext ctx, long node, long fh, int flags, long lockOwner) throws FsException {
-        Handle h = handles.remove(fh);
-        if (h == null) {
-            return;
+        Handle h = handles.get(fh);
+        if (h == null || h.isDirectory() || !handles.remove(fh, h)) {
+            return; // a directory's handle is RELEASEDIR's to end, with its listing's count
         }
         S3Node n = h.node;
         if (h.reader != null) {
@@ -2063,8 +2077,10 @@ public final class S3Backend implements StorageBackend {
 
     @Override
     public void releasedir(RequestContext ctx, long node, long fh) {
-        Handle h = handles.remove(fh);
-        if (h == null || h.dirPath == null) {
+        Handle h = handles.get(fh);
+        // A file's handle is RELEASE's: ended here, its node would count an open for good and keep
+        // its staging file.
+        if (h == null || !h.isDirectory() || !handles.remove(fh, h) || h.dirPath == null) {
             return;
         }
         openListings.computeIfPresent(h.dirPath, (p, open) -> {

@@ -522,6 +522,34 @@ class S3BackendIT {
         }
     }
 
+    /**
+     * A hostile guest ends a file's handle with RELEASEDIR and a directory's with RELEASE: neither
+     * ends the other kind. Before, RELEASEDIR dropped the file's handle without counting its open
+     * down, so the node stayed pinned for good and its staging file outlived the gateway.
+     */
+    @Test
+    void releasedirOfAFileHandleAndReleaseOfADirectoryHandleEndNothing() throws Exception {
+        S3Backend b = backend();
+        CreateResult f = b.create(CTX, ROOT, n("f"), 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 022);
+        long file = f.entry().nodeId();
+        long dir = b.mkdir(CTX, ROOT, n("d"), 0755, 022).nodeId();
+        long dirFh = b.opendir(CTX, dir, 0).fh();
+        b.releasedir(CTX, file, f.open().fh());
+        b.release(CTX, dir, dirFh, 0, 0);
+        assertEquals(Errno.EISDIR, errno(() -> b.read(CTX, dir, dirFh, 0, new Buffers.Sink(10))));
+        assertEquals(4, b.write(CTX, file, f.open().fh(), 0, new Buffers.Source(ByteBuffer.wrap("data".getBytes())), false));
+        List<String> names = new ArrayList<>();
+        b.readdir(CTX, dir, dirFh, 0, e -> names.add(e.name().toString()));
+        assertEquals(List.of(".", ".."), names, "the directory's handle still lists");
+        b.releasedir(CTX, dir, dirFh);
+        b.release(CTX, file, f.open().fh(), 0, 0);
+        assertEquals("data", new String(rawGet(prefix + "f"), StandardCharsets.UTF_8));
+        b.forget(file, 1);
+        try (Stream<Path> staged = Files.walk(cache.resolve("staging"))) {
+            assertEquals(List.of(), staged.filter(Files::isRegularFile).toList(), "no staging file outlives the node");
+        }
+    }
+
     /** Every key under this test's prefix, sorted. */
     private List<String> keys() {
         List<String> keys = new ArrayList<>();
