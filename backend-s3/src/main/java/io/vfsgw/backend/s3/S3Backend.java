@@ -1174,8 +1174,11 @@ public final class S3Backend implements StorageBackend {
         }
         if (!marker && n == null) {
             // Neither marker nor keys nor a node: either it never existed, or it was an implicit
-            // directory whose last file we just unlinked (rm -r) and which vanished with it.
-            find(path);
+            // directory whose last file we just unlinked (rm -r) and which vanished with it, or it
+            // is a file (rmdir of a file: ENOTDIR, and the file stays).
+            if (find(path).type != FileType.DIRECTORY) {
+                throw FsException.of(Errno.ENOTDIR);
+            }
         }
         if (marker) {
             delete(prefix);

@@ -550,6 +550,16 @@ class S3BackendIT {
         }
     }
 
+    /** rmdir of a file the gateway holds no node for is ENOTDIR; before, it "removed" the name and the file stayed. */
+    @Test
+    void rmdirOfAFileIsEnotdirEvenWhenTheGatewayHoldsNoNodeForIt() throws Exception {
+        S3Backend b = backend();
+        rawPut(prefix + "f", "data".getBytes(), Map.of());
+        assertEquals(Errno.ENOTDIR, errno(() -> b.rmdir(CTX, ROOT, n("f"))));
+        assertEquals(4, b.lookup(CTX, ROOT, n("f")).attr().size(), "the file is still there");
+        assertEquals(List.of(prefix + "f"), keys());
+    }
+
     /** Every key under this test's prefix, sorted. */
     private List<String> keys() {
         List<String> keys = new ArrayList<>();
