@@ -183,7 +183,10 @@ public final class MetadataCache extends ForwardingBackend {
     private void entryChanged(long parent, FileName name) {
         EntryKey k = new EntryKey(parent, name);
         negatives.remove(k);
-        Long child = children.remove(k);
+        // Kept, not removed: a failed call (mkdir of an existing name: EEXIST) changed nothing, and
+        // without the mapping a later rename or unlink of that name could not reach the node's
+        // cached attributes. A mapping outliving its name only costs the node a needless refetch.
+        Long child = children.get(k);
         if (child != null) {
             changed(child);
         }
@@ -338,11 +341,26 @@ public final class MetadataCache extends ForwardingBackend {
     @Override
     public void rename(RequestContext ctx, long parent, FileName name, long newParent, FileName newName, int flags)
             throws FsException {
+        EntryKey from = new EntryKey(parent, name);
+        EntryKey to = new EntryKey(newParent, newName);
+        Long moving = children.get(from);
+        Long other = children.get(to);
+        boolean done = false;
         try {
             delegate.rename(ctx, parent, name, newParent, newName, flags);
+            done = true;
         } finally {
             entryChanged(parent, name);
             entryChanged(newParent, newName);
+        }
+        // The moved node keeps its id under the new name (and, exchanged, the other one under the old
+        // name): known there, a later rename or unlink by that name still reaches its cached attributes
+        // (ctime, link count). The kernel sends those without a LOOKUP, from the dentry it moved.
+        if (done && moving != null) {
+            children.put(to, moving);
+        }
+        if (done && other != null && (flags & RENAME_EXCHANGE) != 0) {
+            children.put(from, other);
         }
     }
 
