@@ -28,13 +28,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -59,6 +54,7 @@ class PosixEscapeTest {
     private static final int O_NONBLOCK = 04000;
     private static final String PROBE = "vfsgw-escape-probe";
 
+    private HostTree tree;
     private Path base;
     private Path source;
     private Path canary;
@@ -70,11 +66,10 @@ class PosixEscapeTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Path parent = Files.createDirectories(Path.of("target", "escape").toAbsolutePath());
-        base = Files.createTempDirectory(parent, "base");
-        source = Files.createDirectory(base.resolve("source"));
-        Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rwxrwxrwx"));
-        canary = Files.createDirectory(base.resolve("canary"));
+        tree = HostTree.create("escape");
+        base = tree.base();
+        source = tree.source();
+        canary = tree.canary();
         Path secret = Files.writeString(canary.resolve("secret"), "top secret");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         Xattrs.set(secret.toString(), "user.canary", bytes("v"), 0);
@@ -98,9 +93,7 @@ class PosixEscapeTest {
             assertFalse(Files.exists(Path.of("/" + PROBE), LinkOption.NOFOLLOW_LINKS));
             assertFalse(Files.exists(Path.of("/etc/" + PROBE), LinkOption.NOFOLLOW_LINKS));
         } finally {
-            try (Stream<Path> s = Files.walk(base)) {
-                s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            tree.delete();
         }
     }
 
@@ -356,43 +349,6 @@ class PosixEscapeTest {
 
     /** Every path under {@code base} except the source, with type, mode, owner, size, times, content and xattrs. */
     private Map<String, String> hostOutsideSource() throws Exception {
-        Map<String, String> all = new TreeMap<>();
-        try (Stream<Path> s = Files.list(base)) {
-            for (Path p : s.toList()) {
-                if (!p.equals(source)) {
-                    all.putAll(snapshot(p));
-                }
-            }
-        }
-        all.put(base.toString(), describe(base));
-        return all;
-    }
-
-    private static Map<String, String> snapshot(Path top) throws Exception {
-        Map<String, String> out = new TreeMap<>();
-        List<Path> paths = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(top)) {
-            s.forEach(paths::add);
-        }
-        for (Path p : paths) {
-            out.put(p.toString(), describe(p));
-        }
-        return out;
-    }
-
-    private static String describe(Path p) throws Exception {
-        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,nlink,lastModifiedTime,ctime",
-                LinkOption.NOFOLLOW_LINKS);
-        StringBuilder d = new StringBuilder(new TreeMap<>(a).toString());
-        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-            d.append(" sha256=").append(HexFormat.of().formatHex(
-                    MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
-        }
-        if (!Files.isSymbolicLink(p)) {
-            for (String x : Xattrs.list(p.toString())) {
-                d.append(' ').append(x).append('=').append(HexFormat.of().formatHex(Xattrs.get(p.toString(), x)));
-            }
-        }
-        return d.toString();
+        return tree.outsideSource();
     }
 }

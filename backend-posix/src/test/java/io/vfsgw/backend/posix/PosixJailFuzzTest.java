@@ -15,14 +15,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,6 +62,7 @@ class PosixJailFuzzTest {
     private static final List<String> SYMLINK_TARGETS = List.of("/", "..", "../canary", "../canary/SENTINEL-OUTSIDE",
             "/vfsgw-jail-fuzz", "a", "");
 
+    private HostTree tree;
     private Path base;
     private Path source;
     private Map<String, String> outsideBefore;
@@ -73,11 +70,10 @@ class PosixJailFuzzTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        Path parent = Files.createDirectories(Path.of("target", "jail-fuzz").toAbsolutePath());
-        base = Files.createTempDirectory(parent, "base");
-        source = Files.createDirectory(base.resolve("source"));
-        Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Path canary = Files.createDirectory(base.resolve("canary"));
+        tree = HostTree.create("jail-fuzz");
+        base = tree.base();
+        source = tree.source();
+        Path canary = tree.canary();
         Path secret = Files.writeString(canary.resolve("SENTINEL-OUTSIDE"), SECRET);
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-rw-rw-"));
         Xattrs.set(secret.toString(), "user.canary", SECRET.getBytes(StandardCharsets.UTF_8), 0);
@@ -92,9 +88,7 @@ class PosixJailFuzzTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        try (Stream<Path> s = Files.walk(base)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        tree.delete();
     }
 
     @ParameterizedTest(name = "seed {0}, fd budget {1}, {2}")
@@ -180,7 +174,7 @@ class PosixJailFuzzTest {
 
     /** Every path under {@code base} except the source, with type, mode, owner, size, times, content and xattrs. */
     private Map<String, String> hostOutsideSource() throws Exception {
-        return snapshot(base, source);
+        return tree.outsideSource();
     }
 
     /** Paths under {@code source} that {@code before} (a {@link #snapshot}) did not have. */
@@ -191,31 +185,6 @@ class PosixJailFuzzTest {
     }
 
     private static Map<String, String> snapshot(Path top) throws Exception {
-        return snapshot(top, null);
-    }
-
-    /** Every path under {@code top} but those under {@code skip}, with type, mode, owner, size, times, content and xattrs. */
-    private static Map<String, String> snapshot(Path top, Path skip) throws Exception {
-        Map<String, String> all = new TreeMap<>();
-        List<Path> paths = new ArrayList<>();
-        try (Stream<Path> s = Files.walk(top)) {
-            s.filter(p -> skip == null || !p.startsWith(skip)).forEach(paths::add);
-        }
-        for (Path p : paths) {
-            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,nlink,lastModifiedTime,ctime",
-                    LinkOption.NOFOLLOW_LINKS);
-            StringBuilder d = new StringBuilder(new TreeMap<>(a).toString());
-            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                d.append(" sha256=").append(HexFormat.of().formatHex(
-                        MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
-            }
-            if (!Files.isSymbolicLink(p)) { // the xattr calls follow symlinks, some of which dangle
-                for (String x : Xattrs.list(p.toString())) {
-                    d.append(' ').append(x).append('=').append(HexFormat.of().formatHex(Xattrs.get(p.toString(), x)));
-                }
-            }
-            all.put(p.toString(), d.toString());
-        }
-        return all;
+        return HostTree.snapshot(top, null);
     }
 }
