@@ -198,11 +198,7 @@ public final class MetadataCache extends ForwardingBackend {
     }
 
     private void remember(long parent, FileName name, Entry e) {
-        if (children.size() >= maxEntries) {
-            attrs.clear(); // an attribute may not outlive the child entry that would invalidate it
-            children.clear();
-        }
-        children.put(new EntryKey(parent, name), e.nodeId());
+        rememberChild(new EntryKey(parent, name), e.nodeId());
         if (e.attrProvisional()) {
             return;   // a stand-in: neither served from here nor compared with what getattr finds
         }
@@ -214,6 +210,15 @@ public final class MetadataCache extends ForwardingBackend {
             cacheAttr(e.nodeId(), e.attr(), version(e.nodeId()));
         }
         bounded(lastSeen, maxEntries).put(e.nodeId(), e.attr());
+    }
+
+    /** Which node a (directory, name) is, so a change by that name can reach the node's attributes. */
+    private void rememberChild(EntryKey k, long node) {
+        if (children.size() >= maxEntries) {
+            attrs.clear(); // an attribute may not outlive the child entry that would invalidate it
+            children.clear();
+        }
+        children.put(k, node);
     }
 
     private void cacheAttr(long node, Attr attr, long version) {
@@ -357,10 +362,10 @@ public final class MetadataCache extends ForwardingBackend {
         // name): known there, a later rename or unlink by that name still reaches its cached attributes
         // (ctime, link count). The kernel sends those without a LOOKUP, from the dentry it moved.
         if (done && moving != null) {
-            children.put(to, moving);
+            rememberChild(to, moving);
         }
         if (done && other != null && (flags & RENAME_EXCHANGE) != 0) {
-            children.put(from, other);
+            rememberChild(from, other);
         }
     }
 
