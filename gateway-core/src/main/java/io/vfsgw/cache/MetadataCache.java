@@ -183,7 +183,7 @@ public final class MetadataCache extends ForwardingBackend {
     private void entryChanged(long parent, FileName name) {
         EntryKey k = new EntryKey(parent, name);
         negatives.remove(k);
-        // Kept, not removed: a failed call (mkdir of an existing name: EEXIST) changed nothing, and
+        // Kept, not removed: a failed call (rmdir of a file: ENOTDIR) changed nothing, and
         // without the mapping a later rename or unlink of that name could not reach the node's
         // cached attributes. A mapping outliving its name only costs the node a needless refetch.
         Long child = children.get(k);
