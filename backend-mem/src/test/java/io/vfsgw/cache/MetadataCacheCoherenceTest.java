@@ -5,19 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.vfsgw.backend.mem.MemBackend;
 import io.vfsgw.backend.mem.MemOptions;
-import io.vfsgw.spi.Attr;
-import io.vfsgw.spi.DirEntry;
-import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.FileName;
-import io.vfsgw.spi.FileType;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.HostileCalls;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StorageBackend;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -55,12 +48,12 @@ class MetadataCacheCoherenceTest {
             cache.rename(ROOT, root, FileName.of("a"), root, FileName.of("b"), 0);
             cache.getattr(ROOT, f, -1);                                        // cached, as a stat would
             cache.rename(ROOT, root, FileName.of("b"), root, FileName.of("c"), 0); // by the new name
-            assertEquals(describe(mem.getattr(ROOT, f, -1)), describe(cache.getattr(ROOT, f, -1)),
+            assertEquals(CacheCoherence.describe(mem.getattr(ROOT, f, -1)), CacheCoherence.describe(cache.getattr(ROOT, f, -1)),
                     "a second rename reaches the node");
             assertThrows(FsException.class, () -> cache.rmdir(ROOT, root, FileName.of("c"))); // ENOTDIR
             cache.getattr(ROOT, f, -1);
             cache.unlink(ROOT, root, FileName.of("c"));
-            assertEquals(describe(mem.getattr(ROOT, f, -1)), describe(cache.getattr(ROOT, f, -1)),
+            assertEquals(CacheCoherence.describe(mem.getattr(ROOT, f, -1)), CacheCoherence.describe(cache.getattr(ROOT, f, -1)),
                     "an unlink after a failed rmdir of the name reaches the node");
             assertEquals(1, cache.getattr(ROOT, f, -1).nlink());
         } finally {
@@ -77,98 +70,10 @@ class MetadataCacheCoherenceTest {
             HostileCalls calls = new HostileCalls(cache, seed, new HostileCalls.Checks() { }, NAMES, SYMLINK_TARGETS);
             calls.run(HostileCalls.CALLS);
             System.out.println("cache fuzz, seed " + seed + ": " + calls.summary());
-            Map<String, Long> nodes = new TreeMap<>();
-            collect(mem, StorageBackend.ROOT_ID, "", nodes);
-            // what a guest holding each node sees at its next GETATTR, before any new LOOKUP refreshes it
-            assertEquals(attrs(mem, nodes), attrs(cache, nodes), "the cache's attributes are stale (seed " + seed
-                    + "); last calls:\n" + calls.lastCalls());
-            assertEquals(presence(mem, nodes), presence(cache, nodes), "the cache's lookups are stale (seed " + seed
-                    + "); last calls:\n" + calls.lastCalls());
-            forgetAll(mem, nodes);
+            CacheCoherence.assertCoherent(mem, cache, NAMES, "seed " + seed + "; last calls:\n" + calls.lastCalls());
             calls.releaseAndForgetEverything();
         } finally {
             cache.close();
         }
-    }
-
-    /** Every path below {@code dir} in the backend, with its node id (a lookup reference held on each). */
-    private static void collect(StorageBackend fs, long dir, String path, Map<String, Long> nodes) throws FsException {
-        for (String name : names(fs, dir)) {
-            FileName n = FileName.of(name);
-            if (n.isDotOrDotDot()) {
-                continue;
-            }
-            Entry e;
-            try {
-                e = fs.lookup(ROOT, dir, n);
-            } catch (FsException absent) {
-                continue;
-            }
-            nodes.put(path + "/" + name, e.nodeId());
-            if (FileType.ofMode(e.attr().mode()) == FileType.DIRECTORY) {
-                collect(fs, e.nodeId(), path + "/" + name, nodes);
-            }
-        }
-    }
-
-    private static void forgetAll(StorageBackend fs, Map<String, Long> nodes) {
-        nodes.values().forEach(id -> fs.forget(id, 1));
-    }
-
-    /** Each node's attributes as {@code fs} gives them to a GETATTR. */
-    private static Map<String, String> attrs(StorageBackend fs, Map<String, Long> nodes) throws FsException {
-        Map<String, String> out = new TreeMap<>();
-        out.put("/", describe(fs.getattr(ROOT, StorageBackend.ROOT_ID, -1)));
-        for (Map.Entry<String, Long> e : nodes.entrySet()) {
-            out.put(e.getKey(), describe(fs.getattr(ROOT, e.getValue(), -1)));
-        }
-        return out;
-    }
-
-    /** For each directory and each name the calls use: which node a LOOKUP finds, or its errno. */
-    private static Map<String, String> presence(StorageBackend fs, Map<String, Long> nodes) throws FsException {
-        Map<String, Long> dirs = new TreeMap<>();
-        dirs.put("", StorageBackend.ROOT_ID);
-        for (Map.Entry<String, Long> e : nodes.entrySet()) {
-            if (FileType.ofMode(fs.getattr(ROOT, e.getValue(), -1).mode()) == FileType.DIRECTORY) {
-                dirs.put(e.getKey(), e.getValue());
-            }
-        }
-        Map<String, String> out = new TreeMap<>();
-        for (Map.Entry<String, Long> d : dirs.entrySet()) {
-            for (String name : NAMES) {
-                String key = d.getKey() + "/" + name;
-                try {
-                    Entry e = fs.lookup(ROOT, d.getValue(), FileName.of(name));
-                    out.put(key, "node " + e.nodeId());
-                    fs.forget(e.nodeId(), 1);
-                } catch (FsException absent) {
-                    out.put(key, absent.errno().toString());
-                }
-            }
-        }
-        return out;
-    }
-
-    /** The names the calls use, and every name the directory has (in {@code truth}). */
-    private static List<String> names(StorageBackend truth, long dir) throws FsException {
-        List<String> names = new ArrayList<>(NAMES);
-        long fh = truth.opendir(ROOT, dir, 0).fh();
-        List<DirEntry> entries = new ArrayList<>();
-        truth.readdir(ROOT, dir, fh, 0, entries::add);
-        truth.releasedir(ROOT, dir, fh);
-        for (DirEntry d : entries) {
-            String name = new String(d.name().bytes(), java.nio.charset.StandardCharsets.UTF_8);
-            if (!names.contains(name)) {
-                names.add(name);
-            }
-        }
-        return names;
-    }
-
-    private static String describe(Attr a) {
-        return "ino " + a.ino() + " " + FileType.ofMode(a.mode()) + " mode " + Integer.toOctalString(a.mode())
-                + " size " + a.size() + " nlink " + a.nlink() + " owner " + a.uid() + ":" + a.gid()
-                + " mtime " + a.mtimeNs() + " ctime " + a.ctimeNs();
     }
 }

@@ -1,0 +1,128 @@
+package io.vfsgw.cache;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.vfsgw.spi.Attr;
+import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.FileName;
+import io.vfsgw.spi.FileType;
+import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.RequestContext;
+import io.vfsgw.spi.StorageBackend;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Whether a {@link MetadataCache} answers what its backend holds: every node's attributes as a
+ * GETATTR gets them from the cache, asked before any new LOOKUP could refresh them (as a guest
+ * holding the node asks), then for every name the calls used in every directory, what a LOOKUP
+ * finds. For tests that made every change through the cache, so any difference is one it missed.
+ */
+public final class CacheCoherence {
+    private static final RequestContext ROOT = RequestContext.ROOT;
+
+    private CacheCoherence() {
+    }
+
+    /** Fails with {@code context} when the cache and the backend disagree on any node or name. */
+    public static void assertCoherent(StorageBackend backend, MetadataCache cache, List<String> callNames,
+                                      String context) throws FsException {
+        Map<String, Long> nodes = new TreeMap<>();
+        collect(backend, StorageBackend.ROOT_ID, "", nodes, callNames);
+        try {
+            assertEquals(attrs(backend, nodes), attrs(cache, nodes), "the cache's attributes are stale (" + context + ")");
+            assertEquals(presence(backend, nodes, callNames), presence(cache, nodes, callNames),
+                    "the cache's lookups are stale (" + context + ")");
+        } finally {
+            forgetAll(backend, nodes);
+        }
+    }
+
+    /** Every path below {@code dir} in the backend, with its node id (a lookup reference held on each). */
+    private static void collect(StorageBackend fs, long dir, String path, Map<String, Long> nodes,
+                                List<String> callNames) throws FsException {
+        for (String name : names(fs, dir, callNames)) {
+            FileName n = FileName.of(name);
+            if (n.isDotOrDotDot()) {
+                continue;
+            }
+            Entry e;
+            try {
+                e = fs.lookup(ROOT, dir, n);
+            } catch (FsException absent) {
+                continue;
+            }
+            nodes.put(path + "/" + name, e.nodeId());
+            if (FileType.ofMode(e.attr().mode()) == FileType.DIRECTORY) {
+                collect(fs, e.nodeId(), path + "/" + name, nodes, callNames);
+            }
+        }
+    }
+
+    private static void forgetAll(StorageBackend fs, Map<String, Long> nodes) {
+        nodes.values().forEach(id -> fs.forget(id, 1));
+    }
+
+    /** Each node's attributes as {@code fs} gives them to a GETATTR. */
+    private static Map<String, String> attrs(StorageBackend fs, Map<String, Long> nodes) throws FsException {
+        Map<String, String> out = new TreeMap<>();
+        out.put("/", describe(fs.getattr(ROOT, StorageBackend.ROOT_ID, -1)));
+        for (Map.Entry<String, Long> e : nodes.entrySet()) {
+            out.put(e.getKey(), describe(fs.getattr(ROOT, e.getValue(), -1)));
+        }
+        return out;
+    }
+
+    /** For each directory and each name the calls use: which node a LOOKUP finds, or its errno. */
+    private static Map<String, String> presence(StorageBackend fs, Map<String, Long> nodes, List<String> callNames)
+            throws FsException {
+        Map<String, Long> dirs = new TreeMap<>();
+        dirs.put("", StorageBackend.ROOT_ID);
+        for (Map.Entry<String, Long> e : nodes.entrySet()) {
+            if (FileType.ofMode(fs.getattr(ROOT, e.getValue(), -1).mode()) == FileType.DIRECTORY) {
+                dirs.put(e.getKey(), e.getValue());
+            }
+        }
+        Map<String, String> out = new TreeMap<>();
+        for (Map.Entry<String, Long> d : dirs.entrySet()) {
+            for (String name : callNames) {
+                String key = d.getKey() + "/" + name;
+                try {
+                    Entry e = fs.lookup(ROOT, d.getValue(), FileName.of(name));
+                    out.put(key, "node " + e.nodeId());
+                    fs.forget(e.nodeId(), 1);
+                } catch (FsException absent) {
+                    out.put(key, absent.errno().toString());
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The names the calls use, and every name the directory has (in {@code truth}). */
+    private static List<String> names(StorageBackend truth, long dir, List<String> callNames) throws FsException {
+        List<String> names = new ArrayList<>(callNames);
+        long fh = truth.opendir(ROOT, dir, 0).fh();
+        List<DirEntry> entries = new ArrayList<>();
+        truth.readdir(ROOT, dir, fh, 0, entries::add);
+        truth.releasedir(ROOT, dir, fh);
+        for (DirEntry d : entries) {
+            String name = new String(d.name().bytes(), StandardCharsets.UTF_8);
+            if (!names.contains(name)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    /** The attributes compared: all but atime (reads move it, and a cache need not follow). */
+    public static String describe(Attr a) {
+        return "ino " + a.ino() + " " + FileType.ofMode(a.mode()) + " mode " + Integer.toOctalString(a.mode())
+                + " size " + a.size() + " nlink " + a.nlink() + " owner " + a.uid() + ":" + a.gid()
+                + " mtime " + a.mtimeNs() + " ctime " + a.ctimeNs();
+    }
+}
