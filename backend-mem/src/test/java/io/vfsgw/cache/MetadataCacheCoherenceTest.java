@@ -7,7 +7,6 @@ import io.vfsgw.backend.mem.MemBackend;
 import io.vfsgw.backend.mem.MemOptions;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FsException;
-import io.vfsgw.spi.HostileCalls;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StorageBackend;
 import java.util.List;
@@ -64,16 +63,6 @@ class MetadataCacheCoherenceTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3})
     void whatTheCacheAnswersIsWhatTheBackendHoldsAfterAnySequence(long seed) throws Exception {
-        MemBackend mem = new MemBackend(MemOptions.ofCapacity(64L << 20));
-        MetadataCache cache = new MetadataCache(mem, CacheConfig.defaults(), new ManualTicker());
-        try {
-            HostileCalls calls = new HostileCalls(cache, seed, new HostileCalls.Checks() { }, NAMES, SYMLINK_TARGETS);
-            calls.run(HostileCalls.CALLS);
-            System.out.println("cache fuzz, seed " + seed + ": " + calls.summary());
-            CacheCoherence.assertCoherent(mem, cache, NAMES, "seed " + seed + "; last calls:\n" + calls.lastCalls());
-            calls.releaseAndForgetEverything();
-        } finally {
-            cache.close();
-        }
+        CacheCoherence.afterRandomCalls(new MemBackend(MemOptions.ofCapacity(64L << 20)), seed, NAMES, SYMLINK_TARGETS);
     }
 }

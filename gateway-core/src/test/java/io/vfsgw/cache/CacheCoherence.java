@@ -8,6 +8,7 @@ import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FileType;
 import io.vfsgw.spi.FsException;
+import io.vfsgw.spi.HostileCalls;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StorageBackend;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,25 @@ public final class CacheCoherence {
     private static final RequestContext ROOT = RequestContext.ROOT;
 
     private CacheCoherence() {
+    }
+
+    /**
+     * Makes {@link HostileCalls#CALLS} random calls through a cache whose clock never moves (nothing
+     * it caches expires) over {@code backend}, then {@link #assertCoherent}; closes the cache and
+     * with it the backend.
+     */
+    public static void afterRandomCalls(StorageBackend backend, long seed, List<String> names,
+                                        List<String> symlinkTargets) throws FsException {
+        MetadataCache cache = new MetadataCache(backend, CacheConfig.defaults(), new ManualTicker());
+        try {
+            HostileCalls calls = new HostileCalls(cache, seed, new HostileCalls.Checks() { }, names, symlinkTargets);
+            calls.run(HostileCalls.CALLS);
+            System.out.println("cache coherence over " + backend.name() + ", seed " + seed + ": " + calls.summary());
+            assertCoherent(backend, cache, names, "seed " + seed + "; last calls:\n" + calls.lastCalls());
+            calls.releaseAndForgetEverything();
+        } finally {
+            cache.close();
+        }
     }
 
     /** Fails with {@code context} when the cache and the backend disagree on any node or name. */

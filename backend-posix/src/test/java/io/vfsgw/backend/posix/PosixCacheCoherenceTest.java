@@ -1,10 +1,6 @@
 package io.vfsgw.backend.posix;
 
 import io.vfsgw.cache.CacheCoherence;
-import io.vfsgw.cache.CacheConfig;
-import io.vfsgw.cache.ManualTicker;
-import io.vfsgw.cache.MetadataCache;
-import io.vfsgw.spi.HostileCalls;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,16 +32,6 @@ class PosixCacheCoherenceTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2})
     void whatTheCacheAnswersIsWhatTheHostHoldsAfterAnySequence(long seed) throws Exception {
-        PosixBackend posix = PosixBackend.open(PosixOptions.of(tree.source()));
-        MetadataCache cache = new MetadataCache(posix, CacheConfig.defaults(), new ManualTicker());
-        try {
-            HostileCalls calls = new HostileCalls(cache, seed, new HostileCalls.Checks() { }, NAMES, SYMLINK_TARGETS);
-            calls.run(HostileCalls.CALLS);
-            System.out.println("posix cache fuzz, seed " + seed + ": " + calls.summary());
-            CacheCoherence.assertCoherent(posix, cache, NAMES, "seed " + seed + "; last calls:\n" + calls.lastCalls());
-            calls.releaseAndForgetEverything();
-        } finally {
-            cache.close();
-        }
+        CacheCoherence.afterRandomCalls(PosixBackend.open(PosixOptions.of(tree.source())), seed, NAMES, SYMLINK_TARGETS);
     }
 }
