@@ -386,12 +386,9 @@ public final class S3Backend implements StorageBackend {
             if (n.pinned()) {
                 return;
             }
-            if (n.writer != null) {
-                // Clean (pinned() says so): its data is in S3. Kept, the staging file would outlive
-                // the node, and the next start would offer it to `s3 recover` as unsaved data.
-                n.writer.discard();
-                n.writer = null;
-            }
+            // A writer left here is clean (pinned() says so): kept, its staging file would outlive
+            // the node, and the next start would offer it to `s3 recover` as unsaved data.
+            settle(n);
             nodes.remove(n.id, n);
             byPath.remove(n.path, n);
             localOnlyNodes.remove(n);
@@ -526,8 +523,7 @@ public final class S3Backend implements StorageBackend {
         Found f = null;
         if (existing != null) {
             synchronized (existing) {
-                if (existing.localOnly || (existing.writer != null && existing.writer.dirty())
-                        || (existing.attr != null && System.nanoTime() < existing.attrExpiresNs)) {
+                if (knownNow(existing)) {
                     return entryLocked(existing);   // ours, or learned within the metadata timeout
                 }
             }
@@ -539,6 +535,15 @@ public final class S3Backend implements StorageBackend {
         S3Node n = bind(path, f.type);
         learn(n, f);
         return entry(n);
+    }
+
+    /**
+     * Whether what we hold of a node is what S3 has now, without asking: ours and not yet uploaded,
+     * being written, or learned within the metadata timeout. Holds the monitor.
+     */
+    private static boolean knownNow(S3Node n) {
+        return n.localOnly || (n.writer != null && n.writer.dirty())
+                || (n.attr != null && System.nanoTime() < n.attrExpiresNs);
     }
 
     private Entry entryLocked(S3Node n) {
@@ -1057,8 +1062,7 @@ public final class S3Backend implements StorageBackend {
         S3Node known = byPath.get(path);
         if (known != null) {
             synchronized (known) {
-                if (!known.unlinked && (known.localOnly || (known.writer != null && known.writer.dirty())
-                        || (known.attr != null && System.nanoTime() < known.attrExpiresNs))) {
+                if (!known.unlinked && knownNow(known)) {
                     return known.type;
                 }
             }
@@ -2022,27 +2026,23 @@ public final class S3Backend implements StorageBackend {
         synchronized (n) {
             removed = n.unlinked;
         }
-        if (removed) { // a directory removed while the guest held it (a cwd) lists empty, as on Linux
-            Handle h = new Handle(n, flags);
-            h.snapshot = List.of(new DirEntry(FileName.literal("."), n.id, FileType.DIRECTORY, 1),
-                    new DirEntry(FileName.literal(".."), n.id, FileType.DIRECTORY, 2));
-            long fh = nextFh.getAndIncrement();
-            handles.put(fh, h);
-            return OpenResult.of(fh);
-        }
-        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(n.path);
+        // A directory removed while the guest held it (a cwd) lists empty, as on Linux; its path may
+        // name another directory by now, whose listing is not its own.
+        ConcurrentSkipListMap<FileName, Listed> l = removed ? new ConcurrentSkipListMap<>() : cachedListing(n.path);
         if (l == null) {
             l = list(n.path);
         }
         ConcurrentSkipListMap<FileName, Listed> listing = l;
-        openListings.compute(n.path, (p, open) -> {
-            OpenListing r = open != null && !open.stale && open.entries == listing ? open : new OpenListing(listing);
-            if (open != null && r != open) {
-                r.handles = open.handles;   // other handles of this directory share the fresher snapshot
-            }
-            r.handles++;
-            return r;
-        });
+        if (!removed) {
+            openListings.compute(n.path, (p, open) -> {
+                OpenListing r = open != null && !open.stale && open.entries == listing ? open : new OpenListing(listing);
+                if (open != null && r != open) {
+                    r.handles = open.handles;   // other handles of this directory share the fresher snapshot
+                }
+                r.handles++;
+                return r;
+            });
+        }
         List<DirEntry> snap = new ArrayList<>(l.size() + 2);
         String up = parentOf(n.path);
         snap.add(new DirEntry(FileName.literal("."), n.id, FileType.DIRECTORY, 1));
@@ -2059,7 +2059,7 @@ public final class S3Backend implements StorageBackend {
         long fh = nextFh.getAndIncrement();
         Handle h = new Handle(n, flags);
         h.snapshot = snap;
-        h.dirPath = n.path;
+        h.dirPath = removed ? null : n.path; // no open listing to count down at RELEASEDIR
         handles.put(fh, h);
         return OpenResult.of(fh);
     }
