@@ -350,21 +350,19 @@ public final class MetadataCache extends ForwardingBackend {
         EntryKey to = new EntryKey(newParent, newName);
         Long moving = children.get(from);
         Long other = children.get(to);
-        boolean done = false;
         try {
             delegate.rename(ctx, parent, name, newParent, newName, flags);
-            done = true;
         } finally {
             entryChanged(parent, name);
             entryChanged(newParent, newName);
         }
-        // The moved node keeps its id under the new name (and, exchanged, the other one under the old
-        // name): known there, a later rename or unlink by that name still reaches its cached attributes
-        // (ctime, link count). The kernel sends those without a LOOKUP, from the dentry it moved.
-        if (done && moving != null) {
+        // Renamed: the moved node keeps its id under the new name (and, exchanged, the other one under
+        // the old name): known there, a later rename or unlink by that name still reaches its cached
+        // attributes (ctime, link count). The kernel sends those without a LOOKUP, from the dentry it moved.
+        if (moving != null) {
             rememberChild(to, moving);
         }
-        if (done && other != null && (flags & RENAME_EXCHANGE) != 0) {
+        if (other != null && (flags & RENAME_EXCHANGE) != 0) {
             rememberChild(from, other);
         }
     }
