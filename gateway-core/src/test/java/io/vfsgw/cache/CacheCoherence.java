@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.DirListing;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FileType;
@@ -126,11 +127,7 @@ public final class CacheCoherence {
     /** The names the calls use, and every name the directory has (in {@code truth}). */
     private static List<String> names(StorageBackend truth, long dir, List<String> callNames) throws FsException {
         List<String> names = new ArrayList<>(callNames);
-        long fh = truth.opendir(ROOT, dir, 0).fh();
-        List<DirEntry> entries = new ArrayList<>();
-        truth.readdir(ROOT, dir, fh, 0, entries::add);
-        truth.releasedir(ROOT, dir, fh);
-        for (DirEntry d : entries) {
+        for (DirEntry d : DirListing.of(truth, ROOT, dir)) {
             String name = new String(d.name().bytes(), StandardCharsets.UTF_8);
             if (!names.contains(name)) {
                 names.add(name);

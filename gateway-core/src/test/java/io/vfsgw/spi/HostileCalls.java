@@ -46,10 +46,6 @@ public final class HostileCalls {
         /** The bytes of a read or of an xattr value. */
         default void read(byte[] data) {
         }
-
-        /** After each call, with its description (a place to watch state change while hunting a bug). */
-        default void after(String call) {
-        }
     }
 
     private static final RequestContext ROOT_CALLER = RequestContext.ROOT;
@@ -151,7 +147,6 @@ public final class HostileCalls {
         try {
             String done = call(ctx, op);
             remember(what + current + " => " + done);
-            checks.after(what + current);
             outcomes.computeIfAbsent(kind(), k -> new int[2])[0]++;
         } catch (FsException e) {
             remember(what + current + " -> " + e.errno());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.spi.DirEntry;
+import io.vfsgw.spi.DirListing;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FileType;
@@ -12,7 +13,6 @@ import io.vfsgw.spi.HostileCalls;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -58,11 +58,7 @@ class MemBackendFuzzTest {
 
     /** rm -rf of everything below {@code dir}, through the SPI. */
     private static void removeEverythingUnder(StorageBackend fs, long dir) throws FsException {
-        long fh = fs.opendir(ROOT, dir, 0).fh();
-        List<DirEntry> entries = new ArrayList<>();
-        fs.readdir(ROOT, dir, fh, 0, entries::add);
-        fs.releasedir(ROOT, dir, fh);
-        for (DirEntry d : entries) {
+        for (DirEntry d : DirListing.of(fs, ROOT, dir)) {
             FileName name = d.name();
             if (name.isDotOrDotDot()) {
                 continue;

@@ -55,7 +55,6 @@ class PosixEscapeTest {
     private static final String PROBE = "vfsgw-escape-probe";
 
     private HostTree tree;
-    private Path base;
     private Path source;
     private Path canary;
     private Map<String, String> before;
@@ -67,14 +66,13 @@ class PosixEscapeTest {
     @BeforeEach
     void setUp() throws Exception {
         tree = HostTree.create("escape");
-        base = tree.base();
         source = tree.source();
         canary = tree.canary();
         Path secret = Files.writeString(canary.resolve("secret"), "top secret");
         Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
         Xattrs.set(secret.toString(), "user.canary", bytes("v"), 0);
         Files.createDirectory(canary.resolve("sub"));
-        before = hostOutsideSource();
+        before = tree.outsideSource();
         backend = PosixBackend.open(PosixOptions.of(source));
         cache = new MetadataCache(backend, CacheConfig.defaults());
         session = new FuseSession(cache, SessionConfig.defaults("test"));
@@ -89,7 +87,7 @@ class PosixEscapeTest {
                 session.close();
             }
             cache.close();
-            assertEquals(before, hostOutsideSource(), "the host outside the source changed");
+            assertEquals(before, tree.outsideSource(), "the host outside the source changed");
             assertFalse(Files.exists(Path.of("/" + PROBE), LinkOption.NOFOLLOW_LINKS));
             assertFalse(Files.exists(Path.of("/etc/" + PROBE), LinkOption.NOFOLLOW_LINKS));
         } finally {
@@ -279,10 +277,10 @@ class PosixEscapeTest {
         Files.writeString(source.resolve("d/inside"), "x");
         long d = fuse.lookup(ROOT, "d").nodeid();
         long inside = fuse.lookup(d, "inside").nodeid();
-        Path moved = base.resolve("moved-out");
+        Path moved = tree.base().resolve("moved-out");
         Files.move(source.resolve("d"), moved);
         Files.writeString(moved.resolve("outside"), "outside the source now");
-        before = hostOutsideSource(); // the host's own moves; from here on it must stay as the host left it
+        before = tree.outsideSource(); // the host's own moves; from here on it must stay as the host left it
 
         assertErrno(Errno.ESTALE, lookup(d, "outside"));
         assertErrno(Errno.ESTALE, lookup(d, ".."));
@@ -347,8 +345,4 @@ class PosixEscapeTest {
         }
     }
 
-    /** Every path under {@code base} except the source, with type, mode, owner, size, times, content and xattrs. */
-    private Map<String, String> hostOutsideSource() throws Exception {
-        return tree.outsideSource();
-    }
 }

@@ -63,7 +63,6 @@ class PosixJailFuzzTest {
             "/vfsgw-jail-fuzz", "a", "");
 
     private HostTree tree;
-    private Path base;
     private Path source;
     private Map<String, String> outsideBefore;
     private PosixBackend posix;
@@ -71,7 +70,6 @@ class PosixJailFuzzTest {
     @BeforeEach
     void setUp() throws Exception {
         tree = HostTree.create("jail-fuzz");
-        base = tree.base();
         source = tree.source();
         Path canary = tree.canary();
         Path secret = Files.writeString(canary.resolve("SENTINEL-OUTSIDE"), SECRET);
@@ -83,7 +81,7 @@ class PosixJailFuzzTest {
         Files.createSymbolicLink(source.resolve("up"), Path.of(".."));
         Files.createSymbolicLink(source.resolve("root"), Path.of("/"));
         Files.createSymbolicLink(source.resolve("out"), Path.of("../canary"));
-        outsideBefore = hostOutsideSource();
+        outsideBefore = tree.outsideSource();
     }
 
     @AfterEach
@@ -101,7 +99,7 @@ class PosixJailFuzzTest {
         if (variant.equals("mapped")) { // guest ids 0-65535 are host ids 100000-165535
             options = options.withIdMaps(IdMap.parse(List.of("0:100000:65536")), IdMap.parse(List.of("0:100000:65536")));
         }
-        Map<String, String> sourceBefore = snapshot(source);
+        Map<String, String> sourceBefore = HostTree.snapshot(source, null);
         posix = PosixBackend.open(options);
         StorageBackend backend = variant.equals("readonly") ? new ReadOnlyBackend(posix) : posix; // as PosixModule wires it
         try {
@@ -114,11 +112,11 @@ class PosixJailFuzzTest {
         } finally {
             backend.close();
         }
-        assertEquals(List.of(), fdsInto(base), "fds into the test directory left open after close");
-        assertEquals(outsideBefore, hostOutsideSource(), "the host outside the source changed");
+        assertEquals(List.of(), fdsInto(tree.base()), "fds into the test directory left open after close");
+        assertEquals(outsideBefore, tree.outsideSource(), "the host outside the source changed");
         assertFalse(Files.exists(Path.of("/vfsgw-jail-fuzz"), LinkOption.NOFOLLOW_LINKS));
         if (variant.equals("readonly")) {
-            assertEquals(sourceBefore, snapshot(source), "a read-only share changed");
+            assertEquals(sourceBefore, HostTree.snapshot(source, null), "a read-only share changed");
         }
         if (variant.equals("mapped")) { // guest root is not host root: whatever the guest made is owned in the range
             for (Path p : newEntries(sourceBefore)) {
@@ -172,19 +170,10 @@ class PosixJailFuzzTest {
         return out;
     }
 
-    /** Every path under {@code base} except the source, with type, mode, owner, size, times, content and xattrs. */
-    private Map<String, String> hostOutsideSource() throws Exception {
-        return tree.outsideSource();
-    }
-
-    /** Paths under {@code source} that {@code before} (a {@link #snapshot}) did not have. */
+    /** Paths under {@code source} that {@code before} (a {@link HostTree#snapshot}) did not have. */
     private List<Path> newEntries(Map<String, String> before) throws Exception {
         try (Stream<Path> s = Files.walk(source)) {
             return s.filter(p -> !before.containsKey(p.toString())).toList();
         }
-    }
-
-    private static Map<String, String> snapshot(Path top) throws Exception {
-        return HostTree.snapshot(top, null);
     }
 }
