@@ -6,6 +6,7 @@ import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.DirEntry;
 import io.vfsgw.spi.DirListing;
 import io.vfsgw.spi.Entry;
+import io.vfsgw.spi.Errno;
 import io.vfsgw.spi.FileName;
 import io.vfsgw.spi.FileType;
 import io.vfsgw.spi.FsException;
@@ -37,10 +38,20 @@ public final class CacheCoherence {
      */
     public static void afterRandomCalls(StorageBackend backend, long seed, List<String> names,
                                         List<String> symlinkTargets) throws FsException {
+        afterRandomCalls(backend, seed, names, symlinkTargets, HostileCalls.CALLS, HostileCalls.FAR_OFFSET);
+    }
+
+    /**
+     * As above, with {@code count} calls and {@code farOffset} as {@link HostileCalls#farOffset} (a
+     * backend that stores whole files wants fewer, smaller ones).
+     */
+    public static void afterRandomCalls(StorageBackend backend, long seed, List<String> names,
+                                        List<String> symlinkTargets, int count, long farOffset) throws FsException {
         MetadataCache cache = new MetadataCache(backend, CacheConfig.defaults(), new ManualTicker());
         try {
-            HostileCalls calls = new HostileCalls(cache, seed, new HostileCalls.Checks() { }, names, symlinkTargets);
-            calls.run(HostileCalls.CALLS);
+            HostileCalls calls = new HostileCalls(cache, seed, new HostileCalls.Checks() { }, names, symlinkTargets)
+                    .farOffset(farOffset);
+            calls.run(count);
             System.out.println("cache coherence over " + backend.name() + ", seed " + seed + ": " + calls.summary());
             assertCoherent(backend, cache, names, "seed " + seed + "; last calls:\n" + calls.lastCalls());
             calls.releaseAndForgetEverything();
@@ -73,7 +84,7 @@ public final class CacheCoherence {
             }
             Entry e;
             try {
-                e = fs.lookup(ROOT, dir, n);
+                e = confirmedLookup(fs, dir, n);
             } catch (FsException absent) {
                 continue;
             }
@@ -81,6 +92,28 @@ public final class CacheCoherence {
             if (FileType.ofMode(e.attr().mode()) == FileType.DIRECTORY) {
                 collect(fs, e.nodeId(), path + "/" + name, nodes, callNames);
             }
+        }
+    }
+
+    /**
+     * A lookup as the session makes it for the kernel: attributes the backend left provisional (an
+     * S3 object first seen in a listing) are confirmed by a getattr, and when that finds the object
+     * is of another type (ESTALE), the name is looked up again and has its new node.
+     */
+    private static Entry confirmedLookup(StorageBackend fs, long dir, FileName name) throws FsException {
+        Entry e = fs.lookup(ROOT, dir, name);
+        if (!e.attrProvisional()) {
+            return e;
+        }
+        try {
+            fs.getattr(ROOT, e.nodeId(), -1);
+            return e;
+        } catch (FsException ex) {
+            fs.forget(e.nodeId(), 1);
+            if (ex.errno() != Errno.ESTALE) {
+                throw ex;
+            }
+            return fs.lookup(ROOT, dir, name);
         }
     }
 
@@ -113,7 +146,7 @@ public final class CacheCoherence {
             for (String name : callNames) {
                 String key = d.getKey() + "/" + name;
                 try {
-                    Entry e = fs.lookup(ROOT, d.getValue(), FileName.of(name));
+                    Entry e = confirmedLookup(fs, d.getValue(), FileName.of(name));
                     out.put(key, "node " + e.nodeId());
                     fs.forget(e.nodeId(), 1);
                 } catch (FsException absent) {

@@ -30,6 +30,8 @@ import java.util.TreeMap;
 public final class HostileCalls {
     /** Calls per run by default; {@code -Dvfsgw.hostileCalls=N} for a longer hunt by hand. */
     public static final int CALLS = Integer.getInteger("vfsgw.hostileCalls", 4000);
+    /** The default {@link #farOffset}: 1 TiB. */
+    public static final long FAR_OFFSET = 1L << 40;
     /** {@code -Dvfsgw.hostileCalls.trace=true} prints every call and its outcome, to find a failure's cause. */
     private static final boolean TRACE = Boolean.getBoolean("vfsgw.hostileCalls.trace");
 
@@ -62,7 +64,7 @@ public final class HostileCalls {
     private final Checks checks;
     private final List<String> names;
     private final List<String> symlinkTargets;
-    private long farOffset = 1L << 40;
+    private long farOffset = FAR_OFFSET;
 
     /** Lookup references the guest holds, per node id the backend handed out. */
     private final Map<Long, Long> refs = new HashMap<>();

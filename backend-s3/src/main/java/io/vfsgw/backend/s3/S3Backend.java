@@ -421,8 +421,15 @@ public final class S3Backend implements StorageBackend {
      * a HEAD reads its metadata, so they are handed out as provisional. Caller holds the monitor.
      */
     private boolean metadataUnread(S3Node n) {
-        return !o.trustListedAttrs() && n.type != FileType.DIRECTORY && n.otherMeta == null && !n.localOnly
-                && n.writer == null;
+        return !o.trustListedAttrs() && typeFromListing(n);
+    }
+
+    /**
+     * A file whose type only a listing gave: its metadata, which holds the type of a symlink, FIFO
+     * or socket, was never read. Caller holds the monitor.
+     */
+    private static boolean typeFromListing(S3Node n) {
+        return n.type != FileType.DIRECTORY && n.otherMeta == null && !n.localOnly && n.writer == null;
     }
 
     // ---------------------------------------------------------------- attributes
@@ -548,7 +555,7 @@ public final class S3Backend implements StorageBackend {
 
     private Entry entryLocked(S3Node n) {
         n.lookups.incrementAndGet();
-        return new Entry(n.id, 0, currentAttr(n));
+        return new Entry(n.id, 0, currentAttr(n), metadataUnread(n));
     }
 
     private S3Node bindDir(String path) {
@@ -1748,10 +1755,19 @@ public final class S3Backend implements StorageBackend {
             }
             Entry e = lookup(ctx, parent, name);
             try {
+                S3Node n = node(e.nodeId());
+                boolean guessed;
+                synchronized (n) {
+                    guessed = typeFromListing(n);
+                }
+                if (guessed) {
+                    refresh(n);   // a listing shows a symlink or a FIFO as a file: ESTALE if it is one
+                    e = new Entry(e.nodeId(), 0, getattr(ctx, e.nodeId(), -1));
+                }
                 return new CreateResult(e, open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT));
             } catch (FsException ex) {
                 forget(e.nodeId(), 1);
-                throw ex;
+                throw ex.errno() == Errno.ESTALE ? FsException.of(Errno.EEXIST, "not a regular file") : ex;
             }
         }
         // The object appears at flush; whatIsAt answered from the kernel's lookup just before.

@@ -2,6 +2,7 @@ package io.vfsgw.backend.s3;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.vfsgw.cache.CacheCoherence;
 import io.vfsgw.cache.CacheConfig;
 import io.vfsgw.cache.MetadataCache;
 import io.vfsgw.fuse.Dirent;
@@ -43,6 +44,8 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 class S3BackendFuzzIT {
     private static final List<String> NAMES = List.of(".", "..", "a", "b", "d", "f", "x".repeat(255), "\u00e9t\u00e9");
     private static final List<String> SYMLINK_TARGETS = List.of("/", "..", "a", "");
+    /** S3 stores whole objects: a 1 TiB sparse file would be uploaded whole. */
+    private static final long S3_FAR_OFFSET = 3L << 20;
 
     private static S3MockFixture server;
     private static S3AsyncClient client;
@@ -76,7 +79,7 @@ class S3BackendFuzzIT {
         S3Backend fuzzed = new S3Backend(server.options(cache).prefix(prefix).build(), client);
         try {
             HostileCalls calls = new HostileCalls(fuzzed, seed, new HostileCalls.Checks() { }, NAMES, SYMLINK_TARGETS)
-                    .farOffset(3L << 20); // S3 stores whole objects: a 1 TiB sparse file would be uploaded whole
+                    .farOffset(S3_FAR_OFFSET);
             calls.run(HostileCalls.CALLS / 2);
             System.out.println("s3 fuzz, seed " + seed + ": " + calls.summary());
             calls.releaseAndForgetEverything();
@@ -93,6 +96,20 @@ class S3BackendFuzzIT {
         } finally {
             fresh.close();
         }
+    }
+
+    /**
+     * The metadata cache over the S3 backend, its clock stopped so nothing it caches expires: after
+     * random calls made through it, what it answers (each node's attributes, each name's lookup)
+     * must be what the backend answers, as over mem and posix ({@code CacheCoherence}). The backend's
+     * own listing and negative caches sit under it, so this also checks that the two layers agree.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2})
+    void whatTheMetadataCacheAnswersIsWhatTheBackendHolds(long seed) throws Exception {
+        String prefix = "coherence-" + seed + "-" + System.nanoTime() + "/";
+        CacheCoherence.afterRandomCalls(new S3Backend(server.options(cache).prefix(prefix).build(), client),
+                seed, NAMES, SYMLINK_TARGETS, HostileCalls.CALLS / 2, S3_FAR_OFFSET);
     }
 
     /**

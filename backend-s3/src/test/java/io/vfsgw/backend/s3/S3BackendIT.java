@@ -2,6 +2,7 @@ package io.vfsgw.backend.s3;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -445,6 +446,53 @@ class S3BackendIT {
         assertEquals(0, rawGet(prefix + "f").length, "O_CREAT|O_TRUNC of an existing file truncates it");
         assertEquals(List.of(prefix + "a/", prefix + "a/inside", prefix + "f"), keys());
         assertEquals("kept", new String(rawGet(prefix + "a/inside"), StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A listing cannot tell a symlink from a file: a create of the name of a symlink the gateway
+     * knows only from a listing must read the object's type before it opens "the existing file".
+     * Before, it opened the symlink as a regular file, and a write through it would have turned
+     * the link into file data.
+     */
+    @Test
+    void aCreateOfASymlinksNameKnownOnlyFromAListingDoesNotOpenIt() throws Exception {
+        for (boolean trustListedAttrs : List.of(false, true)) {
+            String dir = prefix + "trust-" + trustListedAttrs + "/";
+            S3Backend b = backend(o -> o.prefix(dir).trustListedAttrs(trustListedAttrs));
+            b.forget(b.symlink(CTX, ROOT, n("s"), "target".getBytes()).nodeId(), 1);   // the gateway lets go of it
+            long fh = b.opendir(CTX, ROOT, 0).fh();
+            List<String> names = new ArrayList<>();
+            b.readdir(CTX, ROOT, fh, 0, e -> names.add(e.name().toString()));         // now known from this listing
+            b.releasedir(CTX, ROOT, fh);
+            assertEquals(List.of(".", "..", "s"), names);
+            assertEquals(Errno.EEXIST, errno(() -> b.create(CTX, ROOT, n("s"), 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 022)),
+                    "trust listed attributes: " + trustListedAttrs);
+            assertEquals(FileType.SYMLINK, FileType.ofMode(b.lookup(CTX, ROOT, n("s")).attr().mode()));
+            assertEquals("target", new String(rawGet(dir + "s"), StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * Attributes a listing gave stay provisional until a HEAD confirms them, however often the name
+     * is looked up meanwhile. Before, a second lookup within the metadata timeout (another guest's,
+     * while the first's confirming getattr was in flight) handed them out as confirmed: a symlink
+     * showed to that guest as a 0644 regular file.
+     */
+    @Test
+    void aNameKnownOnlyFromAListingStaysProvisionalOnEveryLookupUntilConfirmed() throws Exception {
+        S3Backend b = backend();
+        b.forget(b.symlink(CTX, ROOT, n("s"), "target".getBytes()).nodeId(), 1);
+        long fh = b.opendir(CTX, ROOT, 0).fh();
+        b.readdir(CTX, ROOT, fh, 0, e -> true);
+        b.releasedir(CTX, ROOT, fh);
+        Entry first = b.lookup(CTX, ROOT, n("s"));
+        Entry second = b.lookup(CTX, ROOT, n("s"));
+        assertEquals(first.nodeId(), second.nodeId());
+        assertTrue(first.attrProvisional() && second.attrProvisional(), "both lookups are provisional");
+        assertEquals(Errno.ESTALE, errno(() -> b.getattr(CTX, first.nodeId(), -1)), "a getattr finds the symlink");
+        Entry confirmed = b.lookup(CTX, ROOT, n("s"));
+        assertFalse(confirmed.attrProvisional());
+        assertEquals(FileType.SYMLINK, FileType.ofMode(confirmed.attr().mode()));
     }
 
     /** A directory removed while the guest holds it takes no new names (Linux: ENOENT) and lists empty. */
