@@ -383,7 +383,10 @@ public final class FuseHarness {
         return out.toByteArray();
     }
 
-    /** Concatenates encoded structs and raw bytes into one argument buffer. */
+    /**
+     * Concatenates raw bytes and encoded structs (any protocol record with an
+     * {@code encodeTo(ByteBuffer)} and a {@code SIZE}) into one argument buffer.
+     */
     public static ByteBuffer args(Object... parts) {
         ByteBuffer b = buf(argsSize(parts));
         for (Object p : parts) {
@@ -391,34 +394,12 @@ public final class FuseHarness {
                 b.put(raw);
             } else if (p instanceof ByteBuffer bb) {
                 b.put(bb.duplicate());
-            } else if (p instanceof CreateIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof MkdirIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof OpenIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof ReleaseIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof ForgetIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof BatchForgetIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof ForgetOne s) {
-                s.encodeTo(b);
-            } else if (p instanceof Rename2In s) {
-                s.encodeTo(b);
-            } else if (p instanceof GetxattrIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof GetattrIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof LkIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof InterruptIn s) {
-                s.encodeTo(b);
-            } else if (p instanceof InitIn s) {
-                s.encodeTo(b);
             } else {
-                throw new IllegalArgumentException("cannot encode " + p.getClass());
+                try {
+                    p.getClass().getMethod("encodeTo", ByteBuffer.class).invoke(p, b);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalArgumentException("cannot encode " + p.getClass(), e);
+                }
             }
         }
         return b.flip();
@@ -427,7 +408,17 @@ public final class FuseHarness {
     private static int argsSize(Object[] parts) {
         int n = 0;
         for (Object p : parts) {
-            n += p instanceof byte[] raw ? raw.length : p instanceof ByteBuffer bb ? bb.remaining() : 64;
+            if (p instanceof byte[] raw) {
+                n += raw.length;
+            } else if (p instanceof ByteBuffer bb) {
+                n += bb.remaining();
+            } else {
+                try {
+                    n += p.getClass().getField("SIZE").getInt(null);
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalArgumentException(p.getClass() + " has no SIZE", e);
+                }
+            }
         }
         return n;
     }

@@ -263,6 +263,7 @@ public final class HostileCalls {
                 long[] h = takeHandle(fileHandles);
                 begin("release " + h[0] + " fh " + h[1]);
                 backend.release(ctx, h[0], h[1], 0, random.nextInt(3));
+                forgetHandle(fileHandles, h); // a made-up handle may be a real one: it is released now
                 return "release";
             }
             case 20 -> {
@@ -286,6 +287,7 @@ public final class HostileCalls {
                 long[] h = takeHandle(dirHandles);
                 begin("releasedir " + h[0] + " fh " + h[1]);
                 backend.releasedir(ctx, h[0], h[1]);
+                forgetHandle(dirHandles, h);
                 return "releasedir";
             }
             case 23 -> {
@@ -420,6 +422,10 @@ public final class HostileCalls {
             return anyHandle(handles);
         }
         return handles.remove(random.nextInt(handles.size()));
+    }
+
+    private static void forgetHandle(List<long[]> handles, long[] released) {
+        handles.removeIf(h -> h[0] == released[0] && h[1] == released[1]);
     }
 
     /** Notes the call about to be made (what a failure is reported as). */

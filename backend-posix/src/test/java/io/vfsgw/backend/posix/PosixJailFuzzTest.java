@@ -4,7 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vfsgw.cache.CacheConfig;
+import io.vfsgw.cache.MetadataCache;
 import io.vfsgw.nativeio.Xattrs;
+import io.vfsgw.session.FuseSession;
+import io.vfsgw.session.FuseWireBackend;
+import io.vfsgw.session.SessionConfig;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.FsException;
 import io.vfsgw.spi.HostileCalls;
@@ -90,7 +95,8 @@ class PosixJailFuzzTest {
     }
 
     @ParameterizedTest(name = "seed {0}, fd budget {1}, {2}")
-    @CsvSource({"1, 0, plain", "2, 0, plain", "3, 4, plain", "4, 4, mapped", "5, 0, readonly"})
+    @CsvSource({"1, 0, plain", "2, 0, plain", "3, 4, plain", "4, 4, mapped", "5, 0, readonly", "6, 0, wire",
+        "7, 4, wire"})
     void randomHostileSequencesStayInsideAndLeakNothing(long seed, int fdBudget, String variant) throws Exception {
         PosixOptions options = PosixOptions.of(source);
         if (fdBudget > 0) { // idle nodes trade their fds for file handles: the reopen paths get their turn
@@ -101,7 +107,12 @@ class PosixJailFuzzTest {
         }
         Map<String, String> sourceBefore = HostTree.snapshot(source, null);
         posix = PosixBackend.open(options);
-        StorageBackend backend = variant.equals("readonly") ? new ReadOnlyBackend(posix) : posix; // as PosixModule wires it
+        StorageBackend backend = switch (variant) {
+            case "readonly" -> new ReadOnlyBackend(posix); // as PosixModule wires it
+            case "wire" -> new FuseWireBackend(        // as FUSE requests through a session, as a guest sends them
+                    new FuseSession(new MetadataCache(posix, CacheConfig.defaults()), SessionConfig.defaults("jail")), seed);
+            default -> posix;
+        };
         try {
             HostileCalls calls = new HostileCalls(backend, seed, new JailChecks(), NAMES, SYMLINK_TARGETS);
             calls.run(HostileCalls.CALLS);
@@ -111,6 +122,9 @@ class PosixJailFuzzTest {
             assertEquals(0, posix.handleCount(), "handles still open after every one was released");
         } finally {
             backend.close();
+            if (backend instanceof FuseWireBackend) {
+                posix.close(); // the session's close returns what the guest held; the backend stays open
+            }
         }
         assertEquals(List.of(), fdsInto(tree.base()), "fds into the test directory left open after close");
         assertEquals(outsideBefore, tree.outsideSource(), "the host outside the source changed");

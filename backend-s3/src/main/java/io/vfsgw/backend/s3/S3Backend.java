@@ -1762,9 +1762,11 @@ public final class S3Backend implements StorageBackend {
                 }
                 if (guessed) {
                     refresh(n);   // a listing shows a symlink or a FIFO as a file: ESTALE if it is one
-                    e = new Entry(e.nodeId(), 0, getattr(ctx, e.nodeId(), -1));
                 }
-                return new CreateResult(e, open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT));
+                OpenResult opened = open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT);
+                synchronized (n) {
+                    return new CreateResult(new Entry(n.id, 0, currentAttr(n)), opened); // as O_TRUNC left it
+                }
             } catch (FsException ex) {
                 forget(e.nodeId(), 1);
                 throw ex.errno() == Errno.ESTALE ? FsException.of(Errno.EEXIST, "not a regular file") : ex;

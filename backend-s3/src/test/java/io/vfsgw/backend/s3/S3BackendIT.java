@@ -442,6 +442,7 @@ class S3BackendIT {
         assertEquals(0100644, opened.entry().attr().mode(), "the file's own mode, not the create's");
         b.release(CTX, opened.entry().nodeId(), opened.open().fh(), 0, 0);
         CreateResult truncated = b.create(CTX, ROOT, n("f"), 0644, create | OpenFlags.O_TRUNC, 022);
+        assertEquals(0, truncated.entry().attr().size(), "the reply's attributes are the truncated file's");
         b.release(CTX, truncated.entry().nodeId(), truncated.open().fh(), 0, 0);
         assertEquals(0, rawGet(prefix + "f").length, "O_CREAT|O_TRUNC of an existing file truncates it");
         assertEquals(List.of(prefix + "a/", prefix + "a/inside", prefix + "f"), keys());
