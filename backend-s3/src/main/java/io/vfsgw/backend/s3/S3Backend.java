@@ -517,15 +517,11 @@ public final class S3Backend implements StorageBackend {
     @Override
     public Entry lookup(RequestContext ctx, long parent, FileName name) throws FsException {
         S3Node dir = parentDir(parent);
-        if (name.isDotOrDotDot()) {
-            if (name.length() == 1) {
-                return entry(dir);
-            }
-            String up = parentOf(dir.path);
-            S3Node p = byPath.get(up);
-            return entry(p != null ? p : bindDir(up));
+        if (name.isDotOrDotDot() && (name.length() == 1 || dir.id == ROOT_ID)) {
+            return entry(dir);
         }
-        String path = existingChild(dir.path, name);
+        // '..' is looked up as its own name would be: its marker holds its mode, owner and times
+        String path = name.isDotOrDotDot() ? parentOf(dir.path) : existingChild(dir.path, name);
         S3Node existing = byPath.get(path);
         Found f = null;
         if (existing != null) {
@@ -556,17 +552,6 @@ public final class S3Backend implements StorageBackend {
     private Entry entryLocked(S3Node n) {
         n.lookups.incrementAndGet();
         return new Entry(n.id, 0, currentAttr(n), metadataUnread(n));
-    }
-
-    private S3Node bindDir(String path) {
-        S3Node n = bind(path, FileType.DIRECTORY);
-        synchronized (n) {
-            if (n.attr == null) {
-                n.attr = dirAttr(n.id, S3Metadata.NONE, nowNs());
-                n.attrExpiresNs = System.nanoTime() + ttlNs;
-            }
-        }
-        return n;
     }
 
     /**

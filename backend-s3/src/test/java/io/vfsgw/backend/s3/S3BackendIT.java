@@ -496,6 +496,25 @@ class S3BackendIT {
         assertEquals(FileType.SYMLINK, FileType.ofMode(confirmed.attr().mode()));
     }
 
+    /**
+     * A lookup of '..' whose directory the gateway no longer held answered a stand-in: mode 0755,
+     * the default owner, the current time, where the directory's marker says otherwise.
+     */
+    @Test
+    void dotDotOfADirectoryNotHeldHasItsOwnAttributes() throws Exception {
+        S3Backend b = backend();
+        RequestContext user = new RequestContext(1000, 1000, 1);
+        long a = b.mkdir(user, ROOT, n("a"), 0710, 022).nodeId();
+        long sub = b.mkdir(user, a, n("sub"), 0755, 022).nodeId();
+        Attr made = b.getattr(CTX, a, -1);
+        b.forget(a, 1);   // only the child is held now
+        Entry up = b.lookup(CTX, sub, n(".."));
+        assertEquals(Integer.toOctalString(040710), Integer.toOctalString(up.attr().mode()));
+        assertEquals(1000, up.attr().uid());
+        assertEquals(made.mtimeNs(), up.attr().mtimeNs());
+        assertEquals(up.nodeId(), b.lookup(CTX, ROOT, n("a")).nodeId(), "'..' is the directory's node");
+    }
+
     /** A directory removed while the guest holds it takes no new names (Linux: ENOENT) and lists empty. */
     @Test
     void aRemovedDirectoryTakesNoNewNamesAndListsEmpty() throws Exception {
