@@ -18,7 +18,10 @@ import io.vfsgw.spi.HostileCalls;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -77,6 +80,48 @@ class MemBackendFuzzTest {
             assertEquals(0, wire.bugCount(), "requests hit an unexpected exception in the session");
             assertEquals(0, wire.extraCompletions(), "a request was answered twice");
             wire.close();
+            removeEverythingUnder(mem, StorageBackend.ROOT_ID);
+            StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
+            assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
+            assertEquals(fresh.filesFree(), after.filesFree(), "inodes still held after everything was removed");
+        } finally {
+            mem.close();
+        }
+    }
+
+    /**
+     * Two hostile guests at once, each through its own session on one shared cache and backend, as
+     * `vfsgw serve` runs them: neither can name the other's nodes or handles (each session knows
+     * only its own), races between them end in errnos, and once one has released everything and the
+     * other has gone away, and every name is removed, all space and inodes are free again.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2})
+    void twoHostileGuestsAtOnceGiveEverythingBack(long seed) throws Exception {
+        MemBackend mem = new MemBackend(MemOptions.ofCapacity(64L << 20));
+        try {
+            StatFs fresh = mem.statfs(ROOT, StorageBackend.ROOT_ID);
+            MetadataCache shared = new MetadataCache(mem, CacheConfig.defaults());
+            List<FuseWireBackend> guests = new ArrayList<>();
+            List<CompletableFuture<HostileCalls>> runs = new ArrayList<>();
+            for (int g = 0; g < 2; g++) {
+                FuseWireBackend guest = new FuseWireBackend(new FuseSession(shared, SessionConfig.defaults("guest-" + g)),
+                        seed * 10 + g);
+                guests.add(guest);
+                HostileCalls calls = new HostileCalls(guest, seed * 10 + g, new SaneEntries(), NAMES, SYMLINK_TARGETS);
+                runs.add(CompletableFuture.supplyAsync(() -> {
+                    calls.run(HostileCalls.CALLS);
+                    return calls;
+                }, runnable -> new Thread(runnable, "guest-" + guests.size()).start()));
+            }
+            HostileCalls first = runs.get(0).get(5, TimeUnit.MINUTES);
+            runs.get(1).get(5, TimeUnit.MINUTES);
+            first.releaseAndForgetEverything();   // the first unmounts; the second just goes away
+            for (FuseWireBackend guest : guests) {
+                assertEquals(0, guest.bugCount(), "requests hit an unexpected exception in a session");
+                assertEquals(0, guest.extraCompletions(), "a request was answered twice");
+                guest.close();
+            }
             removeEverythingUnder(mem, StorageBackend.ROOT_ID);
             StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
             assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
