@@ -24,6 +24,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -140,6 +142,50 @@ class PosixJailFuzzTest {
                         p + " is owned by host " + uid + ":" + gid + ", outside the guest's range");
             }
         }
+    }
+
+    /**
+     * Two hostile guests at once, each through its own session on one shared cache, as `vfsgw serve`
+     * runs them: the jail holds under their races (a rename by one while the other looks up through
+     * the renamed directory), and once one has released everything and the other has gone away,
+     * the backend holds the root alone and no fd is left open.
+     */
+    @ParameterizedTest(name = "seed {0}, fd budget {1}")
+    @CsvSource({"1, 0", "2, 4"})
+    void twoHostileGuestsAtOnceStayInsideAndLeakNothing(long seed, int fdBudget) throws Exception {
+        PosixOptions options = PosixOptions.of(source);
+        if (fdBudget > 0) {
+            options = options.withFileHandles(PosixOptions.InodeFileHandles.PREFER, fdBudget);
+        }
+        posix = PosixBackend.open(options);
+        try {
+            MetadataCache shared = new MetadataCache(posix, CacheConfig.defaults());
+            List<FuseWireBackend> guests = new ArrayList<>();
+            List<CompletableFuture<HostileCalls>> runs = new ArrayList<>();
+            for (int g = 0; g < 2; g++) {
+                FuseWireBackend guest = new FuseWireBackend(new FuseSession(shared, SessionConfig.defaults("guest-" + g)),
+                        seed * 10 + g);
+                guests.add(guest);
+                HostileCalls calls = new HostileCalls(guest, seed * 10 + g, new JailChecks(), NAMES, SYMLINK_TARGETS);
+                runs.add(CompletableFuture.supplyAsync(() -> {
+                    calls.run(HostileCalls.CALLS);
+                    return calls;
+                }, runnable -> new Thread(runnable, "guest-" + guests.size()).start()));
+            }
+            HostileCalls first = runs.get(0).get(5, TimeUnit.MINUTES);
+            runs.get(1).get(5, TimeUnit.MINUTES);
+            first.releaseAndForgetEverything();   // the first unmounts; the second just goes away
+            for (FuseWireBackend guest : guests) {
+                assertEquals(0, guest.bugCount(), "requests hit an unexpected exception in a session");
+                guest.close();
+            }
+            assertEquals(1, posix.nodeCount(), "nodes still held after both guests left");
+            assertEquals(0, posix.handleCount(), "handles still open after both guests left");
+        } finally {
+            posix.close();
+        }
+        assertEquals(List.of(), fdsInto(tree.base()), "fds into the test directory left open after close");
+        assertEquals(outsideBefore, tree.outsideSource(), "the host outside the source changed");
     }
 
     /** The jail, as the calls go: nodes inside, listings and reads showing nothing of outside. */
