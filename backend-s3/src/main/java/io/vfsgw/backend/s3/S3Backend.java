@@ -31,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -42,6 +43,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -87,6 +91,23 @@ public final class S3Backend implements StorageBackend {
 
     private final ConcurrentHashMap<Long, S3Node> nodes = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, S3Node> byPath = new ConcurrentHashMap<>();
+    /**
+     * Makes a change of names one step when guests of this gateway change the same names at once,
+     * as the kernel's directory lock does for one guest. S3 has no create-if-absent: two creates of
+     * one name (or a create and a rename onto it) would both find it free and leave a file and a
+     * directory of that name in the bucket, and a create in a directory being removed would leave a
+     * key under a directory that is gone. A create or an unlink holds the locks of its directory
+     * and its name, a rename those of both names and the target directory, an rmdir that of the
+     * directory. Striped by path; see {@link #underNames}.
+     */
+    private final ReentrantLock[] nameLocks = Stream.generate(ReentrantLock::new).limit(256)
+            .toArray(ReentrantLock[]::new);
+    /**
+     * Directories whose keys a rename is copying, each with the end of its rename: a change of a
+     * name anywhere below one waits for it and then acts at the name's new path (a create there
+     * meanwhile would leave its key under the old path, an unlink would miss the copy).
+     */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> movingDirs = new ConcurrentHashMap<>();
     /** Files created here and not yet uploaded (S3Node.localOnly), found without scanning every node. */
     private final Set<S3Node> localOnlyNodes = ConcurrentHashMap.newKeySet();
     private final AtomicLong nextId = new AtomicLong(ROOT_ID + 1);
@@ -339,12 +360,17 @@ public final class S3Backend implements StorageBackend {
      */
     private S3Node parentDir(long id) throws FsException {
         S3Node n = dirNode(id);
-        synchronized (n) {
-            if (n.unlinked) {
+        requireLive(n);
+        return n;
+    }
+
+    /** ENOENT for a directory removed meanwhile (it takes no new names). */
+    private static void requireLive(S3Node dir) throws FsException {
+        synchronized (dir) {
+            if (dir.unlinked) {
                 throw FsException.of(Errno.ENOENT, "directory removed");
             }
         }
-        return n;
     }
 
     /** The inode number a path has or will have (readdir and lookup agree). */
@@ -952,22 +978,23 @@ public final class S3Backend implements StorageBackend {
             throw FsException.of(Errno.ENAMETOOLONG, "symlink target over " + PATH_MAX + " bytes");
         }
         S3Node dir = parentDir(parent);
-        String path = newName(dir, name);
-        long now = nowNs();
-        Attr a = new Attr(0, target.length, 1, now, now, now, FileType.SYMLINK.modeBits() | 0777, 1, ctx.uid(),
-                ctx.gid(), 0, BLKSIZE);
-        String etag = Uploads.put(s3, o, fileKey(path), metaOf(a), Uploads.FILE_CONTENT_TYPE,
-                AsyncRequestBody.fromBytes(target));
-        S3Node n = bind(path, FileType.SYMLINK);
-        synchronized (n) {
-            n.attr = a.withIno(n.id);
-            n.otherMeta = Map.of();
-            n.etag = etag;
-            n.linkTarget = target.clone();
-            n.attrExpiresNs = System.nanoTime() + ttlNs;
-        }
-        added(path, false, target.length, etag);
-        return entry(n);
+        return newName(dir, name, path -> {
+            long now = nowNs();
+            Attr a = new Attr(0, target.length, 1, now, now, now, FileType.SYMLINK.modeBits() | 0777, 1, ctx.uid(),
+                    ctx.gid(), 0, BLKSIZE);
+            String etag = Uploads.put(s3, o, fileKey(path), metaOf(a), Uploads.FILE_CONTENT_TYPE,
+                    AsyncRequestBody.fromBytes(target));
+            S3Node n = bind(path, FileType.SYMLINK);
+            synchronized (n) {
+                n.attr = a.withIno(n.id);
+                n.otherMeta = Map.of();
+                n.etag = etag;
+                n.linkTarget = target.clone();
+                n.attrExpiresNs = System.nanoTime() + ttlNs;
+            }
+            added(path, false, target.length, etag);
+            return entry(n);
+        });
     }
 
     /** Regular files, FIFOs and sockets as s3fs stores them (empty object, type in the mode). */
@@ -983,53 +1010,120 @@ public final class S3Backend implements StorageBackend {
             throw FsException.of(Errno.EINVAL, "mknod of type " + t);
         }
         S3Node dir = parentDir(parent);
-        String path = newName(dir, name);
-        long now = nowNs();
-        Attr a = new Attr(0, 0, 0, now, now, now, t.modeBits() | (mode & 07777), 1, ctx.uid(), ctx.gid(), 0,
-                BLKSIZE);
-        String etag = Uploads.put(s3, o, fileKey(path), metaOf(a), Uploads.FILE_CONTENT_TYPE,
-                AsyncRequestBody.fromBytes(new byte[0]));
-        S3Node n = bind(path, t);
-        synchronized (n) {
-            n.attr = a.withIno(n.id);
-            n.otherMeta = Map.of();
-            n.etag = etag;
-            n.attrExpiresNs = System.nanoTime() + ttlNs;
-        }
-        added(path, false, 0, etag);
-        return entry(n);
+        return newName(dir, name, path -> {
+            long now = nowNs();
+            Attr a = new Attr(0, 0, 0, now, now, now, t.modeBits() | (mode & 07777), 1, ctx.uid(), ctx.gid(), 0,
+                    BLKSIZE);
+            String etag = Uploads.put(s3, o, fileKey(path), metaOf(a), Uploads.FILE_CONTENT_TYPE,
+                    AsyncRequestBody.fromBytes(new byte[0]));
+            S3Node n = bind(path, t);
+            synchronized (n) {
+                n.attr = a.withIno(n.id);
+                n.otherMeta = Map.of();
+                n.etag = etag;
+                n.attrExpiresNs = System.nanoTime() + ttlNs;
+            }
+            added(path, false, 0, etag);
+            return entry(n);
+        });
     }
 
     @Override
     public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) throws FsException {
         requireWritable();
         S3Node dir = parentDir(parent);
-        String path = newName(dir, name);
-        long now = nowNs();
-        Attr a = new Attr(0, 0, 0, now, now, now, FileType.DIRECTORY.modeBits() | (mode & 07777), 2, ctx.uid(),
-                ctx.gid(), 0, BLKSIZE);
-        String etag = Uploads.put(s3, o, dirPrefix(path), metaOf(a), Uploads.DIR_CONTENT_TYPE,
-                AsyncRequestBody.fromBytes(new byte[0]));
-        S3Node n = bind(path, FileType.DIRECTORY);
-        synchronized (n) {
-            n.attr = a.withIno(n.id);
-            n.otherMeta = Map.of();
-            n.etag = etag;
-            n.attrExpiresNs = Long.MAX_VALUE;
-        }
-        added(path, true, 0, "");
-        // A directory we just created is known empty: lookups inside it need no request (untar).
-        remember(path, new ConcurrentSkipListMap<>());
-        return entry(n);
+        return newName(dir, name, path -> {
+            long now = nowNs();
+            Attr a = new Attr(0, 0, 0, now, now, now, FileType.DIRECTORY.modeBits() | (mode & 07777), 2, ctx.uid(),
+                    ctx.gid(), 0, BLKSIZE);
+            String etag = Uploads.put(s3, o, dirPrefix(path), metaOf(a), Uploads.DIR_CONTENT_TYPE,
+                    AsyncRequestBody.fromBytes(new byte[0]));
+            S3Node n = bind(path, FileType.DIRECTORY);
+            synchronized (n) {
+                n.attr = a.withIno(n.id);
+                n.otherMeta = Map.of();
+                n.etag = etag;
+                n.attrExpiresNs = Long.MAX_VALUE;
+            }
+            added(path, true, 0, "");
+            // A directory we just created is known empty: lookups inside it need no request (untar).
+            remember(path, new ConcurrentSkipListMap<>());
+            return entry(n);
+        });
     }
 
-    /** The path of a name about to be created; EEXIST when something has that name already. */
-    private String newName(S3Node dir, FileName name) throws FsException {
-        String path = creatablePath(dir, name);
-        if (whatIsAt(path) != null) {
-            throw FsException.of(Errno.EEXIST);
+    /** Makes what a new name names (the object S3 will hold, and its node), from its path. */
+    private interface NameMaker {
+        Entry make(String path) throws FsException;
+    }
+
+    /**
+     * Creates {@code name} in {@code dir} with {@code maker}, or fails with EEXIST when something
+     * has the name already; no other change of the name, and no removal of the directory, runs
+     * meanwhile.
+     */
+    private Entry newName(S3Node dir, FileName name, NameMaker maker) throws FsException {
+        creatablePath(dir, name);
+        return underNames(() -> new String[] {dir.path, child(dir.path, name)}, p -> {
+            requireLive(dir);
+            String path = creatablePath(dir, name);
+            if (whatIsAt(path) != null) {
+                throw FsException.of(Errno.EEXIST);
+            }
+            return maker.make(path);
+        });
+    }
+
+    /** Work done holding the name locks of {@code paths}. */
+    private interface NamesWork<T> {
+        T run(String[] paths) throws FsException;
+    }
+
+    /**
+     * Runs {@code work} holding the {@link #nameLocks} of the paths {@code paths} gives, taken in
+     * stripe order so that two such calls never wait for each other. The paths are asked for again
+     * once locked: a rename of a directory above them may have moved them meanwhile, and then the
+     * locks of their new paths are taken instead.
+     */
+    private <T> T underNames(Supplier<String[]> paths, NamesWork<T> work) throws FsException {
+        while (true) {
+            String[] p = paths.get();
+            int[] stripes = Arrays.stream(p).mapToInt(path -> Math.floorMod(path.hashCode(), nameLocks.length))
+                    .distinct().sorted().toArray();
+            CompletableFuture<Void> moving;
+            for (int stripe : stripes) {
+                nameLocks[stripe].lock();
+            }
+            try {
+                moving = movingAbove(p);
+                if (moving == null && Arrays.equals(p, paths.get())) {
+                    return work.run(p);
+                }
+            } finally {
+                for (int stripe : stripes) {
+                    nameLocks[stripe].unlock();
+                }
+            }
+            if (moving != null) {
+                moving.join();   // then the names are looked at again, at their new paths
+            }
         }
-        return path;
+    }
+
+    /** The rename in progress of a directory that holds one of {@code paths} (see movingDirs), or null. */
+    private CompletableFuture<Void> movingAbove(String[] paths) {
+        if (movingDirs.isEmpty()) {
+            return null;
+        }
+        for (String path : paths) {
+            for (String up = parentOf(path); !up.isEmpty(); up = parentOf(up)) {
+                CompletableFuture<Void> f = movingDirs.get(up);
+                if (f != null) {
+                    return f;
+                }
+            }
+        }
+        return null;
     }
 
     /** The path a name would have; refuses names no create may take, whether or not they exist. */
@@ -1093,7 +1187,15 @@ public final class S3Backend implements StorageBackend {
     public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
         requireWritable();
         S3Node dir = parentDir(parent);
-        String path = existingChild(dir.path, name);
+        existingChild(dir.path, name);
+        underNames(() -> new String[] {dir.path, child(dir.path, name)}, p -> {
+            removeFile(p[1]);
+            return null;
+        });
+    }
+
+    /** The unlink of {@code path}; caller holds its name locks. */
+    private void removeFile(String path) throws FsException {
         S3Node n = byPath.get(path);
         boolean inS3 = true;
         if (n != null) {
@@ -1140,7 +1242,15 @@ public final class S3Backend implements StorageBackend {
         if (name.isDotOrDotDot()) {
             throw FsException.of(name.length() == 1 ? Errno.EINVAL : Errno.ENOTEMPTY);
         }
-        String path = existingChild(dir.path, name);
+        existingChild(dir.path, name);
+        underNames(() -> new String[] {child(dir.path, name)}, p -> {   // no create inside meanwhile
+            removeDir(p[0]);
+            return null;
+        });
+    }
+
+    /** The rmdir of {@code path}; caller holds its name lock. */
+    private void removeDir(String path) throws FsException {
         S3Node n = byPath.get(path);
         if (n != null && n.type != FileType.DIRECTORY) {
             throw FsException.of(Errno.ENOTDIR);
@@ -1204,12 +1314,22 @@ public final class S3Backend implements StorageBackend {
         if (name.isDotOrDotDot() || newName.isDotOrDotDot()) {
             throw FsException.of(Errno.EINVAL);
         }
-        String src = existingChild(from.path, name);
-        String dst = child(to.path, requireUtf8(newName));
-        if (src.equals(dst)) {
-            return;
-        }
-        checkKeyLength(dst);
+        existingChild(from.path, name);
+        requireUtf8(newName);
+        underNames(() -> new String[] {child(from.path, name), child(to.path, newName), to.path}, p -> {
+            String src = p[0];
+            String dst = p[1];
+            if (!src.equals(dst)) {
+                requireLive(to);
+                checkKeyLength(dst);
+                move(src, dst, flags);
+            }
+            return null;
+        });
+    }
+
+    /** The rename of {@code src} to {@code dst}, both paths checked; caller holds their name locks. */
+    private void move(String src, String dst, int flags) throws FsException {
         S3Node srcNode = byPath.get(src);
         FileType srcType = srcNode != null ? srcNode.type : find(src).type;
         Found target = null;
@@ -1240,9 +1360,16 @@ public final class S3Backend implements StorageBackend {
             if (dst.startsWith(src + "/")) {
                 throw FsException.of(Errno.EINVAL, "cannot move a directory into itself");
             }
-            Map<String, String> etags = renameDir(src, dst, target != null);
-            moveNodes(src, dst, true);
-            takeCopiedEtags(dst, etags);
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            movingDirs.put(src, done);
+            try {
+                Map<String, String> etags = renameDir(src, dst, target != null);
+                moveNodes(src, dst, true);
+                takeCopiedEtags(dst, etags);
+            } finally {
+                movingDirs.remove(src);
+                done.complete(null);
+            }
         } else {
             renameFile(srcNode, src, dst);
             moveNodes(src, dst, false);
@@ -1730,34 +1857,44 @@ public final class S3Backend implements StorageBackend {
             throws FsException {
         requireWritable();
         S3Node dir = parentDir(parent);
-        String path = creatablePath(dir, name);
-        FileType there = whatIsAt(path);
-        if (there != null) {
-            // open(O_CREAT) of an existing name opens it (O_EXCL: EEXIST); never replaces it
-            if ((flags & OpenFlags.O_EXCL) != 0 || there != FileType.REGULAR) {
-                throw FsException.of(there == FileType.DIRECTORY && (flags & OpenFlags.O_EXCL) == 0
-                        ? Errno.EISDIR : Errno.EEXIST);
-            }
-            Entry e = lookup(ctx, parent, name);
-            try {
-                S3Node n = node(e.nodeId());
-                boolean guessed;
-                synchronized (n) {
-                    guessed = typeFromListing(n);
-                }
-                if (guessed) {
-                    refresh(n);   // a listing shows a symlink or a FIFO as a file: ESTALE if it is one
-                }
-                OpenResult opened = open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT);
-                synchronized (n) {
-                    return new CreateResult(new Entry(n.id, 0, currentAttr(n)), opened); // as O_TRUNC left it
-                }
-            } catch (FsException ex) {
-                forget(e.nodeId(), 1);
-                throw ex.errno() == Errno.ESTALE ? FsException.of(Errno.EEXIST, "not a regular file") : ex;
-            }
+        creatablePath(dir, name);
+        FileType[] there = new FileType[1];
+        CreateResult made = underNames(() -> new String[] {dir.path, child(dir.path, name)}, p -> {
+            requireLive(dir);
+            String path = creatablePath(dir, name);
+            there[0] = whatIsAt(path);
+            return there[0] == null ? createFile(ctx, path, mode, flags) : null;
+        });
+        if (made != null) {
+            return made;
         }
-        // The object appears at flush; whatIsAt answered from the kernel's lookup just before.
+        // open(O_CREAT) of an existing name opens it (O_EXCL: EEXIST); never replaces it
+        if ((flags & OpenFlags.O_EXCL) != 0 || there[0] != FileType.REGULAR) {
+            throw FsException.of(there[0] == FileType.DIRECTORY && (flags & OpenFlags.O_EXCL) == 0
+                    ? Errno.EISDIR : Errno.EEXIST);
+        }
+        Entry e = lookup(ctx, parent, name);
+        try {
+            S3Node n = node(e.nodeId());
+            boolean guessed;
+            synchronized (n) {
+                guessed = typeFromListing(n);
+            }
+            if (guessed) {
+                refresh(n);   // a listing shows a symlink or a FIFO as a file: ESTALE if it is one
+            }
+            OpenResult opened = open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT);
+            synchronized (n) {
+                return new CreateResult(new Entry(n.id, 0, currentAttr(n)), opened); // as O_TRUNC left it
+            }
+        } catch (FsException ex) {
+            forget(e.nodeId(), 1);
+            throw ex.errno() == Errno.ESTALE ? FsException.of(Errno.EEXIST, "not a regular file") : ex;
+        }
+    }
+
+    /** A new, empty file at {@code path}, open; its object appears at flush. */
+    private CreateResult createFile(RequestContext ctx, String path, int mode, int flags) throws FsException {
         S3Node n = bind(path, FileType.REGULAR);
         long now = nowNs();
         synchronized (n) {

@@ -169,6 +169,18 @@ class S3BackendIT {
         return assertThrows(FsException.class, op).errno();
     }
 
+    /** "ok", or the errno the call failed with. */
+    private static String outcome(org.junit.jupiter.api.function.Executable op) {
+        try {
+            op.execute();
+            return "ok";
+        } catch (FsException e) {
+            return e.errno().name();
+        } catch (Throwable t) {
+            throw new AssertionError(t);
+        }
+    }
+
     private static List<DirEntry> listDir(S3Backend b, long dir) throws FsException {
         long fh = b.opendir(CTX, dir, 0).fh();
         List<DirEntry> out = new ArrayList<>();
@@ -513,6 +525,105 @@ class S3BackendIT {
         assertEquals(1000, up.attr().uid());
         assertEquals(made.mtimeNs(), up.attr().mtimeNs());
         assertEquals(up.nodeId(), b.lookup(CTX, ROOT, n("a")).nodeId(), "'..' is the directory's node");
+    }
+
+    /**
+     * Two guests of one gateway creating the same name at once (mkdir against create, or against a
+     * rename onto the name): one succeeds, the other gets EEXIST, and the bucket holds one object. Before, both checked that the name was free before
+     * either had made it, and the bucket ended with a file and a directory of the same name (the
+     * file then hidden behind the directory, its data out of sight).
+     */
+    @Test
+    void twoGuestsCreatingOneNameAtOnceMakeOneObject() throws Exception {
+        S3Backend b = backend();
+        int rounds = 30;
+        for (int i = 0; i < rounds; i++) {
+            FileName name = n("n" + i);
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            CompletableFuture<String> dir = CompletableFuture.supplyAsync(() -> outcome(() -> {
+                start.await();
+                b.mkdir(CTX, ROOT, name, 0755, 022);
+            }));
+            FileName moved = n("moved" + i);
+            boolean byRename = i % 2 == 1;
+            if (byRename) {
+                writeFile(b, ROOT, moved.toString(), "x".getBytes());
+            }
+            CompletableFuture<String> file = CompletableFuture.supplyAsync(() -> outcome(() -> {
+                start.await();
+                if (byRename) {
+                    b.rename(CTX, ROOT, moved, ROOT, name, StorageBackend.RENAME_NOREPLACE);
+                } else {
+                    CreateResult c = b.create(CTX, ROOT, name, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 022);
+                    b.release(CTX, c.entry().nodeId(), c.open().fh(), 0, 0);   // uploads it
+                }
+            }));
+            List<String> outcomes = List.of(dir.get(30, TimeUnit.SECONDS), file.get(30, TimeUnit.SECONDS));
+            assertEquals(Set.of("ok", "EEXIST"), Set.copyOf(outcomes), "round " + i + ": mkdir, "
+                    + (byRename ? "rename onto the name " : "create ") + outcomes);
+        }
+        List<String> keys = keys().stream().filter(k -> !k.startsWith(prefix + "moved")).toList();
+        assertEquals(rounds, keys.size(), "one object per name: " + keys);
+    }
+
+    /**
+     * One guest removes an empty directory while another makes a directory in it: either the rmdir
+     * fails (ENOTEMPTY) or the mkdir does (ENOENT), never both succeed and leave a key under a
+     * directory that is gone (a fresh gateway would show the directory again).
+     */
+    @Test
+    void aCreateInADirectoryBeingRemovedLeavesNothingBehind() throws Exception {
+        S3Backend b = backend();
+        int rounds = 30;
+        for (int i = 0; i < rounds; i++) {
+            FileName name = n("d" + i);
+            long d = b.mkdir(CTX, ROOT, name, 0755, 022).nodeId();
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            CompletableFuture<String> inside = CompletableFuture.supplyAsync(() -> outcome(() -> {
+                start.await();
+                b.mkdir(CTX, d, n("sub"), 0755, 022);
+            }));
+            CompletableFuture<String> removal = CompletableFuture.supplyAsync(() -> outcome(() -> {
+                start.await();
+                b.rmdir(CTX, ROOT, name);
+            }));
+            List<String> outcomes = List.of(inside.get(30, TimeUnit.SECONDS), removal.get(30, TimeUnit.SECONDS));
+            assertTrue(outcomes.equals(List.of("ok", "ENOTEMPTY")) || outcomes.equals(List.of("ENOENT", "ok")),
+                    "round " + i + ": mkdir inside, rmdir " + outcomes);
+            b.forget(d, 1);
+        }
+        for (String key : keys()) {
+            String dir = key.substring(prefix.length()).split("/")[0];
+            assertTrue(keys().contains(prefix + dir + "/"), key + " is under a removed directory");
+        }
+    }
+
+    /**
+     * S3 renames a directory key by key. A guest making a name deep inside it meanwhile waits for
+     * the rename and makes it at the new path: before, its key landed under the old path after the
+     * copy had listed it, and the old directory came back with it.
+     */
+    @Test
+    void aCreateDeepInsideADirectoryBeingRenamedLandsAtTheNewPath() throws Exception {
+        S3Backend b = backend();
+        long big = b.mkdir(CTX, ROOT, n("big"), 0755, 022).nodeId();
+        long sub = b.mkdir(CTX, big, n("sub"), 0755, 022).nodeId();
+        for (int i = 0; i < 40; i++) {
+            writeFile(b, big, "f" + i, "x".getBytes());
+        }
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+        CompletableFuture<String> rename = CompletableFuture.supplyAsync(() -> outcome(() -> {
+            start.await();
+            b.rename(CTX, ROOT, n("big"), ROOT, n("moved"), 0);
+        }));
+        CompletableFuture<String> inside = CompletableFuture.supplyAsync(() -> outcome(() -> {
+            start.await();
+            Thread.sleep(20);   // the rename has listed the directory and is copying
+            b.mkdir(CTX, sub, n("new"), 0755, 022);
+        }));
+        assertEquals(List.of("ok", "ok"), List.of(rename.get(60, TimeUnit.SECONDS), inside.get(60, TimeUnit.SECONDS)));
+        assertEquals(List.of(), keys().stream().filter(k -> k.startsWith(prefix + "big/")).toList(), "keys left under the old path");
+        assertTrue(keys().contains(prefix + "moved/sub/new/"), "the new directory is in the renamed one: " + keys());
     }
 
     /** A directory removed while the guest holds it takes no new names (Linux: ENOENT) and lists empty. */
