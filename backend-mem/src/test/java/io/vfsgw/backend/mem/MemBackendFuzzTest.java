@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vfsgw.cache.CacheConfig;
 import io.vfsgw.cache.MetadataCache;
-import io.vfsgw.session.FuseSession;
-import io.vfsgw.session.FuseWireBackend;
-import io.vfsgw.session.SessionConfig;
+import io.vfsgw.session.HostileGuests;
 import io.vfsgw.spi.DirEntry;
 import io.vfsgw.spi.DirListing;
 import io.vfsgw.spi.Entry;
@@ -18,10 +16,7 @@ import io.vfsgw.spi.HostileCalls;
 import io.vfsgw.spi.RequestContext;
 import io.vfsgw.spi.StatFs;
 import io.vfsgw.spi.StorageBackend;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -46,17 +41,14 @@ class MemBackendFuzzTest {
             calls.run(HostileCalls.CALLS);
             System.out.println("mem fuzz, seed " + seed + ": " + calls.summary());
             calls.releaseAndForgetEverything();
-            removeEverythingUnder(mem, StorageBackend.ROOT_ID);
-            StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
-            assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
-            assertEquals(fresh.filesFree(), after.filesFree(), "inodes still held after everything was removed");
+            assertEverythingFreeOnceRemoved(mem, fresh);
         } finally {
             mem.close();
         }
     }
 
     /**
-     * The same calls as FUSE requests through a {@link FuseSession} (its decoding, node and handle
+     * The same calls as FUSE requests through a {@code FuseSession} (its decoding, node and handle
      * tables, reply encoding): every failure an errno, no request answered twice or hitting an
      * unexpected exception. Half the runs end as a guest that releases and forgets everything, half
      * as one that just goes away (the session closes with handles open and references held); either
@@ -65,28 +57,7 @@ class MemBackendFuzzTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4})
     void randomHostileRequestsThroughTheSessionGiveEverythingBack(long seed) throws Exception {
-        MemBackend mem = new MemBackend(MemOptions.ofCapacity(64L << 20));
-        try {
-            StatFs fresh = mem.statfs(ROOT, StorageBackend.ROOT_ID);
-            FuseWireBackend wire = new FuseWireBackend(
-                    new FuseSession(new MetadataCache(mem, CacheConfig.defaults()), SessionConfig.defaults("fuzz")), seed);
-            HostileCalls calls = new HostileCalls(wire, seed, new SaneEntries(), NAMES, SYMLINK_TARGETS);
-            calls.run(HostileCalls.CALLS);
-            System.out.println("mem fuzz through the session, seed " + seed + ": " + calls.summary());
-            boolean goesAway = seed % 2 == 0;
-            if (!goesAway) {
-                calls.releaseAndForgetEverything();
-            }
-            assertEquals(0, wire.bugCount(), "requests hit an unexpected exception in the session");
-            assertEquals(0, wire.extraCompletions(), "a request was answered twice");
-            wire.close();
-            removeEverythingUnder(mem, StorageBackend.ROOT_ID);
-            StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
-            assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
-            assertEquals(fresh.filesFree(), after.filesFree(), "inodes still held after everything was removed");
-        } finally {
-            mem.close();
-        }
+        guestsGiveEverythingBack(seed, 1, seed % 2 == 1);
     }
 
     /**
@@ -98,37 +69,30 @@ class MemBackendFuzzTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2})
     void twoHostileGuestsAtOnceGiveEverythingBack(long seed) throws Exception {
+        guestsGiveEverythingBack(seed, 2, true);
+    }
+
+    private static void guestsGiveEverythingBack(long seed, int count, boolean firstUnmounts) throws Exception {
         MemBackend mem = new MemBackend(MemOptions.ofCapacity(64L << 20));
         try {
             StatFs fresh = mem.statfs(ROOT, StorageBackend.ROOT_ID);
-            MetadataCache shared = new MetadataCache(mem, CacheConfig.defaults());
-            List<FuseWireBackend> guests = new ArrayList<>();
-            List<CompletableFuture<HostileCalls>> runs = new ArrayList<>();
-            for (int g = 0; g < 2; g++) {
-                FuseWireBackend guest = new FuseWireBackend(new FuseSession(shared, SessionConfig.defaults("guest-" + g)),
-                        seed * 10 + g);
-                guests.add(guest);
-                HostileCalls calls = new HostileCalls(guest, seed * 10 + g, new SaneEntries(), NAMES, SYMLINK_TARGETS);
-                runs.add(CompletableFuture.supplyAsync(() -> {
-                    calls.run(HostileCalls.CALLS);
-                    return calls;
-                }, runnable -> new Thread(runnable, "guest-" + guests.size()).start()));
-            }
-            HostileCalls first = runs.get(0).get(5, TimeUnit.MINUTES);
-            runs.get(1).get(5, TimeUnit.MINUTES);
-            first.releaseAndForgetEverything();   // the first unmounts; the second just goes away
-            for (FuseWireBackend guest : guests) {
-                assertEquals(0, guest.bugCount(), "requests hit an unexpected exception in a session");
-                assertEquals(0, guest.extraCompletions(), "a request was answered twice");
-                guest.close();
-            }
-            removeEverythingUnder(mem, StorageBackend.ROOT_ID);
-            StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
-            assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
-            assertEquals(fresh.filesFree(), after.filesFree(), "inodes still held after everything was removed");
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(new MetadataCache(mem, CacheConfig.defaults()),
+                    seed, count, HostileCalls.CALLS,
+                    (session, guestSeed) -> new HostileCalls(session, guestSeed, new SaneEntries(), NAMES, SYMLINK_TARGETS));
+            guests.forEach(g -> System.out.println("mem fuzz through a session, seed " + seed + ": " + g.calls().summary()));
+            HostileGuests.leave(guests, firstUnmounts);
+            assertEverythingFreeOnceRemoved(mem, fresh);
         } finally {
             mem.close();
         }
+    }
+
+    /** Removes every name, then checks that all space and inodes are free, as in {@code fresh}. */
+    private static void assertEverythingFreeOnceRemoved(MemBackend mem, StatFs fresh) throws FsException {
+        removeEverythingUnder(mem, StorageBackend.ROOT_ID);
+        StatFs after = mem.statfs(ROOT, StorageBackend.ROOT_ID);
+        assertEquals(fresh.blocksFree(), after.blocksFree(), "space still held after everything was removed");
+        assertEquals(fresh.filesFree(), after.filesFree(), "inodes still held after everything was removed");
     }
 
     /** What any entry must look like, however it was reached. */

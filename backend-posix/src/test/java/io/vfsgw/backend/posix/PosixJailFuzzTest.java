@@ -9,6 +9,7 @@ import io.vfsgw.cache.MetadataCache;
 import io.vfsgw.nativeio.Xattrs;
 import io.vfsgw.session.FuseSession;
 import io.vfsgw.session.FuseWireBackend;
+import io.vfsgw.session.HostileGuests;
 import io.vfsgw.session.SessionConfig;
 import io.vfsgw.spi.Entry;
 import io.vfsgw.spi.FsException;
@@ -24,8 +25,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -159,26 +158,10 @@ class PosixJailFuzzTest {
         }
         posix = PosixBackend.open(options);
         try {
-            MetadataCache shared = new MetadataCache(posix, CacheConfig.defaults());
-            List<FuseWireBackend> guests = new ArrayList<>();
-            List<CompletableFuture<HostileCalls>> runs = new ArrayList<>();
-            for (int g = 0; g < 2; g++) {
-                FuseWireBackend guest = new FuseWireBackend(new FuseSession(shared, SessionConfig.defaults("guest-" + g)),
-                        seed * 10 + g);
-                guests.add(guest);
-                HostileCalls calls = new HostileCalls(guest, seed * 10 + g, new JailChecks(), NAMES, SYMLINK_TARGETS);
-                runs.add(CompletableFuture.supplyAsync(() -> {
-                    calls.run(HostileCalls.CALLS);
-                    return calls;
-                }, runnable -> new Thread(runnable, "guest-" + guests.size()).start()));
-            }
-            HostileCalls first = runs.get(0).get(5, TimeUnit.MINUTES);
-            runs.get(1).get(5, TimeUnit.MINUTES);
-            first.releaseAndForgetEverything();   // the first unmounts; the second just goes away
-            for (FuseWireBackend guest : guests) {
-                assertEquals(0, guest.bugCount(), "requests hit an unexpected exception in a session");
-                guest.close();
-            }
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(new MetadataCache(posix, CacheConfig.defaults()),
+                    seed, 2, HostileCalls.CALLS,
+                    (session, guestSeed) -> new HostileCalls(session, guestSeed, new JailChecks(), NAMES, SYMLINK_TARGETS));
+            HostileGuests.leave(guests, true);   // the first unmounts; the second just goes away
             assertEquals(1, posix.nodeCount(), "nodes still held after both guests left");
             assertEquals(0, posix.handleCount(), "handles still open after both guests left");
         } finally {

@@ -10,6 +10,7 @@ import io.vfsgw.fuse.EntryOut;
 import io.vfsgw.fuse.Opcode;
 import io.vfsgw.session.FuseHarness;
 import io.vfsgw.session.FuseWireBackend;
+import io.vfsgw.session.HostileGuests;
 import io.vfsgw.session.FuseSession;
 import io.vfsgw.session.SessionConfig;
 import io.vfsgw.spi.FileType;
@@ -26,8 +27,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -117,25 +116,10 @@ class S3BackendFuzzIT {
         Map<String, String> seen;
         S3Backend fuzzed = new S3Backend(server.options(cache).prefix(prefix).build(), client);
         try {
-            MetadataCache shared = new MetadataCache(fuzzed, CacheConfig.defaults());
-            List<FuseWireBackend> guests = new ArrayList<>();
-            List<CompletableFuture<Void>> runs = new ArrayList<>();
-            for (int g = 0; g < 2; g++) {
-                FuseWireBackend guest = new FuseWireBackend(new FuseSession(shared, SessionConfig.defaults("guest-" + g)),
-                        seed * 10 + g);
-                guests.add(guest);
-                HostileCalls calls = new HostileCalls(guest, seed * 10 + g, new HostileCalls.Checks() { }, NAMES,
-                        SYMLINK_TARGETS).farOffset(S3_FAR_OFFSET);
-                runs.add(CompletableFuture.runAsync(() -> calls.run(HostileCalls.CALLS / 2),
-                        runnable -> new Thread(runnable, "guest-" + guests.size()).start()));
-            }
-            for (CompletableFuture<Void> run : runs) {
-                run.get(5, TimeUnit.MINUTES);
-            }
-            for (FuseWireBackend guest : guests) {
-                assertEquals(0, guest.bugCount(), "requests hit an unexpected exception in a session");
-                guest.close();
-            }
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(new MetadataCache(fuzzed, CacheConfig.defaults()),
+                    seed, 2, HostileCalls.CALLS / 2, (session, guestSeed) -> new HostileCalls(session, guestSeed,
+                            new HostileCalls.Checks() { }, NAMES, SYMLINK_TARGETS).farOffset(S3_FAR_OFFSET));
+            HostileGuests.leave(guests, false);
             seen = tree(fuzzed);
         } finally {
             fuzzed.close();

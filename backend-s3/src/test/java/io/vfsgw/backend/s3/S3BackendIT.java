@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
@@ -165,12 +167,26 @@ class S3BackendIT {
                 .join();
     }
 
-    private static Errno errno(org.junit.jupiter.api.function.Executable op) {
+    private static Errno errno(Executable op) {
         return assertThrows(FsException.class, op).errno();
     }
 
+    /** Runs {@code a} and {@code b} on two threads released at the same moment; their outcomes. */
+    private static List<String> atOnce(Executable a,
+                                       Executable b) throws Exception {
+        CyclicBarrier start = new CyclicBarrier(2);
+        List<CompletableFuture<String>> runs = new ArrayList<>();
+        for (Executable op : List.of(a, b)) {
+            runs.add(CompletableFuture.supplyAsync(() -> outcome(() -> {
+                start.await();
+                op.execute();
+            })));
+        }
+        return List.of(runs.get(0).get(60, TimeUnit.SECONDS), runs.get(1).get(60, TimeUnit.SECONDS));
+    }
+
     /** "ok", or the errno the call failed with. */
-    private static String outcome(org.junit.jupiter.api.function.Executable op) {
+    private static String outcome(Executable op) {
         try {
             op.execute();
             return "ok";
@@ -529,9 +545,10 @@ class S3BackendIT {
 
     /**
      * Two guests of one gateway creating the same name at once (mkdir against create, or against a
-     * rename onto the name): one succeeds, the other gets EEXIST, and the bucket holds one object. Before, both checked that the name was free before
-     * either had made it, and the bucket ended with a file and a directory of the same name (the
-     * file then hidden behind the directory, its data out of sight).
+     * rename onto the name): one succeeds, the other gets EEXIST, and the bucket holds one object.
+     * Before, both checked that the name was free before either had made it, and the bucket ended
+     * with a file and a directory of the same name (the file then hidden behind the directory, its
+     * data out of sight).
      */
     @Test
     void twoGuestsCreatingOneNameAtOnceMakeOneObject() throws Exception {
@@ -539,26 +556,19 @@ class S3BackendIT {
         int rounds = 30;
         for (int i = 0; i < rounds; i++) {
             FileName name = n("n" + i);
-            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-            CompletableFuture<String> dir = CompletableFuture.supplyAsync(() -> outcome(() -> {
-                start.await();
-                b.mkdir(CTX, ROOT, name, 0755, 022);
-            }));
             FileName moved = n("moved" + i);
             boolean byRename = i % 2 == 1;
             if (byRename) {
                 writeFile(b, ROOT, moved.toString(), "x".getBytes());
             }
-            CompletableFuture<String> file = CompletableFuture.supplyAsync(() -> outcome(() -> {
-                start.await();
+            List<String> outcomes = atOnce(() -> b.mkdir(CTX, ROOT, name, 0755, 022), () -> {
                 if (byRename) {
                     b.rename(CTX, ROOT, moved, ROOT, name, StorageBackend.RENAME_NOREPLACE);
                 } else {
                     CreateResult c = b.create(CTX, ROOT, name, 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 022);
                     b.release(CTX, c.entry().nodeId(), c.open().fh(), 0, 0);   // uploads it
                 }
-            }));
-            List<String> outcomes = List.of(dir.get(30, TimeUnit.SECONDS), file.get(30, TimeUnit.SECONDS));
+            });
             assertEquals(Set.of("ok", "EEXIST"), Set.copyOf(outcomes), "round " + i + ": mkdir, "
                     + (byRename ? "rename onto the name " : "create ") + outcomes);
         }
@@ -578,16 +588,7 @@ class S3BackendIT {
         for (int i = 0; i < rounds; i++) {
             FileName name = n("d" + i);
             long d = b.mkdir(CTX, ROOT, name, 0755, 022).nodeId();
-            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-            CompletableFuture<String> inside = CompletableFuture.supplyAsync(() -> outcome(() -> {
-                start.await();
-                b.mkdir(CTX, d, n("sub"), 0755, 022);
-            }));
-            CompletableFuture<String> removal = CompletableFuture.supplyAsync(() -> outcome(() -> {
-                start.await();
-                b.rmdir(CTX, ROOT, name);
-            }));
-            List<String> outcomes = List.of(inside.get(30, TimeUnit.SECONDS), removal.get(30, TimeUnit.SECONDS));
+            List<String> outcomes = atOnce(() -> b.mkdir(CTX, d, n("sub"), 0755, 022), () -> b.rmdir(CTX, ROOT, name));
             assertTrue(outcomes.equals(List.of("ok", "ENOTEMPTY")) || outcomes.equals(List.of("ENOENT", "ok")),
                     "round " + i + ": mkdir inside, rmdir " + outcomes);
             b.forget(d, 1);
@@ -611,17 +612,11 @@ class S3BackendIT {
         for (int i = 0; i < 40; i++) {
             writeFile(b, big, "f" + i, "x".getBytes());
         }
-        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
-        CompletableFuture<String> rename = CompletableFuture.supplyAsync(() -> outcome(() -> {
-            start.await();
-            b.rename(CTX, ROOT, n("big"), ROOT, n("moved"), 0);
-        }));
-        CompletableFuture<String> inside = CompletableFuture.supplyAsync(() -> outcome(() -> {
-            start.await();
+        List<String> outcomes = atOnce(() -> b.rename(CTX, ROOT, n("big"), ROOT, n("moved"), 0), () -> {
             Thread.sleep(20);   // the rename has listed the directory and is copying
             b.mkdir(CTX, sub, n("new"), 0755, 022);
-        }));
-        assertEquals(List.of("ok", "ok"), List.of(rename.get(60, TimeUnit.SECONDS), inside.get(60, TimeUnit.SECONDS)));
+        });
+        assertEquals(List.of("ok", "ok"), outcomes);
         assertEquals(List.of(), keys().stream().filter(k -> k.startsWith(prefix + "big/")).toList(), "keys left under the old path");
         assertTrue(keys().contains(prefix + "moved/sub/new/"), "the new directory is in the renamed one: " + keys());
     }
