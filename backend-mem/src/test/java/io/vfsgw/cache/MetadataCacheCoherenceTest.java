@@ -65,4 +65,11 @@ class MetadataCacheCoherenceTest {
     void whatTheCacheAnswersIsWhatTheBackendHoldsAfterAnySequence(long seed) throws Exception {
         CacheCoherence.afterRandomCalls(new MemBackend(MemOptions.ofCapacity(64L << 20)), seed, NAMES, SYMLINK_TARGETS);
     }
+
+    /** The same with two guests at once, each through its own session, racing each other's changes. */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2})
+    void twoGuestsAtOnceLeaveTheCacheAnsweringWhatTheBackendHolds(long seed) throws Exception {
+        CacheCoherence.afterGuestsAtOnce(new MemBackend(MemOptions.ofCapacity(64L << 20)), seed, NAMES, SYMLINK_TARGETS);
+    }
 }

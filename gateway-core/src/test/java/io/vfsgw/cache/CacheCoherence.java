@@ -2,6 +2,7 @@ package io.vfsgw.cache;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.vfsgw.session.HostileGuests;
 import io.vfsgw.spi.Attr;
 import io.vfsgw.spi.DirEntry;
 import io.vfsgw.spi.DirListing;
@@ -55,6 +56,26 @@ public final class CacheCoherence {
             System.out.println("cache coherence over " + backend.name() + ", seed " + seed + ": " + calls.summary());
             assertCoherent(backend, cache, names, "seed " + seed + "; last calls:\n" + calls.lastCalls());
             calls.releaseAndForgetEverything();
+        } finally {
+            cache.close();
+        }
+    }
+
+    /**
+     * Two guests at once ({@link HostileGuests}), each through its own session on one cache whose
+     * clock never moves, over {@code backend}; then {@link #assertCoherent}: no change one guest made
+     * may have its invalidation lost to a read the other made meanwhile. Closes the cache and with
+     * it the backend.
+     */
+    public static void afterGuestsAtOnce(StorageBackend backend, long seed, List<String> names,
+                                         List<String> symlinkTargets) throws Exception {
+        MetadataCache cache = new MetadataCache(backend, CacheConfig.defaults(), new ManualTicker());
+        try {
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(cache, seed, 2, HostileCalls.CALLS,
+                    (session, guestSeed) -> new HostileCalls(session, guestSeed, new HostileCalls.Checks() { }, names,
+                            symlinkTargets));
+            assertCoherent(backend, cache, names, "two guests at once, seed " + seed);
+            HostileGuests.leave(guests, false);
         } finally {
             cache.close();
         }

@@ -29,6 +29,10 @@ class MetadataCacheTest {
         final Map<Long, Long> sizes = new ConcurrentHashMap<>();
         final AtomicInteger getattrCalls = new AtomicInteger();
         final AtomicInteger lookupCalls = new AtomicInteger();
+        /** Runs inside the next getattr, after it has read the attributes and before it returns them. */
+        volatile FsRunnable duringGetattr;
+        /** Runs inside the next lookup that misses, before it answers ENOENT. */
+        volatile FsRunnable duringMiss;
 
         long add(String name, long size) {
             long id = ids.size() + 2;
@@ -52,6 +56,11 @@ class MetadataCacheTest {
             lookupCalls.incrementAndGet();
             Long id = ids.get(name.toString());
             if (id == null) {
+                FsRunnable hook = duringMiss;
+                duringMiss = null;
+                if (hook != null) {
+                    hook.run();
+                }
                 throw FsException.of(Errno.ENOENT);
             }
             return new Entry(id, 0, attr(id));
@@ -62,9 +71,15 @@ class MetadataCacheTest {
         }
 
         @Override
-        public Attr getattr(RequestContext ctx, long node, long fh) {
+        public Attr getattr(RequestContext ctx, long node, long fh) throws FsException {
             getattrCalls.incrementAndGet();
-            return attr(node);
+            Attr read = attr(node);
+            FsRunnable hook = duringGetattr;
+            duringGetattr = null;
+            if (hook != null) {
+                hook.run();
+            }
+            return read;
         }
 
         @Override
@@ -85,6 +100,10 @@ class MetadataCacheTest {
         public StatFs statfs(RequestContext ctx, long node) {
             return new StatFs(1, 1, 1, 1, 1, 4096, 255, 4096);
         }
+    }
+
+    interface FsRunnable {
+        void run() throws FsException;
     }
 
     private final RequestContext ctx = RequestContext.ROOT;
@@ -129,6 +148,29 @@ class MetadataCacheTest {
         c.setattr(ctx, id, SetAttr.size(99));
         assertEquals(99, c.getattr(ctx, id, -1).size());
         assertNotEquals(v, c.version(id));
+    }
+
+    /**
+     * Another guest's change lands while a getattr is reading the backend: the attributes read are
+     * already old, and must not be cached as current (they would be served until the timeout, and
+     * for ever under --cache always).
+     */
+    @Test
+    void aGetattrThatAChangeOvertookCachesNothing() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.ALWAYS);
+        backend.duringGetattr = () -> c.setattr(ctx, id, SetAttr.size(99));
+        assertEquals(10, c.getattr(ctx, id, -1).size(), "the read that was overtaken");
+        assertEquals(99, c.getattr(ctx, id, -1).size());
+    }
+
+    /** Likewise a miss that a create of the name overtook is not cached as a negative entry. */
+    @Test
+    void aMissThatACreateOvertookIsNotCached() throws Exception {
+        MetadataCache c = cache(CacheMode.ALWAYS);
+        backend.duringMiss = () -> c.mkdir(ctx, StorageBackend.ROOT_ID, FileName.literal("d"), 0755, 022);
+        assertThrows(FsException.class, () -> c.lookup(ctx, StorageBackend.ROOT_ID, FileName.literal("d")));
+        assertEquals(backend.ids.get("d"), c.lookup(ctx, StorageBackend.ROOT_ID, FileName.literal("d")).nodeId());
     }
 
     @Test
