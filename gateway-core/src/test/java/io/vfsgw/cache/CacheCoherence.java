@@ -69,11 +69,17 @@ public final class CacheCoherence {
      */
     public static void afterGuestsAtOnce(StorageBackend backend, long seed, List<String> names,
                                          List<String> symlinkTargets) throws Exception {
+        afterGuestsAtOnce(backend, seed, names, symlinkTargets, HostileCalls.CALLS, HostileCalls.FAR_OFFSET);
+    }
+
+    /** As above, with {@code count} calls per guest and {@code farOffset} as {@link HostileCalls#farOffset}. */
+    public static void afterGuestsAtOnce(StorageBackend backend, long seed, List<String> names,
+                                         List<String> symlinkTargets, int count, long farOffset) throws Exception {
         MetadataCache cache = new MetadataCache(backend, CacheConfig.defaults(), new ManualTicker());
         try {
-            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(cache, seed, 2, HostileCalls.CALLS,
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(cache, seed, 2, count,
                     (session, guestSeed) -> new HostileCalls(session, guestSeed, new HostileCalls.Checks() { }, names,
-                            symlinkTargets));
+                            symlinkTargets).farOffset(farOffset));
             assertCoherent(backend, cache, names, "two guests at once, seed " + seed);
             HostileGuests.leave(guests, false);
         } finally {

@@ -154,6 +154,15 @@ class S3BackendFuzzIT {
                 seed, NAMES, SYMLINK_TARGETS, HostileCalls.CALLS / 2, S3_FAR_OFFSET);
     }
 
+    /** The same with two guests at once, each through its own session, racing each other's changes. */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1})
+    void twoGuestsLeaveTheMetadataCacheAnsweringWhatTheBackendHolds(long seed) throws Exception {
+        String prefix = "coherence2-" + seed + "-" + System.nanoTime() + "/";
+        CacheCoherence.afterGuestsAtOnce(new S3Backend(server.options(cache).prefix(prefix).build(), client),
+                seed, NAMES, SYMLINK_TARGETS, HostileCalls.CALLS / 2, S3_FAR_OFFSET);
+    }
+
     /**
      * Every path below the root: type, size, and the content's hash or the symlink's target, as a
      * guest sees them: FUSE requests to a {@link FuseSession} over a {@link MetadataCache} over the
