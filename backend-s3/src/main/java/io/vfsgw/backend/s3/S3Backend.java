@@ -105,7 +105,8 @@ public final class S3Backend implements StorageBackend {
     /**
      * Directories whose keys a rename is copying, each with the end of its rename: a change of a
      * name anywhere below one waits for it and then acts at the name's new path (a create there
-     * meanwhile would leave its key under the old path, an unlink would miss the copy).
+     * meanwhile would leave its key under the old path, an unlink would miss the copy), and an
+     * upload below one is held back until the rename makes it at the new path ({@link #commit}).
      */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> movingDirs = new ConcurrentHashMap<>();
     /** Files created here and not yet uploaded (S3Node.localOnly), found without scanning every node. */
@@ -151,6 +152,15 @@ public final class S3Backend implements StorageBackend {
     private final CacheDirLock cacheDirLock;
     /** Paths recently found absent (the kernel's LOOKUP before a CREATE), so create needs no HEAD. */
     private final Cache<String, Boolean> negative;
+    /**
+     * When names last changed here (a number from {@link #nameChanges}), by a name's key and by its
+     * directory's prefix. A LIST or a miss that such a change overtook (it landed while the request
+     * was on its way) is used once but not cached: another guest's create would otherwise stay
+     * unseen for a metadata timeout, and a create of the same name in that time would find it
+     * free. Kept a minute, longer than any request takes.
+     */
+    private final Cache<String, Long> changedAt;
+    private final AtomicLong nameChanges = new AtomicLong();
     private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
 
     /** An open file or directory. */
@@ -217,6 +227,8 @@ public final class S3Backend implements StorageBackend {
         this.headAhead = new HeadAhead(s3, options.bucket(), ttlNs, ticker);
         this.listings = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
+        this.changedAt = Caffeine.newBuilder().ticker(ticker)
+                .expireAfterWrite(Math.max(ttlNs, TimeUnit.MINUTES.toNanos(1)), TimeUnit.NANOSECONDS).build();
         this.negative = Caffeine.newBuilder().ticker(ticker).maximumSize(100_000)
                 .expireAfterWrite(ttlNs, TimeUnit.NANOSECONDS).build();
         this.listedSizes = Caffeine.newBuilder().ticker(ticker).maximumSize(10_000)
@@ -655,6 +667,7 @@ public final class S3Backend implements StorageBackend {
      * {@link #findInS3Parallel}.
      */
     private Found findInS3(String path) throws FsException {
+        long asked = nameChanges.get();
         String key = fileKey(path);
         String prefix = dirPrefix(path);
         ListObjectsV2Response l;
@@ -674,7 +687,7 @@ public final class S3Backend implements StorageBackend {
         if (file) {
             return headFile(path);
         }
-        negative.put(path, Boolean.TRUE);
+        missed(path, asked);
         throw FsException.of(Errno.ENOENT);
     }
 
@@ -714,6 +727,7 @@ public final class S3Backend implements StorageBackend {
 
     /** HEAD key and LIST key/ in parallel: one round trip, two requests (the rare fallback). */
     private Found findInS3Parallel(String path) throws FsException {
+        long asked = nameChanges.get();
         String key = fileKey(path);
         String prefix = dirPrefix(path);
         CompletableFuture<HeadObjectResponse> head = s3.headObject(b -> b.bucket(o.bucket()).key(key));
@@ -748,7 +762,7 @@ public final class S3Backend implements StorageBackend {
             return new Found(objectType(meta), h.contentLength(), h.lastModified().toEpochMilli() * 1_000_000L, h.eTag(), meta,
                     false);
         }
-        negative.put(path, Boolean.TRUE);
+        missed(path, asked);
         throw FsException.of(Errno.ENOENT);
     }
 
@@ -1363,6 +1377,11 @@ public final class S3Backend implements StorageBackend {
             CompletableFuture<Void> done = new CompletableFuture<>();
             movingDirs.put(src, done);
             try {
+                for (S3Node n : nodesBelow(src)) {
+                    synchronized (n) {
+                        // nothing: taking the monitor waits for an upload in flight below src (commit holds it)
+                    }
+                }
                 Map<String, String> etags = renameDir(src, dst, target != null);
                 moveNodes(src, dst, true);
                 takeCopiedEtags(dst, etags);
@@ -1370,6 +1389,7 @@ public final class S3Backend implements StorageBackend {
                 movingDirs.remove(src);
                 done.complete(null);
             }
+            uploadSkippedBelow(dst);
         } else {
             renameFile(srcNode, src, dst);
             moveNodes(src, dst, false);
@@ -1452,16 +1472,8 @@ public final class S3Backend implements StorageBackend {
                 }
             }
         }
-        // Staged files under the tree go up first, under their old names, so the copy takes them.
-        for (S3Node n : byPath.values()) {
-            if (n.path.startsWith(src + "/")) {
-                synchronized (n) {
-                    if (n.writer != null && n.writer.dirty()) {
-                        commit(n);
-                    }
-                }
-            }
-        }
+        // Files staged under the tree are not in the copy: they go up at their new paths, when
+        // closed or flushed (see commit and move).
         List<S3Object> keys = new ArrayList<>();
         String token = null;
         do {
@@ -1582,6 +1594,35 @@ public final class S3Backend implements StorageBackend {
      * A file's rename touches its own entries only: rsync renames every file it writes, and a scan
      * of every node per rename made that quadratic.
      */
+    /** The nodes whose paths lie below {@code dir}. */
+    private List<S3Node> nodesBelow(String dir) {
+        String under = dir + "/";
+        return byPath.values().stream().filter(n -> n.path.startsWith(under)).toList();
+    }
+
+    /**
+     * Uploads what files below {@code dir} staged while their directory was being renamed (their
+     * commits were held back, see {@link #commit}); a failure keeps the data staged for the next
+     * flush, as any failed upload does.
+     */
+    private void uploadSkippedBelow(String dir) {
+        for (S3Node n : nodesBelow(dir)) {
+            synchronized (n) {
+                if (!n.uploadHeld) {
+                    continue;
+                }
+                n.uploadHeld = false;
+                try {
+                    commit(n);
+                } catch (FsException e) {
+                    LOG.warn("{}: upload after the rename of its directory failed, kept staged: {}", n.path,
+                            e.getMessage());
+                }
+            }
+            dropIfUnused(n);   // as a release does once its upload is made
+        }
+    }
+
     private void moveNodes(String src, String dst, boolean directory) {
         S3Node old = byPath.remove(dst);
         if (old != null) {
@@ -1648,6 +1689,7 @@ public final class S3Backend implements StorageBackend {
 
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
     private void added(String path, boolean dir, long size, String etag) {
+        nameChanged(path);
         negative.invalidate(path);
         headAhead.forget(fileKey(path));
         headAhead.forget(dirPrefix(path));
@@ -1659,6 +1701,7 @@ public final class S3Backend implements StorageBackend {
     }
 
     private void removed(String path) {
+        nameChanged(path);
         negative.put(path, Boolean.TRUE);
         headAhead.forget(fileKey(path));
         headAhead.forget(dirPrefix(path));
@@ -1668,8 +1711,29 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
+    /** Notes that {@code path} was made or removed here (see {@link #changedAt}). */
+    private void nameChanged(String path) {
+        long now = nameChanges.incrementAndGet();
+        changedAt.put(fileKey(path), now);
+        changedAt.put(dirPrefix(parentOf(path)), now);
+    }
+
+    /** Whether the name or directory of {@code key} changed here after {@code asked}. */
+    private boolean changedSince(String key, long asked) {
+        Long at = changedAt.getIfPresent(key);
+        return at != null && at > asked;
+    }
+
+    /** Caches a miss of {@code path} that a request begun at {@code asked} found, unless a change overtook it. */
+    private void missed(String path, long asked) {
+        if (!changedSince(fileKey(path), asked)) {
+            negative.put(path, Boolean.TRUE);
+        }
+    }
+
     /** Lists a directory completely (ListObjectsV2, delimiter '/', all pages) and caches it. */
     private ConcurrentSkipListMap<FileName, Listed> list(String dirPath) throws FsException {
+        long asked = nameChanges.get();
         String prefix = dirPrefix(dirPath);
         ConcurrentSkipListMap<FileName, Listed> out = new ConcurrentSkipListMap<>();
         String token = null;
@@ -1734,7 +1798,9 @@ public final class S3Backend implements StorageBackend {
                 out.putIfAbsent(name, new Listed(name, false, 0, nowNs(), ""));
             }
         }
-        remember(dirPath, out);
+        if (!changedSince(prefix, asked)) {
+            remember(dirPath, out);   // else a name made or removed here meanwhile may be missing from it
+        }
         return out;
     }
 
@@ -1790,10 +1856,18 @@ public final class S3Backend implements StorageBackend {
         return n.writer;
     }
 
-    /** Uploads the node's staged data (if dirty); holds the node monitor. */
+    /**
+     * Uploads the node's staged data (if dirty); holds the node monitor. Not while a rename copies
+     * its directory (the upload would land under the old path after the copy, or be deleted with
+     * the originals): that rename uploads it afterwards, at the new path.
+     */
     private void commit(S3Node n) throws FsException {
         FileWriter w = n.writer;
         if (w == null || !w.dirty() || n.unlinked) {
+            return;
+        }
+        if (movingAbove(new String[] {n.path}) != null) {
+            n.uploadHeld = true;
             return;
         }
         String etag = w.commit(fileKey(n.path), metaOf(n, n.attr));

@@ -33,6 +33,8 @@ final class S3Node {
     String openedEtag;
     /** Unlinked while open: its data must not be uploaded again. */
     boolean unlinked;
+    /** An upload asked for while a rename copied its directory, held back until the rename is done. */
+    boolean uploadHeld;
     byte[] linkTarget;
     /**
      * The object's other user metadata (another tool's keys, s3fs's xattrs), written back with

@@ -621,6 +621,30 @@ class S3BackendIT {
         assertTrue(keys().contains(prefix + "moved/sub/new/"), "the new directory is in the renamed one: " + keys());
     }
 
+    /**
+     * A file written and closed while a rename copies its directory: its upload waits for the
+     * rename and goes to the new path. Before, it landed under the old path after the copy had
+     * taken the old data, and was deleted with the originals: the renamed file kept the old data.
+     */
+    @Test
+    void aFileClosedWhileItsDirectoryIsRenamedIsUploadedAtTheNewPath() throws Exception {
+        S3Backend b = backend();
+        long big = b.mkdir(CTX, ROOT, n("big"), 0755, 022).nodeId();
+        for (int i = 0; i < 40; i++) {
+            writeFile(b, big, "f" + i, "x".getBytes());
+        }
+        long w = writeFile(b, big, "a", "old".getBytes()).nodeId();   // copied first, long before the deletes
+        long fh = b.open(CTX, w, OpenFlags.O_RDWR).fh();
+        List<String> outcomes = atOnce(() -> b.rename(CTX, ROOT, n("big"), ROOT, n("moved"), 0), () -> {
+            Thread.sleep(20);   // the rename is copying
+            b.write(CTX, w, fh, 0, new Buffers.Source(ByteBuffer.wrap("new".getBytes())), false);
+            b.release(CTX, w, fh, 0, 0);
+        });
+        assertEquals(List.of("ok", "ok"), outcomes);
+        assertEquals(List.of(), keys().stream().filter(k -> k.startsWith(prefix + "big/")).toList(), "keys left under the old path");
+        assertEquals("new", new String(rawGet(prefix + "moved/a"), StandardCharsets.UTF_8));
+    }
+
     /** A directory removed while the guest holds it takes no new names (Linux: ENOENT) and lists empty. */
     @Test
     void aRemovedDirectoryTakesNoNewNamesAndListsEmpty() throws Exception {
