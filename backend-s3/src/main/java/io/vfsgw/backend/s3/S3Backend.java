@@ -1388,8 +1388,9 @@ public final class S3Backend implements StorageBackend {
             } finally {
                 movingDirs.remove(src);
                 done.complete(null);
+                uploadSkippedBelow(dst);
+                uploadSkippedBelow(src);   // the rename failed: they are still there
             }
-            uploadSkippedBelow(dst);
         } else {
             renameFile(srcNode, src, dst);
             moveNodes(src, dst, false);
