@@ -106,7 +106,7 @@ public final class S3Backend implements StorageBackend {
      * Directories whose keys a rename is copying, each with the end of its rename: a change of a
      * name anywhere below one waits for it and then acts at the name's new path (a create there
      * meanwhile would leave its key under the old path, an unlink would miss the copy), and an
-     * upload below one is held back until the rename makes it at the new path ({@link #commit}).
+     * upload below one is held back until the rename is done ({@link #commit}).
      */
     private final ConcurrentHashMap<String, CompletableFuture<Void>> movingDirs = new ConcurrentHashMap<>();
     /** Files created here and not yet uploaded (S3Node.localOnly), found without scanning every node. */
@@ -1125,7 +1125,7 @@ public final class S3Backend implements StorageBackend {
     }
 
     /** The rename in progress of a directory that holds one of {@code paths} (see movingDirs), or null. */
-    private CompletableFuture<Void> movingAbove(String[] paths) {
+    private CompletableFuture<Void> movingAbove(String... paths) {
         if (movingDirs.isEmpty()) {
             return null;
         }
@@ -1388,8 +1388,7 @@ public final class S3Backend implements StorageBackend {
             } finally {
                 movingDirs.remove(src);
                 done.complete(null);
-                uploadSkippedBelow(dst);
-                uploadSkippedBelow(src);   // the rename failed: they are still there
+                uploadHeldBack();
             }
         } else {
             renameFile(srcNode, src, dst);
@@ -1590,11 +1589,6 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
-    /**
-     * Re-keys the node table: src (and, for a directory, everything under it) now lives at dst.
-     * A file's rename touches its own entries only: rsync renames every file it writes, and a scan
-     * of every node per rename made that quadratic.
-     */
     /** The nodes whose paths lie below {@code dir}. */
     private List<S3Node> nodesBelow(String dir) {
         String under = dir + "/";
@@ -1602,19 +1596,19 @@ public final class S3Backend implements StorageBackend {
     }
 
     /**
-     * Uploads what files below {@code dir} staged while their directory was being renamed (their
-     * commits were held back, see {@link #commit}); a failure keeps the data staged for the next
-     * flush, as any failed upload does.
+     * Makes the uploads held back while a directory was being renamed (see {@link #commit}): its
+     * files are at their new paths now, or still at the old ones if the rename failed. A failure
+     * keeps the data staged for the next flush, as any failed upload does.
      */
-    private void uploadSkippedBelow(String dir) {
-        for (S3Node n : nodesBelow(dir)) {
+    private void uploadHeldBack() {
+        for (S3Node n : byPath.values()) {
             synchronized (n) {
                 if (!n.uploadHeld) {
                     continue;
                 }
                 n.uploadHeld = false;
                 try {
-                    commit(n);
+                    commit(n);   // held back again if another rename is copying its directory
                 } catch (FsException e) {
                     LOG.warn("{}: upload after the rename of its directory failed, kept staged: {}", n.path,
                             e.getMessage());
@@ -1624,6 +1618,11 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
+    /**
+     * Re-keys the node table: src (and, for a directory, everything under it) now lives at dst.
+     * A file's rename touches its own entries only: rsync renames every file it writes, and a scan
+     * of every node per rename made that quadratic.
+     */
     private void moveNodes(String src, String dst, boolean directory) {
         S3Node old = byPath.remove(dst);
         if (old != null) {
@@ -1867,7 +1866,7 @@ public final class S3Backend implements StorageBackend {
         if (w == null || !w.dirty() || n.unlinked) {
             return;
         }
-        if (movingAbove(new String[] {n.path}) != null) {
+        if (movingAbove(n.path) != null) {
             n.uploadHeld = true;
             return;
         }
