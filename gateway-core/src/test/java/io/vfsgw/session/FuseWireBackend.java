@@ -1,7 +1,6 @@
 package io.vfsgw.session;
 
 import io.vfsgw.fuse.AttrOut;
-import io.vfsgw.fuse.BatchForgetIn;
 import io.vfsgw.fuse.CopyFileRangeIn;
 import io.vfsgw.fuse.CreateIn;
 import io.vfsgw.fuse.Dirent;
@@ -10,7 +9,6 @@ import io.vfsgw.fuse.EntryOut;
 import io.vfsgw.fuse.FallocateIn;
 import io.vfsgw.fuse.FileLock;
 import io.vfsgw.fuse.FlushIn;
-import io.vfsgw.fuse.ForgetIn;
 import io.vfsgw.fuse.ForgetOne;
 import io.vfsgw.fuse.FuseAttr;
 import io.vfsgw.fuse.GetattrIn;
@@ -33,7 +31,6 @@ import io.vfsgw.fuse.Rename2In;
 import io.vfsgw.fuse.RequestFlags;
 import io.vfsgw.fuse.SetattrIn;
 import io.vfsgw.fuse.SetattrValid;
-import io.vfsgw.fuse.SetxattrIn;
 import io.vfsgw.fuse.WriteIn;
 import io.vfsgw.fuse.WriteOut;
 import io.vfsgw.spi.Attr;
@@ -111,8 +108,8 @@ public final class FuseWireBackend implements StorageBackend {
     @Override
     public void forget(long node, long nlookup) {
         FuseHarness.HarnessReply r = layouts.nextBoolean()
-                ? fuse.request(Opcode.FORGET, node, FuseHarness.args(new ForgetIn(nlookup)))
-                : fuse.request(Opcode.BATCH_FORGET, 0, FuseHarness.args(new BatchForgetIn(1), new ForgetOne(node, nlookup)));
+                ? fuse.forget(node, nlookup)
+                : fuse.batchForget(new ForgetOne(node, nlookup));
         if (r.replied()) {
             throw new AssertionError("a FORGET was answered");
         }
@@ -249,20 +246,21 @@ public final class FuseWireBackend implements StorageBackend {
     /** One READDIR or READDIRPLUS reply's entries, until the sink is full; no entries at the end. */
     @Override
     public void readdir(RequestContext ctx, long node, long fh, long cookie, DirSink sink) throws FsException {
-        boolean plus = layouts.nextBoolean();
-        ByteBuffer body = call(ctx, plus ? Opcode.READDIRPLUS : Opcode.READDIR, node,
-                FuseHarness.args(new ReadIn(fh, cookie, 4096, 0, 0, 0)));
+        as(ctx);
         List<Dirent> entries = new ArrayList<>();
-        while (body.hasRemaining()) {
-            if (plus) {
-                Direntplus d = decode(() -> Direntplus.decode(body));
-                if (d.entryOut().nodeid() != 0) {
-                    forget(d.entryOut().nodeid(), 1);
+        try {
+            if (layouts.nextBoolean()) {
+                for (Direntplus d : fuse.readdirplus(node, fh, cookie, 4096)) {
+                    if (d.entryOut().nodeid() != 0) {
+                        forget(d.entryOut().nodeid(), 1);
+                    }
+                    entries.add(d.dirent());
                 }
-                entries.add(d.dirent());
             } else {
-                entries.add(decode(() -> Dirent.decode(body)));
+                entries.addAll(fuse.readdir(node, fh, cookie, 4096));
             }
+        } catch (FuseHarness.FuseError e) {
+            throw FsException.of(e.errno(), "READDIR through the session");
         }
         for (Dirent d : entries) {
             FileType type = FileType.ofDirentType(d.type());
@@ -279,7 +277,8 @@ public final class FuseWireBackend implements StorageBackend {
 
     @Override
     public StatFs statfs(RequestContext ctx, long node) throws FsException {
-        ByteBuffer body = call(ctx, Opcode.STATFS, node, FuseHarness.args());
+        as(ctx);
+        ByteBuffer body = answer(Opcode.STATFS, fuse.statfsReply(node));
         Kstatfs k = decode(() -> Kstatfs.decode(body));
         return new StatFs(k.blocks(), k.bfree(), k.bavail(), k.files(), k.ffree(), k.bsize(), k.namelen(), k.frsize());
     }
@@ -288,12 +287,14 @@ public final class FuseWireBackend implements StorageBackend {
 
     @Override
     public byte[] getxattr(RequestContext ctx, long node, String name) throws FsException {
-        return bytes(call(ctx, Opcode.GETXATTR, node, FuseHarness.args(new GetxattrIn(64 << 10), nul(name))));
+        as(ctx);
+        return bytes(answer(Opcode.GETXATTR, fuse.getxattr(node, name, 64 << 10)));
     }
 
     @Override
     public void setxattr(RequestContext ctx, long node, String name, byte[] value, int flags) throws FsException {
-        call(ctx, Opcode.SETXATTR, node, FuseHarness.args(new SetxattrIn(value.length, flags, 0), nul(name), value));
+        as(ctx);
+        answer(Opcode.SETXATTR, fuse.setxattr(node, name, ByteBuffer.wrap(value), flags));
     }
 
     @Override
@@ -311,7 +312,7 @@ public final class FuseWireBackend implements StorageBackend {
 
     @Override
     public void removexattr(RequestContext ctx, long node, String name) throws FsException {
-        call(ctx, Opcode.REMOVEXATTR, node, FuseHarness.args(nul(name)));
+        call(ctx, Opcode.REMOVEXATTR, node, FuseHarness.args(FuseHarness.names(name)));
     }
 
     @Override
@@ -366,9 +367,18 @@ public final class FuseWireBackend implements StorageBackend {
 
     private ByteBuffer call(RequestContext ctx, Opcode op, long node, ByteBuffer args, ByteBuffer data)
             throws FsException {
+        as(ctx);
+        return answer(op, fuse.request(op, node, args, data));
+    }
+
+    /** The next request comes from {@code ctx}, on a reply layout picked at random. */
+    private void as(RequestContext ctx) {
         fuse.credentials(ctx.uid(), ctx.gid(), ctx.pid());
         fuse.layout(layouts.nextInt(3) == 0 ? FuseHarness.Layout.virtio(4096) : FuseHarness.Layout.devFuse());
-        FuseHarness.HarnessReply r = fuse.request(op, node, args, data);
+    }
+
+    /** The body of a success; an error reply becomes its FsException. */
+    private static ByteBuffer answer(Opcode op, FuseHarness.HarnessReply r) throws FsException {
         if (!r.replied()) {
             throw new AssertionError(op + " got no reply");
         }
@@ -420,10 +430,6 @@ public final class FuseWireBackend implements StorageBackend {
 
     private static byte[] nul(FileName name) {
         return nul(name.bytes());
-    }
-
-    private static byte[] nul(String s) {
-        return nul(s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static byte[] nul(byte[] b) {
