@@ -68,13 +68,24 @@ public final class FuseWireBackend implements StorageBackend {
     private static final int MAX_READ = 128 << 10;
 
     private final FuseSession session;
+    private final GuestLink.Connection link;
     private final FuseHarness fuse;
     private final Random layouts;
 
     /** Starts the session with INIT as a 7.38 kernel offering everything; {@code seed} picks reply layouts. */
     public FuseWireBackend(FuseSession session, long seed) {
+        this(session, GuestLink.inProcess(session), seed);
+    }
+
+    /** As {@link #FuseWireBackend(FuseSession, long)}, the requests carried to the session by {@code link}. */
+    public static FuseWireBackend over(GuestLink link, FuseSession session, long seed) throws Exception {
+        return new FuseWireBackend(session, link.connect(session), seed);
+    }
+
+    private FuseWireBackend(FuseSession session, GuestLink.Connection link, long seed) {
         this.session = session;
-        this.fuse = FuseHarness.over(session);
+        this.link = link;
+        this.fuse = FuseHarness.over(link);
         this.layouts = new Random(seed);
         fuse.init();
     }
@@ -84,9 +95,9 @@ public final class FuseWireBackend implements StorageBackend {
         return session.bugCount();
     }
 
-    /** Times a request was completed more than once (must stay 0). */
+    /** Times a request was completed more than once, or a reply arrived for none (must stay 0). */
     public int extraCompletions() {
-        return fuse.extraCompletions();
+        return fuse.extraCompletions() + link.strayReplies();
     }
 
     @Override
@@ -351,7 +362,7 @@ public final class FuseWireBackend implements StorageBackend {
     /** Ends the session (DESTROY's work: everything the guest still holds goes back to the backend). */
     @Override
     public void close() {
-        session.close();
+        link.close();
     }
 
     // ------------------------------------------------------------------ encoding and decoding

@@ -32,11 +32,17 @@ public final class HostileGuests {
      */
     public static List<Guest> runAtOnce(MetadataCache shared, long seed, int count, int callsEach,
                                         BiFunction<StorageBackend, Long, HostileCalls> plan) throws Exception {
+        return runAtOnce(GuestLink.IN_PROCESS, shared, seed, count, callsEach, plan);
+    }
+
+    /** As {@link #runAtOnce(MetadataCache, long, int, int, BiFunction)}, each guest reaching its session through {@code link}. */
+    public static List<Guest> runAtOnce(GuestLink link, MetadataCache shared, long seed, int count, int callsEach,
+                                        BiFunction<StorageBackend, Long, HostileCalls> plan) throws Exception {
         List<Guest> guests = new ArrayList<>();
         List<CompletableFuture<Void>> runs = new ArrayList<>();
         for (int g = 0; g < count; g++) {
             long guestSeed = seed * 10 + g;
-            FuseWireBackend session = new FuseWireBackend(
+            FuseWireBackend session = FuseWireBackend.over(link,
                     new FuseSession(shared, SessionConfig.defaults("guest-" + g)), guestSeed);
             Guest guest = new Guest(session, plan.apply(session, guestSeed));
             guests.add(guest);

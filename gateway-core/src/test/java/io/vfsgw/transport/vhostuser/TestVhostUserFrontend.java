@@ -401,8 +401,11 @@ public final class TestVhostUserFrontend implements AutoCloseable {
             return first;
         }
 
-        /** Puts {@code head} in the avail ring and advances avail idx (after a release fence). */
-        public void publish(int head) {
+        /**
+         * Puts {@code head} in the avail ring and advances avail idx (after a release fence). Safe
+         * against {@link #awaitUsed} on another thread: both write used_event.
+         */
+        public synchronized void publish(int head) {
             ram.putShort(off(avail) + 4 + 2 * (availIdx % size), (short) head);
             // used_event: wake us for the next used entry we have not seen (EVENT_IDX)
             ram.putShort(off(avail) + 4 + 2 * size, (short) lastUsed);
@@ -433,15 +436,8 @@ public final class TestVhostUserFrontend implements AutoCloseable {
         public Used awaitUsed(Duration timeout) throws FsException {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
-                if (usedIdx() != lastUsed && signalled) {
-                    int o = off(used) + 4 + 8 * (lastUsed % size);
-                    Used u = new Used(ram.getInt(o), ram.getInt(o + 4));
-                    lastUsed = (lastUsed + 1) & 0xffff;
-                    ram.putShort(off(avail) + 4 + 2 * size, (short) lastUsed);
-                    VarHandle.fullFence();
-                    if (usedIdx() == lastUsed) {
-                        signalled = false;
-                    }
+                Used u = takeUsed();
+                if (u != null) {
                     return u;
                 }
                 long left = (deadline - System.nanoTime()) / 1_000_000;
@@ -450,12 +446,30 @@ public final class TestVhostUserFrontend implements AutoCloseable {
                 }
                 if ((EventFds.awaitReadable(callFd, callFd, (int) Math.min(left, 100)) & 1) != 0) {
                     EventFds.read(callFd);
-                    signalled = true;
+                    synchronized (this) {
+                        signalled = true;
+                    }
                 }
             }
         }
 
         private boolean signalled;
+
+        /** The next used entry, if one is there and the call eventfd has fired; null otherwise. */
+        private synchronized Used takeUsed() {
+            if (usedIdx() == lastUsed || !signalled) {
+                return null;
+            }
+            int o = off(used) + 4 + 8 * (lastUsed % size);
+            Used u = new Used(ram.getInt(o), ram.getInt(o + 4));
+            lastUsed = (lastUsed + 1) & 0xffff;
+            ram.putShort(off(avail) + 4 + 2 * size, (short) lastUsed);
+            VarHandle.fullFence();
+            if (usedIdx() == lastUsed) {
+                signalled = false;
+            }
+            return u;
+        }
 
         public int availIdx() {
             return availIdx;
