@@ -34,4 +34,14 @@ class PosixCacheCoherenceTest {
     void whatTheCacheAnswersIsWhatTheHostHoldsAfterAnySequence(long seed) throws Exception {
         CacheCoherence.afterRandomCalls(PosixBackend.open(PosixOptions.of(tree.source())), seed, NAMES, SYMLINK_TARGETS);
     }
+
+    /**
+     * Two guests at once, each through its own session on the one cache: no change one makes on the
+     * host may have its invalidation lost to a read the other makes meanwhile.
+     */
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2})
+    void whatTheCacheAnswersIsWhatTheHostHoldsAfterTwoGuestsAtOnce(long seed) throws Exception {
+        CacheCoherence.afterGuestsAtOnce(PosixBackend.open(PosixOptions.of(tree.source())), seed, NAMES, SYMLINK_TARGETS);
+    }
 }
