@@ -48,9 +48,11 @@ import java.util.concurrent.atomic.LongAdder;
  * that reaches us. Its kernel may still answer from its own cache until its entry/attr timeout
  * expires; over /dev/fuse the session is told through {@link ChangeListener} and invalidates the
  * kernel at once.</li>
- * <li><b>Concurrency.</b> A getattr racing a mutation may re-insert an attribute read just before
- * the mutation. To prevent that, a getattr only caches its result if the node's version did not
- * move while the backend call ran.</li>
+ * <li><b>Concurrency.</b> A getattr or lookup racing a mutation may re-insert an attribute read just
+ * before the mutation. To prevent that, a getattr only caches its result if the node's version did
+ * not move while the backend call ran; a lookup (or a create, mkdir, ... whose entry carries
+ * attributes), whose node is known only once the call returns, only if no version was drawn for
+ * that node after the call began.</li>
  * </ul>
  * Time is injected (a Caffeine {@link Ticker}) so tests advance it instead of sleeping.
  */
@@ -83,6 +85,8 @@ public final class MetadataCache extends ForwardingBackend {
     private final Ticker ticker;
     private final AtomicLong versionSeq = new AtomicLong();
     private final ConcurrentHashMap<Long, Long> versions = new ConcurrentHashMap<>();
+    /** The version counter when {@link #versions} was last emptied: no race check sees past it. */
+    private volatile long versionsClearedAt;
     private final ConcurrentHashMap<Long, CachedAttr> attrs = new ConcurrentHashMap<>();
     /** Names known not to exist, with the ticker time they stop counting. */
     private final ConcurrentHashMap<EntryKey, Long> negatives = new ConcurrentHashMap<>();
@@ -136,7 +140,7 @@ public final class MetadataCache extends ForwardingBackend {
             return v;
         }
         long fresh = versionSeq.incrementAndGet();
-        Long won = bounded(versions, maxVersions).putIfAbsent(node, fresh);
+        Long won = versionTable().putIfAbsent(node, fresh);
         return won != null ? won : fresh;
     }
 
@@ -147,6 +151,33 @@ public final class MetadataCache extends ForwardingBackend {
     public Stats stats() {
         return new Stats(attrHits.sum(), attrMisses.sum(), negativeHits.sum(), negativeMisses.sum(),
                 attrs.size() + negatives.size());
+    }
+
+    /** {@link #versions}, emptied first if full; an emptying is noted, as it hides the versions races would show. */
+    private ConcurrentHashMap<Long, Long> versionTable() {
+        if (versions.size() >= maxVersions) {
+            versionsClearedAt = versionSeq.get();
+            versions.clear();
+        }
+        return versions;
+    }
+
+    /**
+     * The version to cache attributes of {@code node} with that a backend call begun when the
+     * counter stood at {@code start} read; -1 when the node may have changed since (a version drawn
+     * for it by a change since then, or the table emptied). A node without a version gets one here.
+     */
+    private long versionIfUnchangedSince(long node, long start) {
+        Long v = versions.get(node);
+        if (v == null) {
+            long fresh = versionSeq.incrementAndGet();
+            Long won = versionTable().putIfAbsent(node, fresh);
+            if (won == null) {
+                return versionsClearedAt > start ? -1 : fresh;   // drawn here, not by a change
+            }
+            v = won;
+        }
+        return v > start || versionsClearedAt > start ? -1 : v;
     }
 
     /** {@code map}, emptied first if it holds {@code max} items (see the class comment). */
@@ -171,13 +202,16 @@ public final class MetadataCache extends ForwardingBackend {
         changed(node, ChangeOrigin.current());
     }
 
-    private void changed(long node, long origin) {
-        bounded(versions, maxVersions).put(node, versionSeq.incrementAndGet());
+    /** Gives {@code node} a new version, drops its attributes, tells the sessions; returns the version. */
+    private long changed(long node, long origin) {
+        long version = versionSeq.incrementAndGet();
+        versionTable().put(node, version);
         attrs.remove(node);
         lastSeen.remove(node);
         for (ChangeListener l : listeners) {
             l.nodeChanged(origin, node);
         }
+        return version;
     }
 
     private void entryChanged(long parent, FileName name) {
@@ -197,19 +231,27 @@ public final class MetadataCache extends ForwardingBackend {
         }
     }
 
-    private void remember(long parent, FileName name, Entry e) {
-        rememberChild(new EntryKey(parent, name), e.nodeId());
-        if (e.attrProvisional()) {
-            return;   // a stand-in: neither served from here nor compared with what getattr finds
+    /**
+     * Notes that (parent, name) is {@code e} and caches its attributes, read by a backend call begun
+     * when the version counter stood at {@code start}.
+     */
+    private void remember(long parent, FileName name, Entry e, long start) {
+        long node = e.nodeId();
+        rememberChild(new EntryKey(parent, name), node);
+        long version = e.attrProvisional() ? -1 : versionIfUnchangedSince(node, start);
+        if (version < 0) {
+            // A stand-in, or attributes a change overtook while the call ran: neither served from
+            // here nor compared with what getattr finds.
+            return;
         }
-        Attr last = lastSeen.get(e.nodeId());
+        Attr last = lastSeen.get(node);
         if (last != null && differs(last, e.attr())) {
-            changed(e.nodeId(), 0); // seen changed by a lookup: the backend moved behind our back
+            version = changed(node, 0); // seen changed by a lookup: the backend moved behind our back
         }
         if (enabled) {
-            cacheAttr(e.nodeId(), e.attr(), version(e.nodeId()));
+            cacheAttr(node, e.attr(), version);
         }
-        bounded(lastSeen, maxEntries).put(e.nodeId(), e.attr());
+        bounded(lastSeen, maxEntries).put(node, e.attr());
     }
 
     /** Which node a (directory, name) is, so a change by that name can reach the node's attributes. */
@@ -239,9 +281,10 @@ public final class MetadataCache extends ForwardingBackend {
             negativeMisses.increment();
         }
         long parentVersion = version(parent);
+        long start = versionSeq.get();
         try {
             Entry e = delegate.lookup(ctx, parent, name);
-            remember(parent, name, e);
+            remember(parent, name, e, start);
             return e;
         } catch (FsException ex) {
             if (enabled && ex.errno() == Errno.ENOENT && version(parent) == parentVersion) {
@@ -302,26 +345,29 @@ public final class MetadataCache extends ForwardingBackend {
 
     @Override
     public Entry symlink(RequestContext ctx, long parent, FileName name, byte[] target) throws FsException {
+        long start = versionSeq.get();
         Entry e = delegate.symlink(ctx, parent, name, target);
         entryChanged(parent, name);
-        remember(parent, name, e);
+        remember(parent, name, e, start);
         return e;
     }
 
     @Override
     public Entry mknod(RequestContext ctx, long parent, FileName name, int mode, int rdev, int umask)
             throws FsException {
+        long start = versionSeq.get();
         Entry e = delegate.mknod(ctx, parent, name, mode, rdev, umask);
         entryChanged(parent, name);
-        remember(parent, name, e);
+        remember(parent, name, e, start);
         return e;
     }
 
     @Override
     public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) throws FsException {
+        long start = versionSeq.get();
         Entry e = delegate.mkdir(ctx, parent, name, mode, umask);
         entryChanged(parent, name);
-        remember(parent, name, e);
+        remember(parent, name, e, start);
         return e;
     }
 
@@ -369,19 +415,21 @@ public final class MetadataCache extends ForwardingBackend {
 
     @Override
     public Entry link(RequestContext ctx, long node, long newParent, FileName newName) throws FsException {
+        long start = versionSeq.get();
         Entry e = delegate.link(ctx, node, newParent, newName);
-        changed(node);
+        changed(node);   // so its attributes are not cached here: the next getattr reads them
         entryChanged(newParent, newName);
-        remember(newParent, newName, e);
+        remember(newParent, newName, e, start);
         return e;
     }
 
     @Override
     public CreateResult create(RequestContext ctx, long parent, FileName name, int mode, int flags, int umask)
             throws FsException {
+        long start = versionSeq.get();
         CreateResult r = delegate.create(ctx, parent, name, mode, flags, umask);
         entryChanged(parent, name);
-        remember(parent, name, r.entry());
+        remember(parent, name, r.entry(), start);
         return r;
     }
 
