@@ -142,8 +142,10 @@ public final class S3Backend implements StorageBackend {
         /** The directory was renamed or removed: the snapshot no longer describes its path. */
         volatile boolean stale;
 
-        OpenListing(ConcurrentSkipListMap<FileName, Listed> entries) {
+        /** {@code stale} from the start for a listing a name change overtook (see {@link #changedAt}). */
+        OpenListing(ConcurrentSkipListMap<FileName, Listed> entries, boolean stale) {
             this.entries = entries;
+            this.stale = stale;
         }
     }
 
@@ -633,7 +635,7 @@ public final class S3Backend implements StorageBackend {
         }
         Integer entries = listedSizes.getIfPresent(parent);
         if (entries != null && entries < o.listPageSize()) {
-            return fromListing(path, list(parent));
+            return fromListing(path, list(parent).entries());
         }
         return findInS3(path);
     }
@@ -1731,8 +1733,15 @@ public final class S3Backend implements StorageBackend {
         }
     }
 
-    /** Lists a directory completely (ListObjectsV2, delimiter '/', all pages) and caches it. */
-    private ConcurrentSkipListMap<FileName, Listed> list(String dirPath) throws FsException {
+    /**
+     * A directory's complete listing; {@code overtaken} when a name change made here landed while
+     * its LIST was on its way, so that it may lack the change and must not be kept.
+     */
+    private record Fetched(ConcurrentSkipListMap<FileName, Listed> entries, boolean overtaken) {
+    }
+
+    /** Lists a directory completely (ListObjectsV2, delimiter '/', all pages) and caches it unless overtaken. */
+    private Fetched list(String dirPath) throws FsException {
         long asked = nameChanges.get();
         String prefix = dirPrefix(dirPath);
         ConcurrentSkipListMap<FileName, Listed> out = new ConcurrentSkipListMap<>();
@@ -1798,10 +1807,11 @@ public final class S3Backend implements StorageBackend {
                 out.putIfAbsent(name, new Listed(name, false, 0, nowNs(), ""));
             }
         }
-        if (!changedSince(prefix, asked)) {
-            remember(dirPath, out);   // else a name made or removed here meanwhile may be missing from it
+        boolean overtaken = changedSince(prefix, asked);   // a name made or removed here meanwhile may be missing
+        if (!overtaken) {
+            remember(dirPath, out);
         }
-        return out;
+        return new Fetched(out, overtaken);
     }
 
     /** A key segment as a file name, or null (and one warning) when it cannot be one. */
@@ -2243,13 +2253,18 @@ public final class S3Backend implements StorageBackend {
         // A directory removed while the guest held it (a cwd) lists empty, as on Linux; its path may
         // name another directory by now, whose listing is not its own.
         ConcurrentSkipListMap<FileName, Listed> l = removed ? new ConcurrentSkipListMap<>() : cachedListing(n.path);
+        boolean overtaken = false;
         if (l == null) {
-            l = list(n.path);
+            Fetched f = list(n.path);
+            l = f.entries();
+            overtaken = f.overtaken();   // then it serves this handle only: no lookup answers from it
         }
         ConcurrentSkipListMap<FileName, Listed> listing = l;
+        boolean stale = overtaken;
         if (!removed) {
             openListings.compute(n.path, (p, open) -> {
-                OpenListing r = open != null && !open.stale && open.entries == listing ? open : new OpenListing(listing);
+                OpenListing r = open != null && !open.stale && open.entries == listing ? open
+                        : new OpenListing(listing, stale);
                 if (open != null && r != open) {
                     r.handles = open.handles;   // other handles of this directory share the fresher snapshot
                 }

@@ -197,6 +197,10 @@ class S3BackendIT {
         }
     }
 
+    private static List<String> names(List<DirEntry> entries) {
+        return entries.stream().map(e -> e.name().toString()).toList();
+    }
+
     private static List<DirEntry> listDir(S3Backend b, long dir) throws FsException {
         long fh = b.opendir(CTX, dir, 0).fh();
         List<DirEntry> out = new ArrayList<>();
@@ -574,6 +578,57 @@ class S3BackendIT {
         }
         List<String> keys = keys().stream().filter(k -> !k.startsWith(prefix + "moved")).toList();
         assertEquals(rounds, keys.size(), "one object per name: " + keys);
+    }
+
+    /**
+     * A lookup's LIST that another guest's create overtakes (answered before the create, used
+     * after it) answers ENOENT, as it must, but is not cached: before, the miss stayed as a
+     * negative entry and hid the new file for a metadata timeout, and a create of the name found
+     * it free and made a second object.
+     */
+    @Test
+    void aLookupsMissOvertakenByAnotherGuestsCreateIsNotCached() throws Exception {
+        ListParker parker = new ListParker(client).park(prefix + "n");
+        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), parker.client());
+        backends.add(b);
+        CompletableFuture<String> lookup = CompletableFuture.supplyAsync(() -> outcome(() -> b.lookup(CTX, ROOT, n("n"))));
+        parker.awaitAnswered();
+        CreateResult c = b.create(CTX, ROOT, n("n"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 022);
+        b.release(CTX, c.entry().nodeId(), c.open().fh(), 0, 0);
+        b.forget(c.entry().nodeId(), 1);   // the creating guest lets go: the next lookup asks anew
+        parker.release();
+        assertEquals("ENOENT", lookup.get(30, TimeUnit.SECONDS), "the LIST was answered before the create");
+        assertEquals(1, b.lookup(CTX, ROOT, n("n")).attr().nlink(), "the overtaken miss was cached");
+        assertEquals(Errno.EEXIST, errno(() -> b.mkdir(CTX, ROOT, n("n"), 0755, 022)));
+    }
+
+    /**
+     * The same for a directory's listing: a LIST of the whole directory overtaken by a create in it
+     * serves the readdir that asked, but is not kept as the directory's listing (which lookups
+     * answer from): the new name is found and listed right after.
+     */
+    @Test
+    void aListingOvertakenByAnotherGuestsCreateIsNotCached() throws Exception {
+        S3Backend before = backend();
+        writeFile(before, before.mkdir(CTX, ROOT, n("d"), 0755, 022).nodeId(), "old", "x".getBytes());
+        ListParker parker = new ListParker(client);
+        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), parker.client());
+        backends.add(b);
+        long d = b.lookup(CTX, ROOT, n("d")).nodeId();   // a gateway that has not listed d yet
+        parker.park(prefix + "d/");
+        CompletableFuture<List<DirEntry>> listing = CompletableFuture.supplyAsync(() -> {
+            try {
+                return listDir(b, d);
+            } catch (FsException e) {
+                throw new AssertionError(e);
+            }
+        });
+        parker.awaitAnswered();
+        writeFile(b, d, "new", "y".getBytes());
+        parker.release();
+        assertFalse(names(listing.get(30, TimeUnit.SECONDS)).contains("new"), "the LIST was answered before the create");
+        assertEquals(1, b.lookup(CTX, d, n("new")).attr().size(), "the overtaken listing was cached");
+        assertTrue(names(listDir(b, d)).contains("new"), "the overtaken listing was cached");
     }
 
     /**
