@@ -34,6 +34,8 @@ final class Inode {
     final boolean mountRoot;
     /** Guarded by the {@link InodeTable}'s lock. */
     long lookups;
+    /** Open handles on this object; while any is open the inode stays in the table. Guarded likewise. */
+    int opens;
     /**
      * The O_PATH fd, -1 while only the handle is kept. Written under this object's lock, and only
      * while no pin is held; read by operations between their pin and unpin.

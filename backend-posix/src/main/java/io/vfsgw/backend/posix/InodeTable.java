@@ -18,7 +18,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Node ids to inodes, keyed also by (st_dev, st_ino) so one host file reached by two names (hard
- * links, a rename seen from two sides) is one node. Node ids are our own counter, never reused.
+ * links, a rename seen from two sides) is one node. Node ids are our own counter, never reused. An
+ * inode stays while the guest holds a lookup reference or an open handle on it: a guest that
+ * forgets a node with the file still open (a hostile kernel may) finds the same node on its next
+ * lookup, so a write through the handle changes the node every cache and guest knows the file by.
  *
  * <h2>The fd budget</h2>
  * Each inode holds an O_PATH fd while it has one; with file handles enabled ({@code mountFd} &gt;= 0)
@@ -206,21 +209,56 @@ final class InodeTable {
         n.lookups++;
     }
 
-    /** Returns lookup references; the O_PATH fd closes when none remain and no operation uses it. */
+    /**
+     * Returns lookup references; the inode goes (its O_PATH fd closes once no operation uses it) when
+     * none remain and no handle is open on it.
+     */
     void forget(long id, long count) {
-        Inode gone = null;
+        Inode gone;
         synchronized (this) {
             Inode n = byId.get(id);
             if (n == null || id == StorageBackend.ROOT_ID) {
                 return;
             }
-            n.lookups -= count;
-            if (n.lookups <= 0) {
-                byId.remove(id);
-                byKey.remove(new LongPair(n.dev, n.ino), n);
-                gone = n;
-            }
+            n.lookups = Math.max(0, n.lookups - count);
+            gone = removeIfUnused(n);
         }
+        dropRemoved(gone);
+    }
+
+    /** Counts a handle opened on {@code n}, which the caller holds pinned. */
+    synchronized void opened(Inode n) {
+        if (byId.get(n.id) == n) {   // else forgotten meanwhile: the handle has its own fd
+            n.opens++;
+        }
+    }
+
+    /** Counts a handle on node {@code id} closed; the inode goes if that was all that kept it. */
+    void closed(long id) {
+        Inode gone;
+        synchronized (this) {
+            Inode n = byId.get(id);
+            if (n == null || id == StorageBackend.ROOT_ID || n.opens == 0) {
+                return;
+            }
+            n.opens--;
+            gone = removeIfUnused(n);
+        }
+        dropRemoved(gone);
+    }
+
+    /** Takes {@code n} out of the table when nothing holds it; returns it then, else null. Caller holds this. */
+    private Inode removeIfUnused(Inode n) {
+        if (n.lookups > 0 || n.opens > 0) {
+            return null;
+        }
+        byId.remove(n.id);
+        byKey.remove(new LongPair(n.dev, n.ino), n);
+        return n;
+    }
+
+    /** Closes the fd of an inode just taken out of the table (once no operation uses it). */
+    private void dropRemoved(Inode gone) {
         if (gone != null) {
             if (gone.drop()) {
                 openFds.decrementAndGet();

@@ -814,6 +814,7 @@ public final class PosixBackend implements StorageBackend {
     private OpenResult addHandle(int fd, Inode n, int flags) {
         Handle h = new Handle(fd, n.id, n.isDirectory(), n.isRegular());
         long fh = nextHandle.getAndIncrement();
+        inodes.opened(n);
         handles.put(fh, h);
         return new OpenResult(fh, (flags & OpenFlags.O_DIRECT) != 0 && options.allowDirectIo(), false, false);
     }
@@ -878,7 +879,17 @@ public final class PosixBackend implements StorageBackend {
     private CreateResult openExisting(RequestContext ctx, Inode dir, FileName name, int flags) throws FsException {
         Entry e = lookupChild(dir, name);
         try {
-            return new CreateResult(e, open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT));
+            OpenResult o = open(ctx, e.nodeId(), flags & ~OpenFlags.O_CREAT);
+            if ((flags & OpenFlags.O_TRUNC) != 0) {
+                // The guest's inode takes its size from this reply: the one read before the truncate is gone.
+                try {
+                    e = new Entry(e.nodeId(), e.generation(), getattr(ctx, e.nodeId(), o.fh()));
+                } catch (FsException ex) {
+                    release(ctx, e.nodeId(), o.fh(), 0, 0);
+                    throw ex;
+                }
+            }
+            return new CreateResult(e, o);
         } catch (FsException ex) {
             forget(e.nodeId(), 1);
             throw ex;
@@ -1009,6 +1020,7 @@ public final class PosixBackend implements StorageBackend {
         Handle h = handles.remove(fh);
         if (h != null) {
             h.drop(); // also drops flock locks: this was the description's only fd
+            inodes.closed(h.nodeId);
             lockWaits.released();
         }
     }
@@ -1126,6 +1138,7 @@ public final class PosixBackend implements StorageBackend {
         Handle h = handles.remove(fh);
         if (h != null) {
             h.drop();
+            inodes.closed(h.nodeId);
         }
     }
 

@@ -191,6 +191,20 @@ class PosixBackendTest {
         assertEquals(1, fs.nodeCount()); // the failed open gave its lookup back
     }
 
+    /**
+     * A CREATE of a name that exists (the guest's negative entry was stale: another guest made the
+     * file) opens it, and with O_TRUNC the attributes replied are the truncated file's: the guest
+     * kernel takes its inode's size from them. Before, they were read before the truncate.
+     */
+    @Test
+    void aCreateWithOTruncOfAnExistingFileRepliesTheTruncatedSize() throws Exception {
+        Files.writeString(src.resolve("f"), "old contents");
+        CreateResult c = fs.create(ROOT, ROOT_ID, n("f"), 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT | OpenFlags.O_TRUNC, 0);
+        assertEquals(0, c.entry().attr().size());
+        assertEquals(0, Files.size(src.resolve("f")));
+        fs.release(ROOT, c.entry().nodeId(), c.open().fh(), 0, 0);
+    }
+
     @Test
     void namesWithSlashCannotBeExpressedAndDotsAreNotCreated() {
         assertEquals(Errno.EINVAL, errno(() -> FileName.of("../etc")));
