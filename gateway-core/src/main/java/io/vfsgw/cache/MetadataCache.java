@@ -254,6 +254,27 @@ public final class MetadataCache extends ForwardingBackend {
         bounded(lastSeen, maxEntries).put(node, e.attr());
     }
 
+    /**
+     * Makes sure the children map knows which node (parent, name) names before a change by that name
+     * (unlink, rmdir, rename): one no lookup here resolved is asked of the backend. A kernel looks a
+     * name up before changing it, so this costs nothing then; it matters for a kernel whose dentries
+     * outlived an emptied map, and a hostile one that names what it never looked up, whose change
+     * would otherwise leave the node's cached ctime and link count as they were.
+     */
+    private void learnChild(RequestContext ctx, long parent, FileName name) {
+        EntryKey k = new EntryKey(parent, name);
+        if (!enabled || children.containsKey(k)) {
+            return;
+        }
+        try {
+            Entry e = delegate.lookup(ctx, parent, name);
+            delegate.forget(e.nodeId(), 1);
+            rememberChild(k, e.nodeId());
+        } catch (FsException absent) {
+            // nothing by that name: the change will fail
+        }
+    }
+
     /** Which node a (directory, name) is, so a change by that name can reach the node's attributes. */
     private void rememberChild(EntryKey k, long node) {
         if (children.size() >= maxEntries) {
@@ -373,6 +394,7 @@ public final class MetadataCache extends ForwardingBackend {
 
     @Override
     public void unlink(RequestContext ctx, long parent, FileName name) throws FsException {
+        learnChild(ctx, parent, name);
         try {
             delegate.unlink(ctx, parent, name);
         } finally {
@@ -382,6 +404,7 @@ public final class MetadataCache extends ForwardingBackend {
 
     @Override
     public void rmdir(RequestContext ctx, long parent, FileName name) throws FsException {
+        learnChild(ctx, parent, name);
         try {
             delegate.rmdir(ctx, parent, name);
         } finally {
@@ -392,6 +415,8 @@ public final class MetadataCache extends ForwardingBackend {
     @Override
     public void rename(RequestContext ctx, long parent, FileName name, long newParent, FileName newName, int flags)
             throws FsException {
+        learnChild(ctx, parent, name);
+        learnChild(ctx, newParent, newName);
         EntryKey from = new EntryKey(parent, name);
         EntryKey to = new EntryKey(newParent, newName);
         Long moving = children.get(from);

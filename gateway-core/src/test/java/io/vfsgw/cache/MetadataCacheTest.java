@@ -27,6 +27,8 @@ class MetadataCacheTest {
     static final class FlatBackend implements StorageBackend {
         final Map<String, Long> ids = new ConcurrentHashMap<>();
         final Map<Long, Long> sizes = new ConcurrentHashMap<>();
+        /** A node's ctime once a rename moved it (the size until then). */
+        final Map<Long, Long> ctimes = new ConcurrentHashMap<>();
         final AtomicInteger getattrCalls = new AtomicInteger();
         final AtomicInteger lookupCalls = new AtomicInteger();
         /** Runs inside the next getattr, after it has read the attributes and before it returns them. */
@@ -45,7 +47,7 @@ class MetadataCacheTest {
 
         Attr attr(long id) {
             long size = sizes.getOrDefault(id, 0L);
-            return new Attr(id, size, 0, 0, size, size, id == 1 ? 040755 : 0100644, 1, 0, 0, 0, 4096);
+            return new Attr(id, size, 0, 0, size, ctimes.getOrDefault(id, size), id == 1 ? 040755 : 0100644, 1, 0, 0, 0, 4096);
         }
 
         @Override
@@ -102,6 +104,17 @@ class MetadataCacheTest {
         public Entry mkdir(RequestContext ctx, long parent, FileName name, int mode, int umask) {
             long id = add(name.toString(), 0);
             return new Entry(id, 0, attr(id));
+        }
+
+        @Override
+        public void rename(RequestContext ctx, long parent, FileName name, long newParent, FileName newName, int flags)
+                throws FsException {
+            Long id = ids.remove(name.toString());
+            if (id == null) {
+                throw FsException.of(Errno.ENOENT);
+            }
+            ids.put(newName.toString(), id);
+            ctimes.put(id, ctimes.getOrDefault(id, sizes.get(id)) + 1);
         }
 
         @Override
@@ -187,6 +200,20 @@ class MetadataCacheTest {
         assertEquals(10, c.lookup(ctx, StorageBackend.ROOT_ID, FileName.literal("f")).attr().size(),
                 "the lookup that was overtaken");
         assertEquals(99, c.getattr(ctx, id, -1).size());
+    }
+
+    /**
+     * A rename by a name no lookup through the cache resolved (a hostile kernel may send one; so may
+     * a kernel whose dentries outlived the cache's emptied map) still reaches the moved node's
+     * cached attributes: its ctime moved.
+     */
+    @Test
+    void aRenameOfANameNeverLookedUpHereReachesTheMovedNodesAttributes() throws Exception {
+        long id = backend.add("f", 10);
+        MetadataCache c = cache(CacheMode.ALWAYS);
+        long ctime = c.getattr(ctx, id, -1).ctimeNs();   // cached; the cache never saw the name
+        c.rename(ctx, StorageBackend.ROOT_ID, FileName.literal("f"), StorageBackend.ROOT_ID, FileName.literal("g"), 0);
+        assertNotEquals(ctime, c.getattr(ctx, id, -1).ctimeNs());
     }
 
     /** Likewise a miss that a create of the name overtook is not cached as a negative entry. */
