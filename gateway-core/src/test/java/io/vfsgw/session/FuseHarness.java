@@ -148,7 +148,13 @@ public final class FuseHarness {
         return new FuseHarness(handler);
     }
 
-    public FuseHarness layout(Layout l) {
+    /** The next request carries unique {@code first} (harnesses sharing one handler keep theirs apart). */
+    public FuseHarness uniquesFrom(long first) {
+        unique.set(first);
+        return this;
+    }
+
+        public FuseHarness layout(Layout l) {
         this.layout = l;
         return this;
     }

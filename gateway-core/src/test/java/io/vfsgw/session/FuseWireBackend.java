@@ -67,10 +67,16 @@ import java.util.Random;
 public final class FuseWireBackend implements StorageBackend {
     private static final int MAX_READ = 128 << 10;
 
+    /** Uniques each further process of one guest starts from, so no two in flight are the same. */
+    private static final long UNIQUES_PER_PROCESS = 1L << 40;
+
     private final FuseSession session;
     private final GuestLink.Connection link;
     private final FuseHarness fuse;
     private final Random layouts;
+    /** Whether closing ends the guest (its first process), or only this process's calls. */
+    private final boolean ownsLink;
+    private int processes = 1;
 
     /** Starts the session with INIT as a 7.38 kernel offering everything; {@code seed} picks reply layouts. */
     public FuseWireBackend(FuseSession session, long seed) {
@@ -87,7 +93,25 @@ public final class FuseWireBackend implements StorageBackend {
         this.link = link;
         this.fuse = FuseHarness.over(link);
         this.layouts = new Random(seed);
+        this.ownsLink = true;
         fuse.init();
+    }
+
+    private FuseWireBackend(FuseWireBackend guest, long seed, long firstUnique) {
+        this.session = guest.session;
+        this.link = guest.link;
+        this.fuse = FuseHarness.over(link).uniquesFrom(firstUnique);
+        this.layouts = new Random(seed);
+        this.ownsLink = false;
+    }
+
+    /**
+     * Another process of this guest: its requests go over the same connection to the same session
+     * (its own uniques, credentials and layouts), at the same time as this one's. Closing it ends
+     * nothing; the guest ends when its first process closes.
+     */
+    public synchronized FuseWireBackend anotherProcess(long seed) {
+        return new FuseWireBackend(this, seed, UNIQUES_PER_PROCESS * processes++);
     }
 
     /** The session's count of requests that hit an unexpected exception (a bug; must stay 0). */
@@ -362,7 +386,9 @@ public final class FuseWireBackend implements StorageBackend {
     /** Ends the session (DESTROY's work: everything the guest still holds goes back to the backend). */
     @Override
     public void close() {
-        link.close();
+        if (ownsLink) {
+            link.close();
+        }
     }
 
     // ------------------------------------------------------------------ encoding and decoding

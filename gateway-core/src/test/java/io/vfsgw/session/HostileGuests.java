@@ -18,8 +18,11 @@ import java.util.function.BiFunction;
  * ({@link FuseWireBackend}) on one shared cache and backend, on a thread of its own.
  */
 public final class HostileGuests {
-    /** One guest: its session and the calls it made. */
-    public record Guest(FuseWireBackend session, HostileCalls calls) {
+    /**
+     * One process of a guest: the guest's number, the process's way to its session, and the calls
+     * it made. A guest of one process is one of these.
+     */
+    public record Guest(int guest, FuseWireBackend session, HostileCalls calls) {
     }
 
     private HostileGuests() {
@@ -38,16 +41,30 @@ public final class HostileGuests {
     /** As {@link #runAtOnce(MetadataCache, long, int, int, BiFunction)}, each guest reaching its session through {@code link}. */
     public static List<Guest> runAtOnce(GuestLink link, MetadataCache shared, long seed, int count, int callsEach,
                                         BiFunction<StorageBackend, Long, HostileCalls> plan) throws Exception {
+        return runAtOnce(link, shared, seed, count, 1, callsEach, plan);
+    }
+
+    /**
+     * As above, each guest running {@code processes} processes at once over its one connection and
+     * session, as a VM's programs do; the list holds every process, a guest's first process first.
+     */
+    public static List<Guest> runAtOnce(GuestLink link, MetadataCache shared, long seed, int count, int processes,
+                                        int callsEach, BiFunction<StorageBackend, Long, HostileCalls> plan)
+            throws Exception {
         List<Guest> guests = new ArrayList<>();
         List<CompletableFuture<Void>> runs = new ArrayList<>();
         for (int g = 0; g < count; g++) {
             long guestSeed = seed * 10 + g;
-            FuseWireBackend session = FuseWireBackend.over(link,
+            FuseWireBackend first = FuseWireBackend.over(link,
                     new FuseSession(shared, SessionConfig.defaults("guest-" + g)), guestSeed);
-            Guest guest = new Guest(session, plan.apply(session, guestSeed));
-            guests.add(guest);
-            runs.add(CompletableFuture.runAsync(() -> guest.calls().run(callsEach),
-                    runnable -> new Thread(runnable, "guest-" + guests.size()).start()));
+            for (int p = 0; p < processes; p++) {
+                long processSeed = guestSeed + 1000L * p;
+                FuseWireBackend session = p == 0 ? first : first.anotherProcess(processSeed);
+                Guest process = new Guest(g, session, plan.apply(session, processSeed));
+                guests.add(process);
+                runs.add(CompletableFuture.runAsync(() -> process.calls().run(callsEach),
+                        runnable -> new Thread(runnable, "guest-" + process.guest() + "-process-" + runs.size()).start()));
+            }
         }
         for (CompletableFuture<Void> run : runs) {
             run.get(5, TimeUnit.MINUTES);
@@ -62,12 +79,18 @@ public final class HostileGuests {
      */
     public static void leave(List<Guest> guests, boolean firstUnmounts) throws FsException {
         if (firstUnmounts) {
-            guests.get(0).calls().releaseAndForgetEverything();
+            for (Guest process : guests) {
+                if (process.guest() == 0) {
+                    process.calls().releaseAndForgetEverything();
+                }
+            }
         }
         for (Guest g : guests) {
             assertEquals(0, g.session().bugCount(), "requests hit an unexpected exception in a session");
             assertEquals(0, g.session().extraCompletions(), "a request was answered twice");
-            g.session().close();
+        }
+        for (Guest g : guests) {
+            g.session().close();   // a guest's first process ends it; the others end nothing
         }
     }
 }

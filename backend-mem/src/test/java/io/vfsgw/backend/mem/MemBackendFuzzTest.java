@@ -75,28 +75,29 @@ class MemBackendFuzzTest {
     }
 
     /**
-     * Two hostile guests at once as virtio-fs guests: each request laid out in guest memory as a
-     * descriptor chain (at odd addresses, sometimes indirect), carried over vhost-user virtqueues to
-     * a server of the guest's own, served by worker threads that finish in any order. Nothing is
-     * answered twice or for no request, and the guests leave everything free, as above.
+     * Two hostile guests at once as virtio-fs guests, each running two processes at once: each
+     * request laid out in guest memory as a descriptor chain (at odd addresses, sometimes indirect),
+     * carried over vhost-user virtqueues to a server of the guest's own, served by worker threads
+     * that finish in any order, several in flight per guest. Nothing is answered twice or for no
+     * request, and the guests leave everything free, as above.
      */
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2})
     void twoHostileGuestsOverVhostUserGiveEverythingBack(long seed) throws Exception {
-        guestsGiveEverythingBack(new VirtioFsGuestLink(3, seed), seed, 2, seed % 2 == 1);
+        guestsGiveEverythingBack(new VirtioFsGuestLink(3, seed), seed, 2, 2, seed % 2 == 1);
     }
 
     private static void guestsGiveEverythingBack(long seed, int count, boolean firstUnmounts) throws Exception {
-        guestsGiveEverythingBack(GuestLink.IN_PROCESS, seed, count, firstUnmounts);
+        guestsGiveEverythingBack(GuestLink.IN_PROCESS, seed, count, 1, firstUnmounts);
     }
 
-    private static void guestsGiveEverythingBack(GuestLink link, long seed, int count, boolean firstUnmounts)
-            throws Exception {
+    private static void guestsGiveEverythingBack(GuestLink link, long seed, int count, int processes,
+                                                 boolean firstUnmounts) throws Exception {
         MemBackend mem = new MemBackend(MemOptions.ofCapacity(64L << 20));
         try {
             StatFs fresh = mem.statfs(ROOT, StorageBackend.ROOT_ID);
             List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(link, new MetadataCache(mem, CacheConfig.defaults()),
-                    seed, count, HostileCalls.CALLS,
+                    seed, count, processes, HostileCalls.CALLS,
                     (session, guestSeed) -> new HostileCalls(session, guestSeed, new SaneEntries(), NAMES, SYMLINK_TARGETS));
             guests.forEach(g -> System.out.println("mem fuzz through a session, seed " + seed + ": " + g.calls().summary()));
             HostileGuests.leave(guests, firstUnmounts);

@@ -149,8 +149,9 @@ class PosixJailFuzzTest {
      * Two hostile guests at once, each through its own session on one shared cache, as `vfsgw serve`
      * runs them: the jail holds under their races (a rename by one while the other looks up through
      * the renamed directory), and once one has released everything and the other has gone away,
-     * the backend holds the root alone and no fd is left open. Over vhost-user, each guest's requests
-     * travel as descriptor chains in guest memory, where READ's data lands straight from the host file.
+     * the backend holds the root alone and no fd is left open. Over vhost-user, each guest runs two
+     * processes whose requests travel as descriptor chains in guest memory, several in flight, and
+     * READ's data lands there straight from the host file.
      */
     @ParameterizedTest(name = "seed {0}, fd budget {1}, {2}")
     @CsvSource({"1, 0, in-process", "2, 4, in-process", "3, 0, vhost-user"})
@@ -161,9 +162,10 @@ class PosixJailFuzzTest {
         }
         posix = PosixBackend.open(options);
         try {
-            GuestLink guestLink = link.equals("vhost-user") ? new VirtioFsGuestLink(3, seed) : GuestLink.IN_PROCESS;
-            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(guestLink,
-                    new MetadataCache(posix, CacheConfig.defaults()), seed, 2, HostileCalls.CALLS,
+            boolean virtio = link.equals("vhost-user");
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(
+                    virtio ? new VirtioFsGuestLink(3, seed) : GuestLink.IN_PROCESS,
+                    new MetadataCache(posix, CacheConfig.defaults()), seed, 2, virtio ? 2 : 1, HostileCalls.CALLS,
                     (session, guestSeed) -> new HostileCalls(session, guestSeed, new JailChecks(), NAMES, SYMLINK_TARGETS));
             HostileGuests.leave(guests, true);   // the first unmounts; the second just goes away
             assertEquals(1, posix.nodeCount(), "nodes still held after both guests left");
