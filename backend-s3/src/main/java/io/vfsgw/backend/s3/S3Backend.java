@@ -163,6 +163,12 @@ public final class S3Backend implements StorageBackend {
      */
     private final Cache<String, Long> changedAt;
     private final AtomicLong nameChanges = new AtomicLong();
+    /**
+     * Held while a name change updates the caches ({@link #added}, {@link #removed}) and while a
+     * LIST or a miss is checked against {@link #changedAt} and cached: checked and cached apart,
+     * a change landing between the two was neither seen by the check nor applied to what was cached.
+     */
+    private final Object nameCacheLock = new Object();
     private final Set<String> warnedKeys = ConcurrentHashMap.newKeySet();
 
     /** An open file or directory. */
@@ -879,7 +885,7 @@ public final class S3Backend implements StorageBackend {
                 && System.nanoTime() >= n.attrExpiresNs)) {
             refresh(n);
         }
-        synchronized (n) {
+        return underOwnName(n, () -> {
             Attr a = currentAttr(n);
             checkOwnerChange(ctx, a, c);
             long now = nowNs();
@@ -913,7 +919,28 @@ public final class S3Backend implements StorageBackend {
             }
             applyMetadata(n, next);
             return currentAttr(n);
-        }
+        });
+    }
+
+    /** Work on one node, done holding its monitor. */
+    @FunctionalInterface
+    private interface NodeWork<T> {
+        T run() throws FsException;
+    }
+
+    /**
+     * Runs {@code work} holding the name lock of {@code n}'s path and then its monitor. A change of
+     * the node's metadata rewrites its object (a copy onto itself, a PUT of a directory's marker);
+     * under the name lock that never lands after an unlink, rmdir or rename of the name removed
+     * the key (it brought the object back, beside whatever took the name next), and it waits for
+     * a rename of a directory above and then rewrites the object at its new path.
+     */
+    private <T> T underOwnName(S3Node n, NodeWork<T> work) throws FsException {
+        return underNames(() -> new String[] {n.path}, p -> {
+            synchronized (n) {
+                return work.run();
+            }
+        });
     }
 
     /**
@@ -1691,26 +1718,30 @@ public final class S3Backend implements StorageBackend {
 
     /** Records a name we created in its parent's cached listing (if any) and clears its negative entry. */
     private void added(String path, boolean dir, long size, String etag) {
-        nameChanged(path);
-        negative.invalidate(path);
+        synchronized (nameCacheLock) {
+            nameChanged(path);
+            negative.invalidate(path);
+            ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
+            if (l != null) {
+                FileName name = leafOf(path);
+                l.put(name, new Listed(name, dir, size, nowNs(), etag == null ? "" : etag));
+            }
+        }
         headAhead.forget(fileKey(path));
         headAhead.forget(dirPrefix(path));
-        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
-        if (l != null) {
-            FileName name = leafOf(path);
-            l.put(name, new Listed(name, dir, size, nowNs(), etag == null ? "" : etag));
-        }
     }
 
     private void removed(String path) {
-        nameChanged(path);
-        negative.put(path, Boolean.TRUE);
+        synchronized (nameCacheLock) {
+            nameChanged(path);
+            negative.put(path, Boolean.TRUE);
+            ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
+            if (l != null) {
+                l.remove(leafOf(path));
+            }
+        }
         headAhead.forget(fileKey(path));
         headAhead.forget(dirPrefix(path));
-        ConcurrentSkipListMap<FileName, Listed> l = cachedListing(parentOf(path));
-        if (l != null) {
-            l.remove(leafOf(path));
-        }
     }
 
     /** Notes that {@code path} was made or removed here (see {@link #changedAt}). */
@@ -1728,8 +1759,10 @@ public final class S3Backend implements StorageBackend {
 
     /** Caches a miss of {@code path} that a request begun at {@code asked} found, unless a change overtook it. */
     private void missed(String path, long asked) {
-        if (!changedSince(fileKey(path), asked)) {
-            negative.put(path, Boolean.TRUE);
+        synchronized (nameCacheLock) {
+            if (!changedSince(fileKey(path), asked)) {
+                negative.put(path, Boolean.TRUE);
+            }
         }
     }
 
@@ -1807,9 +1840,12 @@ public final class S3Backend implements StorageBackend {
                 out.putIfAbsent(name, new Listed(name, false, 0, nowNs(), ""));
             }
         }
-        boolean overtaken = changedSince(prefix, asked);   // a name made or removed here meanwhile may be missing
-        if (!overtaken) {
-            remember(dirPath, out);
+        boolean overtaken;
+        synchronized (nameCacheLock) {
+            overtaken = changedSince(prefix, asked);   // a name made or removed here meanwhile may be missing
+            if (!overtaken) {
+                remember(dirPath, out);
+            }
         }
         return new Fetched(out, overtaken);
     }
@@ -2161,7 +2197,7 @@ public final class S3Backend implements StorageBackend {
         if (value.length > XattrNames.SIZE_MAX) {
             throw FsException.of(Errno.E2BIG, "xattr value of " + value.length + " bytes");
         }
-        synchronized (n) {
+        underOwnName(n, () -> {
             TreeMap<String, byte[]> xs = xattrsOf(n);
             boolean present = xs.containsKey(name);
             if (present && (flags & XATTR_CREATE) != 0) {
@@ -2172,7 +2208,8 @@ public final class S3Backend implements StorageBackend {
             }
             xs.put(name, value.clone());
             storeXattrs(n, xs);
-        }
+            return null;
+        });
     }
 
     @Override
@@ -2180,13 +2217,14 @@ public final class S3Backend implements StorageBackend {
         requireWritable();
         S3Node n = node(node);
         XattrNames.check(ctx, n.type, name, true);
-        synchronized (n) {
+        underOwnName(n, () -> {
             TreeMap<String, byte[]> xs = xattrsOf(n);
             if (xs.remove(name) == null) {
                 throw FsException.of(Errno.ENODATA);
             }
             storeXattrs(n, xs);
-        }
+            return null;
+        });
     }
 
     /** The node's xattrs (a copy), its metadata learned first if a listing was all we had; holds the monitor. */

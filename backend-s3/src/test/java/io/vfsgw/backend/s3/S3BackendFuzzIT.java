@@ -10,6 +10,7 @@ import io.vfsgw.fuse.EntryOut;
 import io.vfsgw.fuse.Opcode;
 import io.vfsgw.session.FuseHarness;
 import io.vfsgw.session.FuseWireBackend;
+import io.vfsgw.session.GuestLink;
 import io.vfsgw.session.HostileGuests;
 import io.vfsgw.session.FuseSession;
 import io.vfsgw.session.SessionConfig;
@@ -105,9 +106,9 @@ class S3BackendFuzzIT {
     }
 
     /**
-     * Two hostile guests at once, each through its own session on one shared cache and backend, as
-     * `vfsgw serve` runs them, then both go away with files open: races between them end in errnos,
-     * and a fresh gateway sees what they left, with nothing left staged.
+     * Two hostile guests at once, each of two processes, each guest through its own session on one
+     * shared cache and backend, as `vfsgw serve` runs them, then both go away with files open: races
+     * between them end in errnos, and a fresh gateway sees what they left, with nothing left staged.
      */
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1})
@@ -116,8 +117,8 @@ class S3BackendFuzzIT {
         Map<String, String> seen;
         S3Backend fuzzed = new S3Backend(server.options(cache).prefix(prefix).build(), client);
         try {
-            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(new MetadataCache(fuzzed, CacheConfig.defaults()),
-                    seed, 2, HostileCalls.CALLS / 2, (session, guestSeed) -> new HostileCalls(session, guestSeed,
+            List<HostileGuests.Guest> guests = HostileGuests.runAtOnce(GuestLink.IN_PROCESS, new MetadataCache(fuzzed, CacheConfig.defaults()),
+                    seed, 2, 2, HostileCalls.CALLS / 2, (session, guestSeed) -> new HostileCalls(session, guestSeed,
                             new HostileCalls.Checks() { }, NAMES, SYMLINK_TARGETS).farOffset(S3_FAR_OFFSET));
             HostileGuests.leave(guests, false);
             seen = tree(fuzzed);

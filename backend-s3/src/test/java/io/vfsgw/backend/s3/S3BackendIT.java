@@ -588,15 +588,15 @@ class S3BackendIT {
      */
     @Test
     void aLookupsMissOvertakenByAnotherGuestsCreateIsNotCached() throws Exception {
-        ListParker parker = new ListParker(client).park(prefix + "n");
-        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), parker.client());
+        HeldRequests held = new HeldRequests(client).holdListAnswer(prefix + "n");
+        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), held.client());
         backends.add(b);
         CompletableFuture<String> lookup = CompletableFuture.supplyAsync(() -> outcome(() -> b.lookup(CTX, ROOT, n("n"))));
-        parker.awaitAnswered();
+        held.awaitListAnswered();
         CreateResult c = b.create(CTX, ROOT, n("n"), 0644, OpenFlags.O_WRONLY | OpenFlags.O_CREAT | OpenFlags.O_EXCL, 022);
         b.release(CTX, c.entry().nodeId(), c.open().fh(), 0, 0);
         b.forget(c.entry().nodeId(), 1);   // the creating guest lets go: the next lookup asks anew
-        parker.release();
+        held.releaseList();
         assertEquals("ENOENT", lookup.get(30, TimeUnit.SECONDS), "the LIST was answered before the create");
         assertEquals(1, b.lookup(CTX, ROOT, n("n")).attr().nlink(), "the overtaken miss was cached");
         assertEquals(Errno.EEXIST, errno(() -> b.mkdir(CTX, ROOT, n("n"), 0755, 022)));
@@ -611,11 +611,11 @@ class S3BackendIT {
     void aListingOvertakenByAnotherGuestsCreateIsNotCached() throws Exception {
         S3Backend before = backend();
         writeFile(before, before.mkdir(CTX, ROOT, n("d"), 0755, 022).nodeId(), "old", "x".getBytes());
-        ListParker parker = new ListParker(client);
-        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), parker.client());
+        HeldRequests held = new HeldRequests(client);
+        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), held.client());
         backends.add(b);
         long d = b.lookup(CTX, ROOT, n("d")).nodeId();   // a gateway that has not listed d yet
-        parker.park(prefix + "d/");
+        held.holdListAnswer(prefix + "d/");
         CompletableFuture<List<DirEntry>> listing = CompletableFuture.supplyAsync(() -> {
             try {
                 return listDir(b, d);
@@ -623,12 +623,33 @@ class S3BackendIT {
                 throw new AssertionError(e);
             }
         });
-        parker.awaitAnswered();
+        held.awaitListAnswered();
         writeFile(b, d, "new", "y".getBytes());
-        parker.release();
+        held.releaseList();
         assertFalse(names(listing.get(30, TimeUnit.SECONDS)).contains("new"), "the LIST was answered before the create");
         assertEquals(1, b.lookup(CTX, d, n("new")).attr().size(), "the overtaken listing was cached");
         assertTrue(names(listDir(b, d)).contains("new"), "the overtaken listing was cached");
+    }
+
+    /**
+     * A chmod (or chown, utimens, xattr change) rewrites the object: for a directory, a PUT of its
+     * marker. One racing another guest's rmdir of that directory, its PUT landing after the rmdir's
+     * DELETE, brought the marker back: the directory was gone for this gateway and there for the
+     * next, and a file created under its name then hid behind it. Now a metadata rewrite holds
+     * the name's lock, so the rmdir comes after it (or before, and the chmod finds the node gone).
+     */
+    @Test
+    void aChmodRacingAnRmdirNeverBringsTheDirectoryBack() throws Exception {
+        HeldRequests held = new HeldRequests(client);
+        S3Backend b = new S3Backend(server.options(cache).prefix(prefix).build(), held.client());
+        backends.add(b);
+        long d = b.mkdir(CTX, ROOT, n("d"), 0755, 022).nodeId();
+        held.holdPutUntilDeleted(prefix + "d/");
+        CompletableFuture<String> chmod = CompletableFuture.supplyAsync(() -> outcome(() -> b.setattr(CTX, d, SetAttr.mode(0700))));
+        held.awaitPutHeld();
+        assertEquals("ok", outcome(() -> b.rmdir(CTX, ROOT, n("d"))));
+        assertEquals("ok", chmod.get(30, TimeUnit.SECONDS));
+        assertEquals(List.of(), keys(), "the removed directory's marker came back");
     }
 
     /**
