@@ -1443,6 +1443,21 @@ public final class S3Backend implements StorageBackend {
         forgetListing(src);
         forgetListing(dst);
         negative.invalidate(dst);
+        if (srcType == FileType.DIRECTORY) {
+            arrivedBelow(dst);
+        }
+    }
+
+    /**
+     * A directory's names arrived at {@code dir} (renamed there): what was found absent below it
+     * is absent no more, and a miss below it that this overtook is not cached (see {@link #missed}).
+     */
+    private void arrivedBelow(String dir) {
+        synchronized (nameCacheLock) {
+            changedAt.put(dirPrefix(dir), nameChanges.incrementAndGet());
+            String below = dir + "/";
+            negative.asMap().keySet().removeIf(path -> path.startsWith(below));
+        }
     }
 
     private void renameFile(S3Node n, String src, String dst) throws FsException {
@@ -1760,7 +1775,7 @@ public final class S3Backend implements StorageBackend {
     /** Caches a miss of {@code path} that a request begun at {@code asked} found, unless a change overtook it. */
     private void missed(String path, long asked) {
         synchronized (nameCacheLock) {
-            if (!changedSince(fileKey(path), asked)) {
+            if (!changedSince(fileKey(path), asked) && !changedSince(dirPrefix(parentOf(path)), asked)) {
                 negative.put(path, Boolean.TRUE);
             }
         }

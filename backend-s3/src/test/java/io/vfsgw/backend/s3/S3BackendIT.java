@@ -632,6 +632,30 @@ class S3BackendIT {
     }
 
     /**
+     * A directory renamed onto a path brings its names along: what the gateway had found absent
+     * below that path before (a lookup of y/f while y was another, empty directory) is absent no
+     * more. Before, the stale "absent" let a create of y/f make a file beside the directory y/f
+     * that had just arrived, and the file hid behind it (found with guests of two processes).
+     */
+    @Test
+    void namesFoundAbsentBelowAPathAreFoundOnceADirectoryIsRenamedThere() throws Exception {
+        backend().mkdir(CTX, ROOT, n("y"), 0755, 022);
+        S3Backend b = backend();   // one that has not listed y: its miss below is a negative entry
+        long y = b.lookup(CTX, ROOT, n("y")).nodeId();
+        assertEquals(Errno.ENOENT, errno(() -> b.lookup(CTX, y, n("f"))));
+        b.forget(y, 1);
+        b.rmdir(CTX, ROOT, n("y"));
+        long x = b.mkdir(CTX, ROOT, n("x"), 0755, 022).nodeId();
+        b.forget(b.mkdir(CTX, x, n("f"), 0755, 022).nodeId(), 1);
+        b.forget(x, 1);
+        b.rename(CTX, ROOT, n("x"), ROOT, n("y"), 0);
+        long moved = b.lookup(CTX, ROOT, n("y")).nodeId();
+        assertEquals(FileType.DIRECTORY, FileType.ofMode(b.lookup(CTX, moved, n("f")).attr().mode()));
+        assertEquals(Errno.EISDIR, errno(() -> b.create(CTX, moved, n("f"), 0644, OpenFlags.O_RDWR | OpenFlags.O_CREAT, 022)));
+        assertEquals(List.of(prefix + "y/", prefix + "y/f/"), keys());
+    }
+
+    /**
      * A chmod (or chown, utimens, xattr change) rewrites the object: for a directory, a PUT of its
      * marker. One racing another guest's rmdir of that directory, its PUT landing after the rmdir's
      * DELETE, brought the marker back: the directory was gone for this gateway and there for the
